@@ -1,0 +1,48 @@
+# The README's commands. `make run` and `make test` work on a fresh machine with Python 3.11+.
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export KAM_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-fast lint bench install migrate seed key compose-check clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## Migrate every database, seed the demo portfolio once, start all four apps in the foreground.
+run: install
+	$(BIN)/kam migrate
+	$(BIN)/kam seed
+	$(BIN)/kam keys-hint
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile start
+
+## The whole suite: unit, API (real database) and end-to-end (real gunicorn processes).
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+migrate: install
+	$(BIN)/kam migrate
+
+seed: install
+	$(BIN)/kam seed
+
+## Create an API key: make key ROLE=admin NAME=me
+key: install
+	$(BIN)/kam create-key --role $(or $(ROLE),admin) --name $(or $(NAME),$(USER))
+
+compose-check:
+	docker-compose -f docker-compose.yml config -q
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,81 @@
+"""Environment helpers. Each app reads its settings in its own config module through these."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def env_str(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
+def data_dir() -> Path:
+    path = Path(env_str("KAM_DATA_DIR", "./var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(app_name: str) -> str:
+    """`<APP>_DATABASE_URL`, else one SQLite file per app under KAM_DATA_DIR."""
+    url = os.environ.get(f"{app_name.upper()}_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / (app_name + '.db')}"
+
+
+def internal_token() -> str:
+    """The secret services require from their callers.
+
+    `KAM_INTERNAL_TOKEN` when set (compose, production); otherwise a random token kept in
+    KAM_DATA_DIR so that every process started on this machine agrees on it without setup.
+    """
+    token = os.environ.get("KAM_INTERNAL_TOKEN")
+    if token:
+        return token
+    path = data_dir() / "internal-token"
+    if not path.exists():
+        # Write aside, then link into place: readers never see a half-written token.
+        tmp = path.with_name(f".internal-token.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(32))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won the race; use its token
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+def service_url(app_name: str, default_port: int) -> str:
+    return env_str(f"KAM_{app_name.upper()}_URL", f"http://127.0.0.1:{default_port}").rstrip("/")

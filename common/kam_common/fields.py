@@ -1,0 +1,149 @@
+"""Strict marshmallow fields for the contract's conventions.
+
+Clients get a 422 naming the field for anything that is not exactly the documented type:
+no numbers-as-strings, no 1-for-true, no NUL bytes or lone surrogates that a database would
+choke on later, money with at most 2 decimals, timestamps with an offset.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+MAX_MONEY = Decimal("999999999999.99")
+
+
+class Text(fields.String):
+    """A string that any database stores byte for byte."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError("Not valid Unicode text (lone surrogate).") from exc
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+            raise ValidationError("Control characters are not allowed.")
+        return text
+
+
+class Name(Text):
+    """Required-looking text: not blank, bounded."""
+
+    def __init__(self, *, max_length: int = 200, **kwargs: Any):
+        super().__init__(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ValidationError("Must not be blank.")
+        return text
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs: Any):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryInteger(fields.Integer):
+    """Integers from the query string, where everything arrives as text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class Money(fields.Field):
+    """A JSON number with at most 2 decimals, loaded as `Decimal`, dumped as a number."""
+
+    default_error_messages = {
+        "invalid": "Not a valid amount: a JSON number is expected.",
+        "places": "At most 2 decimal places.",
+        "range": "Must be between {minimum} and {maximum}.",
+        "positive": "Must be greater than 0.",
+    }
+
+    def __init__(self, *, positive: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.positive = positive
+        self.metadata.setdefault("minimum", 0)
+        self.metadata.setdefault("maximum", float(MAX_MONEY))
+        if positive:
+            self.metadata["exclusiveMinimum"] = 0
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.make_error("invalid")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise self.make_error("invalid") from exc
+        if amount < 0 or amount > MAX_MONEY:
+            raise self.make_error("range", minimum=0, maximum=MAX_MONEY)
+        if self.positive and amount == 0:
+            raise self.make_error("positive")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise self.make_error("places")
+        return amount.quantize(Decimal("0.01"))
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> float | None:
+        return None if value is None else float(value)
+
+
+class Timestamp(fields.AwareDateTime):
+    """ISO 8601 with an offset on the way in; UTC with `Z` on the way out."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from exc
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(UTC).isoformat()
+        return text.replace("+00:00", "Z")
+
+
+class Day(fields.Date):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def text_list(*, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> fields.List:
+    return fields.List(
+        Name(max_length=max_length), validate=validate.Length(max=max_items), **kwargs
+    )
+
+
+def one_of(choices: list[str] | tuple[str, ...], **kwargs: Any) -> Text:
+    return Text(validate=validate.OneOf(choices), **kwargs)

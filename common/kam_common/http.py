@@ -1,0 +1,55 @@
+"""Calls between apps: the internal token and the request id ride along on every call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from kam_common.requestlog import REQUEST_ID_HEADER, current_request_id
+
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
+
+class ServiceClient:
+    """A pooled HTTP client for one internal service."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        token: str,
+        *,
+        connect_timeout: float = 1.0,
+        read_timeout: float = 10.0,
+        pool_size: int = 32,
+    ):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = (connect_timeout, read_timeout)
+        self.http = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {INTERNAL_TOKEN_HEADER: self.token}
+        request_id = current_request_id()
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        if extra:
+            headers.update(extra)
+        return headers
+
+    def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        return self.http.request(
+            method, self.base_url + path, headers=self.headers(headers), **kwargs
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)

@@ -1,0 +1,62 @@
+"""The list envelope `{"items", "total", "page", "per_page"}` and its query arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from kam_common.fields import QueryInteger
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+
+
+class QuerySchema(ma.Schema):
+    """Query strings tolerate parameters they do not know (cache busters, tracing)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class PageArgs(QuerySchema):
+    page = QueryInteger(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = QueryInteger(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+_envelopes: dict[type[ma.Schema], type[ma.Schema]] = {}
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """The envelope schema for a list of `item_schema` (one class per item schema)."""
+    if item_schema not in _envelopes:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _envelopes[item_schema] = ma.Schema.from_dict(
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "total": fields.Integer(required=True),
+                "page": fields.Integer(required=True),
+                "per_page": fields.Integer(required=True),
+            },
+            name=name,
+        )
+    return _envelopes[item_schema]
+
+
+def paginate(session: Session, stmt: Select[Any], *, page: int, per_page: int) -> dict[str, Any]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": list(items), "total": total or 0, "page": page, "per_page": per_page}
+
+
+def page_from_list(items: list[Any], *, page: int, per_page: int) -> dict[str, Any]:
+    start = (page - 1) * per_page
+    return {
+        "items": items[start : start + per_page],
+        "total": len(items),
+        "page": page,
+        "per_page": per_page,
+    }

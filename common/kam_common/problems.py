@@ -1,0 +1,164 @@
+"""RFC 9457 problem details for every failure, and the base of each app's domain errors.
+
+Apps raise subclasses of `kam_common.errors.AppError` from their use cases; `register_error_handlers` turns those,
+werkzeug's HTTP errors, webargs validation failures and anything unexpected into one shape:
+`{"type", "title", "status", "detail", "errors"?, "request_id"}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, g, json
+from werkzeug.exceptions import HTTPException
+
+from kam_common.errors import AppError
+
+log = logging.getLogger("kam.errors")
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "too-many-requests",
+    500: "internal-error",
+    502: "bad-gateway",
+    503: "service-unavailable",
+    504: "gateway-timeout",
+}
+
+
+def problem_type(status: int, slug: str | None = None) -> str:
+    return f"urn:kam:problem:{slug or _SLUGS.get(status, 'error')}"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    slug: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": problem_type(status, slug),
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    body["request_id"] = getattr(g, "request_id", None)
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """`{"needs": {0: ["Not a valid string."]}}` → `{"needs.0": ["Not a valid string."]}`.
+
+    Whole-object errors (marshmallow's `_schema`) are reported under `body`.
+    """
+    flat: dict[str, list[str]] = {}
+
+    def add(path: str, items: list[str]) -> None:
+        flat.setdefault(path or "body", []).extend(items)
+
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            part = "" if key == "_schema" else str(key)
+            path = ".".join(p for p in (prefix, part) if p)
+            for field, items in flatten_errors(value, path).items():
+                add(field, items)
+    elif isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        add(prefix, list(messages))
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            for field, items in flatten_errors(item, prefix).items():
+                add(field, items)
+    else:
+        add(prefix, [str(messages)])
+    return flat
+
+
+def _webargs_messages(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Drop webargs' location level (`json`, `query`, ...) so errors name the field itself."""
+    messages = data.get("messages") or data.get("errors") or {}
+    merged: dict[str, Any] = {}
+    if isinstance(messages, Mapping):
+        for location, fields in messages.items():
+            if location in ("json", "query", "querystring", "headers", "view_args", "form"):
+                if isinstance(fields, Mapping):
+                    merged.update(fields)
+                else:
+                    merged["body" if location == "json" else location] = fields
+            else:
+                merged[location] = fields
+    return flatten_errors(merged)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
+    if "messages" in data or "errors" in data:
+        errors = _webargs_messages(data)
+        if status == 400:
+            detail = "The request body is not valid JSON."
+        else:
+            fields = ", ".join(sorted(errors)) or "request"
+            detail = f"Invalid input: {fields}."
+        return problem_response(status, detail, errors=errors, headers=headers)
+    detail = {
+        404: "No such resource.",
+        405: "This method is not allowed here.",
+        413: "The request body is larger than the 1 MiB limit.",
+    }.get(status, error.description or _phrase(status))
+    return problem_response(status, detail, headers=headers)
+
+
+def handle_app_error(error: AppError) -> Response:
+    return problem_response(error.status, error.detail, errors=error.errors, slug=error.slug)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    if isinstance(error, RecursionError):
+        return problem_response(400, "The request body is nested too deeply.")
+    log.exception("unhandled error")
+    return problem_response(500, "An unexpected error occurred; it has been logged.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(Exception, handle_unexpected)

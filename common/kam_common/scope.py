@@ -1,0 +1,42 @@
+"""Account scope of the caller, set by the gateway for partner keys.
+
+The gateway authenticates clients; services trust these headers because only callers holding
+the internal token reach them.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from kam_common.errors import NotFound
+
+SCOPE_HEADER = "X-KAM-Account-Scope"
+CLIENT_HEADER = "X-KAM-Client"
+ROLE_HEADER = "X-KAM-Role"
+
+
+def account_scope() -> frozenset[str] | None:
+    """The account ids the caller may see, or None for no restriction."""
+    raw = request.headers.get(SCOPE_HEADER)
+    if raw is None:
+        return None
+    return frozenset(part for part in (p.strip() for p in raw.split(",")) if part)
+
+
+def in_scope(account_id: str) -> bool:
+    scope = account_scope()
+    return scope is None or account_id in scope
+
+
+def require_in_scope(account_id: str, what: str = "Account") -> None:
+    """Out-of-scope resources are reported exactly like missing ones."""
+    if not in_scope(account_id):
+        raise NotFound(f"{what} not found.")
+
+
+def client_id() -> str:
+    return request.headers.get(CLIENT_HEADER, "internal")
+
+
+def caller_role() -> str | None:
+    return request.headers.get(ROLE_HEADER)
