@@ -1,0 +1,13 @@
+"""Command-line tasks of the offerings service (called by `kam migrate`)."""
+
+from __future__ import annotations
+
+from kam_common.migrations import upgrade
+from kam_offerings import config
+
+
+def migrate() -> None:
+    """Bring the offerings database to the latest schema."""
+    url = config.load()["DATABASE_URL"]
+    print(f"migrating offerings database ({url.split('@')[-1]})", flush=True)
+    upgrade("kam_offerings", url)
