@@ -8,6 +8,5 @@ from kam_health import config
 
 def migrate() -> None:
     """Bring the health database to the latest schema."""
-    url = config.load()["DATABASE_URL"]
-    print(f"migrating health database ({url.split('@')[-1]})", flush=True)
-    upgrade("kam_health", url)
+    upgrade("kam_health", config.load()["DATABASE_URL"])
+    print("health: database migrated")

@@ -8,6 +8,5 @@ from kam_offerings import config
 
 def migrate() -> None:
     """Bring the offerings database to the latest schema."""
-    url = config.load()["DATABASE_URL"]
-    print(f"migrating offerings database ({url.split('@')[-1]})", flush=True)
-    upgrade("kam_offerings", url)
+    upgrade("kam_offerings", config.load()["DATABASE_URL"])
+    print("offerings: database migrated")
