@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 
 from kam_common.errors import PreconditionFailed
 
@@ -12,7 +12,7 @@ def check_if_match(current_version: int) -> None:
 
     Accepts `3`, `"3"` and `W/"3"`; `*` matches anything. Without the header the change applies.
     """
-    header = request.headers.get("If-Match")
+    header = request.headers.get("If-Match") if has_request_context() else None
     if header is None:
         return
     wanted = [part.strip() for part in header.split(",")]

@@ -9,7 +9,7 @@ from requests.adapters import HTTPAdapter
 
 from kam_common.requestlog import REQUEST_ID_HEADER, current_request_id
 
-INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
 
 
 class ServiceClient:

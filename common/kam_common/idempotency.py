@@ -81,7 +81,9 @@ def init_idempotency(app: Flask, db: Database, table: Table) -> None:
                         )
                     )
                     if random.random() < 0.01:
-                        session.execute(delete(table).where(table.c.created_at < utcnow() - KEEP_FOR))
+                        session.execute(
+                            delete(table).where(table.c.created_at < utcnow() - KEEP_FOR)
+                        )
                     session.commit()
                 except IntegrityError:
                     session.rollback()

@@ -1,7 +1,8 @@
 """RFC 9457 problem details for every failure, and the base of each app's domain errors.
 
-Apps raise subclasses of `kam_common.errors.AppError` from their use cases; `register_error_handlers` turns those,
-werkzeug's HTTP errors, webargs validation failures and anything unexpected into one shape:
+Apps raise subclasses of `kam_common.errors.AppError` from their use cases;
+`register_error_handlers` turns those, werkzeug's HTTP errors, webargs validation failures and
+anything unexpected into one shape:
 `{"type", "title", "status", "detail", "errors"?, "request_id"}`.
 """
 
@@ -13,6 +14,8 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, json
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from kam_common.errors import AppError
@@ -158,7 +161,28 @@ def handle_unexpected(error: Exception) -> Response:
     return problem_response(500, "An unexpected error occurred; it has been logged.")
 
 
+def handle_stale_data(_error: StaleDataError) -> Response:
+    return problem_response(
+        412, "The resource changed while this request was applied; read it again and retry."
+    )
+
+
+def handle_integrity_error(error: IntegrityError) -> Response:
+    log.warning("integrity error: %s", error.orig)
+    return problem_response(409, "The change conflicts with data stored meanwhile; retry.")
+
+
+def handle_operational_error(error: OperationalError) -> Response:
+    log.error("database unavailable: %s", error.orig)
+    return problem_response(
+        503, "The database is busy or unavailable; retry shortly.", headers={"Retry-After": "1"}
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(StaleDataError, handle_stale_data)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,7 +6,7 @@ the internal token reach them.
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_request_context, request
 
 from kam_common.errors import NotFound
 
@@ -16,7 +16,10 @@ ROLE_HEADER = "X-KAM-Role"
 
 
 def account_scope() -> frozenset[str] | None:
-    """The account ids the caller may see, or None for no restriction."""
+    """The account ids the caller may see, or None for no restriction (and outside requests:
+    the CLI and background work act for the system itself)."""
+    if not has_request_context():
+        return None
     raw = request.headers.get(SCOPE_HEADER)
     if raw is None:
         return None

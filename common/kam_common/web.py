@@ -7,6 +7,8 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, request
 
 from kam_common import fields as kam_fields
@@ -32,6 +34,15 @@ class ProblemSchema(ma.Schema):
     request_id = ma.fields.String(allow_none=True)
 
 
+def schema_name_resolver(schema: type[ma.Schema] | ma.Schema) -> str:
+    """`AccountSchema` → `Account`; its PATCH form (`partial=True`) → `AccountPatch`."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if isinstance(schema, ma.Schema) and schema.partial:
+        name += "Patch"
+    return name
+
+
 class Api(flask_smorest.Api):
     """flask-smorest with problem details instead of its own error payload."""
 
@@ -50,7 +61,7 @@ def build_app(
     internal_token: str | None = None,
 ) -> tuple[Flask, Api]:
     """A Flask app with the house conventions. `internal_token` guards everything but /healthz."""
-    app = Flask(import_name)
+    app = Flask(import_name, static_folder=None)
     app.config.update(
         API_TITLE=title,
         API_VERSION="1.0.0",
@@ -103,6 +114,6 @@ def build_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    api = Api(app)
+    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver)})
     api.register_field(kam_fields.Money, "number", None)
     return app, api

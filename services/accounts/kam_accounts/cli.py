@@ -1,0 +1,24 @@
+"""Commands the `kam` CLI runs for the accounts service."""
+
+from __future__ import annotations
+
+from kam_accounts import config
+from kam_common.db import Database
+from kam_common.migrations import upgrade
+
+
+def migrate() -> None:
+    upgrade("kam_accounts", config.load()["DATABASE_URL"])
+    print("accounts: database migrated")
+
+
+def seed() -> None:
+    from kam_accounts.demo import seed_demo_portfolio
+
+    db = Database(config.load()["DATABASE_URL"])
+    with db.session() as session:
+        created = seed_demo_portfolio(session=session)
+    db.engine.dispose()
+    print(
+        f"accounts: {created} demo accounts created" if created else "accounts: demo data present"
+    )

@@ -1,0 +1,1 @@
+"""Rules of the accounts service as plain Python: no Flask, no SQLAlchemy."""

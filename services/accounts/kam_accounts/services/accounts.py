@@ -1,0 +1,83 @@
+"""Creating, finding, changing and archiving accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from kam_accounts.domain.text import fold, like_contains
+from kam_accounts.models import Account
+from kam_accounts.services.lookup import get_account
+from kam_common.concurrency import check_if_match
+from kam_common.db import utcnow
+from kam_common.pagination import paginate
+from kam_common.scope import account_scope
+
+_SORTS = {
+    "name": (Account.name_folded, Account.id),
+    "-annual_revenue": (Account.annual_revenue.desc(), Account.name_folded, Account.id),
+    "-updated_at": (Account.updated_at.desc(), Account.id),
+}
+
+
+def create_account(*, session: Session, data: dict[str, Any]) -> Account:
+    account = Account(**data, name_folded=fold(data["name"]))
+    session.add(account)
+    session.commit()
+    return account
+
+
+def list_accounts(
+    *,
+    session: Session,
+    page: int,
+    per_page: int,
+    q: str | None = None,
+    tier: str | None = None,
+    orientation: str | None = None,
+    segment: str | None = None,
+    status: str = "active",
+    sort: str = "name",
+) -> dict[str, Any]:
+    stmt: Select[Any] = select(Account)
+    scope = account_scope()
+    if scope is not None:
+        stmt = stmt.where(Account.id.in_(scope))
+    if q:
+        stmt = stmt.where(Account.name_folded.like(like_contains(q), escape="\\"))
+    if tier:
+        stmt = stmt.where(Account.tier == tier)
+    if orientation:
+        stmt = stmt.where(Account.orientation == orientation)
+    if segment:
+        stmt = stmt.where(Account.segment == segment)
+    if status != "all":
+        stmt = stmt.where(Account.status == status)
+    stmt = stmt.order_by(*_SORTS[sort])
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def update_account(*, session: Session, account_id: str, changes: dict[str, Any]) -> Account:
+    account = get_account(session=session, account_id=account_id)
+    check_if_match(account.version)
+    for name, value in changes.items():
+        setattr(account, name, value)
+    if "name" in changes:
+        account.name_folded = fold(changes["name"])
+    if session.is_modified(account):
+        account.updated_at = utcnow()
+    session.commit()
+    return account
+
+
+def archive_account(*, session: Session, account_id: str) -> None:
+    """Archiving closes the account to new records and hides it from default lists; it erases
+    nothing, and archiving twice is harmless."""
+    account = get_account(session=session, account_id=account_id)
+    check_if_match(account.version)
+    if account.status != "archived":
+        account.status = "archived"
+        account.updated_at = utcnow()
+        session.commit()
