@@ -1,0 +1,118 @@
+"""`kam`: the project's command line (migrate, seed demo data, API keys).
+
+Each app contributes a `kam_<app>.cli` module with `migrate()` and, optionally, `seed()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from kam_common.config import env_bool
+from kam_common.errors import AppError
+
+APPS = ("accounts", "offerings", "health", "gateway")
+# Accounts first: the other apps' demo data refers to its accounts.
+SEED_ORDER = ("accounts", "offerings", "health", "gateway")
+
+
+def _app_cli(app: str) -> ModuleType | None:
+    name = f"kam_{app}.cli"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        # Only a missing app (or a missing cli module) is tolerated; a broken import is not.
+        if exc.name not in (name, f"kam_{app}"):
+            raise
+        print(f"{app}: no command-line module, skipped", file=sys.stderr)
+        return None
+
+
+def _task(app: str, task: str) -> Callable[[], None] | None:
+    module = _app_cli(app)
+    return getattr(module, task, None) if module is not None else None
+
+
+def migrate(_args: argparse.Namespace) -> int:
+    for app in APPS:
+        task = _task(app, "migrate")
+        if task is not None:
+            print(f"migrating {app} ...", flush=True)
+            task()
+    return 0
+
+
+def seed(_args: argparse.Namespace) -> int:
+    if not env_bool("KAM_DEMO_DATA", True):
+        print("KAM_DEMO_DATA=0: demo data not seeded")
+        return 0
+    for app in SEED_ORDER:
+        task = _task(app, "seed")
+        if task is not None:
+            print(f"seeding {app} ...", flush=True)
+            task()
+    return 0
+
+
+def create_key(args: argparse.Namespace) -> int:
+    from kam_gateway.cli import create_key as create
+
+    try:
+        key = create(name=args.name, role=args.role, account_ids=args.account_id or [])
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    scope = f" for accounts {', '.join(key['account_ids'])}" if key["account_ids"] else ""
+    print(f"Created {key['role']} key {key['name']!r} (id {key['id']}){scope}.")
+    print("The key is shown only this once; keep it somewhere safe:")
+    print()
+    print(f"    {key['key']}")
+    print()
+    print(f"Use it as: Authorization: Bearer {key['key']}")
+    return 0
+
+
+def keys_hint(_args: argparse.Namespace) -> int:
+    if os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY"):
+        print("API key: the value of KAM_BOOTSTRAP_ADMIN_KEY works as an admin key.")
+    else:
+        print("API key: create one with `make key` (ROLE=admin NAME=me) or")
+        print("    .venv/bin/kam create-key --role admin --name me")
+    print("Then call the gateway with: Authorization: Bearer <key>")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kam", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring every app's database to the latest schema")
+    commands.add_parser("seed", help="add the demo portfolio (skipped when KAM_DEMO_DATA=0)")
+    key = commands.add_parser("create-key", help="create an API key and print it once")
+    key.add_argument("--name", required=True)
+    key.add_argument(
+        "--role", required=True, choices=["admin", "executive", "sales", "engineer", "partner"]
+    )
+    key.add_argument(
+        "--account-id",
+        action="append",
+        metavar="ID",
+        help="an account a partner key may see (repeat for several)",
+    )
+    commands.add_parser("keys-hint", help="say how to get an API key")
+    return parser
+
+
+_COMMANDS = {"migrate": migrate, "seed": seed, "create-key": create_key, "keys-hint": keys_hint}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return _COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

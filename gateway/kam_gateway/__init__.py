@@ -1,0 +1,79 @@
+"""Gateway: the one public entry point (API keys, roles, routing, composites, OpenAPI)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, Response, g
+from werkzeug.exceptions import NotFound
+
+from kam_common.db import Database
+from kam_common.web import build_app
+from kam_gateway import config as app_config
+from kam_gateway.auth import init_auth
+from kam_gateway.keys import ensure_bootstrap_key
+from kam_gateway.proxy import forward, make_clients
+from kam_gateway.route_table import ROUTES
+from kam_gateway.state import GatewayState, gateway_state
+
+FORWARDED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+HEALTHZ_DOC = {
+    "get": {
+        "summary": "The gateway process is alive (no API key needed).",
+        "tags": ["meta"],
+        "responses": {"200": {"description": '`{"status": "ok"}`'}},
+    }
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = app_config.load()
+    settings.update(config or {})
+    settings.update(
+        # The merged document is served at /api/v1/openapi.json; the gateway's part alone is not.
+        OPENAPI_URL_PREFIX=None,
+        API_SPEC_OPTIONS={
+            "info": {"description": "Key-account relationship management, public API v1."}
+        },
+    )
+    app, api = build_app(
+        __name__,
+        service="gateway",
+        title="KAM API",
+        config=settings,
+        internal_token=None,  # public: clients authenticate with API keys instead
+    )
+    db = Database(settings["DATABASE_URL"])
+    db.init_app(app)
+    app.extensions["kam_gateway"] = GatewayState(
+        clients=make_clients(settings),
+        executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="kam-gateway"),
+        settings=settings,
+    )
+    init_auth(app, db, ROUTES)
+
+    from kam_gateway.api import register_blueprints
+
+    register_blueprints(api)
+    app.add_url_rule(
+        "/api/v1/<path:subpath>", "forward", _forward, methods=FORWARDED_METHODS
+    )
+    own_spec = api.spec.to_dict()
+    # /healthz comes from build_app as a plain route; the contract lists it, so document it.
+    own_spec["paths"]["/healthz"] = HEALTHZ_DOC
+    app.extensions["kam_gateway_spec"] = own_spec
+
+    if settings.get("BOOTSTRAP_ADMIN_KEY"):
+        ensure_bootstrap_key(db, settings["BOOTSTRAP_ADMIN_KEY"])
+    return app
+
+
+def _forward(subpath: str) -> Response:
+    """Everything under /api/v1 that the gateway does not answer itself."""
+    route = g.get("route")
+    service = route.rule.service if route is not None else None
+    clients = gateway_state().clients
+    if service not in clients:
+        raise NotFound()
+    return forward(clients[service], g.caller)

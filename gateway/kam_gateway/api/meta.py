@@ -1,0 +1,42 @@
+"""/readyz and /api/v1/openapi.json: the state of the services and the whole API's document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from kam_common.problems import problem_response
+from kam_gateway.api.schemas import ReadySchema
+from kam_gateway.readiness import service_states
+from kam_gateway.route_table import ROUTES
+from kam_gateway.spec_source import public_spec
+from kam_gateway.state import gateway_state
+
+blp = Blueprint("meta", __name__, description="Readiness and the API description")
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, ReadySchema)
+@blp.doc(responses={503: {"description": "A service is down: `services` and `down` say which."}})
+def readyz() -> Any:
+    """Ready when every service answers its /healthz (no API key needed)."""
+    state = gateway_state()
+    services = service_states(state.clients, state.executor, state.settings["READY_TIMEOUT"])
+    down = [name for name, status in services.items() if status != "up"]
+    if down:
+        return problem_response(
+            503,
+            f"Not ready: {', '.join(down)} {'is' if len(down) == 1 else 'are'} not answering.",
+            extra={"services": services, "down": down},
+        )
+    return {"status": "ready", "services": services}
+
+
+@blp.route("/api/v1/openapi.json", methods=["GET"])
+@blp.doc(responses={200: {"description": "The OpenAPI 3 document of the whole public API."}})
+def openapi_document() -> Response:
+    """The whole public API as one OpenAPI 3 document (any valid key)."""
+    own = current_app.extensions["kam_gateway_spec"]
+    return current_app.json.response(public_spec(gateway_state(), own, ROUTES))

@@ -1,0 +1,67 @@
+"""Request and response shapes of the gateway's own operations."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from kam_common.fields import Name, Text, Timestamp, one_of
+from kam_gateway.access import ROLES
+from kam_gateway.keys import MAX_ACCOUNT_IDS
+
+_ACCOUNT_ID = Text(validate=validate.Length(min=1, max=64))
+
+
+class KeyCreateSchema(ma.Schema):
+    name = Name(required=True)
+    role = one_of(ROLES, required=True)
+    account_ids = fields.List(
+        _ACCOUNT_ID,
+        validate=validate.Length(max=MAX_ACCOUNT_IDS),
+        metadata={"description": "Required for (and only for) partner keys."},
+    )
+
+
+class KeySchema(ma.Schema):
+    """A key as listed: never its secret."""
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    account_ids = fields.List(fields.String(), required=True)
+    prefix = fields.String(
+        required=True, metadata={"description": "The first characters of the key, to recognise it."}
+    )
+    created_at = Timestamp(required=True)
+    revoked_at = Timestamp(allow_none=True)
+
+
+class KeyCreatedSchema(ma.Schema):
+    id = fields.String(required=True)
+    key = fields.String(
+        required=True, metadata={"description": "The secret. Shown in this response only."}
+    )
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    account_ids = fields.List(fields.String(), required=True)
+    created_at = Timestamp(required=True)
+
+
+class ReadySchema(ma.Schema):
+    status = fields.String(required=True)
+    services = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class OverviewSchema(ma.Schema):
+    account = fields.Dict(required=True)
+    contacts = fields.List(fields.Dict(), allow_none=True)
+    team = fields.List(
+        fields.Dict(), allow_none=True, metadata={"description": "Absent for partner keys."}
+    )
+    health = fields.Dict(allow_none=True)
+    agreement = fields.Dict(allow_none=True)
+    degraded = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Services that failed; their parts are null."},
+    )

@@ -1,0 +1,37 @@
+"""Commands the `kam` CLI runs for the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kam_common.config import database_url
+from kam_common.db import Database
+from kam_common.migrations import upgrade
+from kam_gateway import keys
+
+
+def migrate() -> None:
+    upgrade("kam_gateway", database_url("gateway"))
+    print("gateway: database migrated")
+
+
+def create_key(*, name: str, role: str, account_ids: Sequence[str] = ()) -> dict[str, object]:
+    """Create an API key from the command line; the result holds the secret (shown once)."""
+    url = database_url("gateway")
+    # `make key` may come before `make run` on a fresh machine: migrating first is harmless.
+    upgrade("kam_gateway", url)
+    db = Database(url)
+    try:
+        with db.session() as session:
+            key, secret = keys.create_key(
+                session=session, name=name, role=role, account_ids=list(account_ids)
+            )
+            return {
+                "id": key.id,
+                "key": secret,
+                "name": key.name,
+                "role": key.role,
+                "account_ids": key.account_ids,
+            }
+    finally:
+        db.engine.dispose()

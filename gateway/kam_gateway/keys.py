@@ -1,0 +1,128 @@
+"""API keys: create (secret shown once), list, revoke, authenticate, bootstrap.
+
+Secrets are `kam_` + 32 random bytes, so an unsalted SHA-256 is enough to store them: there is
+nothing to brute-force. Every request looks its key up by hash (one indexed read) and nothing is
+cached in the process, so a revoked key is refused at once by every worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kam_common.db import Database, utcnow
+from kam_common.errors import Invalid, NotFound
+from kam_common.pagination import paginate
+from kam_gateway.access import PARTNER, ROLES, Caller
+from kam_gateway.models import ApiKey
+
+log = logging.getLogger("kam.gateway.keys")
+
+SECRET_PREFIX = "kam_"  # noqa: S105 - a marker that says what the string is, not a secret
+SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 6
+# The scope travels in one request header to the services; keep it well under header limits.
+MAX_ACCOUNT_IDS = 100
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def check_role_scope(role: str, account_ids: Sequence[str] | None) -> list[str]:
+    """Partner keys need accounts; no other role may carry them. Returns the ids, deduplicated."""
+    if role not in ROLES:
+        raise Invalid("role", f"Must be one of: {', '.join(ROLES)}.")
+    ids = list(dict.fromkeys(account_ids or []))
+    if role == PARTNER and not ids:
+        raise Invalid("account_ids", "A partner key needs at least one account id.")
+    if role != PARTNER and ids:
+        raise Invalid("account_ids", "Only partner keys are limited to accounts.")
+    if len(ids) > MAX_ACCOUNT_IDS:
+        raise Invalid("account_ids", f"At most {MAX_ACCOUNT_IDS} accounts per key.")
+    return ids
+
+
+def create_key(
+    *, session: Session, name: str, role: str, account_ids: Sequence[str] | None = None
+) -> tuple[ApiKey, str]:
+    """Store a new key; returns it with its secret, which is not kept anywhere."""
+    ids = check_role_scope(role, account_ids)
+    secret = new_secret()
+    key = ApiKey(
+        name=name,
+        role=role,
+        account_ids=ids,
+        key_hash=hash_secret(secret),
+        prefix=secret[:SHOWN_PREFIX_LENGTH],
+    )
+    session.add(key)
+    session.commit()
+    return key, secret
+
+
+def paginate_keys(*, session: Session, page: int, per_page: int) -> dict[str, Any]:
+    stmt = select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def revoke_key(*, session: Session, key_id: str) -> None:
+    """Revoking twice is fine; the first revocation time is kept."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("API key not found.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    session.commit()
+
+
+def authenticate(session: Session, secret: str) -> Caller | None:
+    row = session.execute(
+        select(ApiKey.id, ApiKey.role, ApiKey.account_ids).where(
+            ApiKey.key_hash == hash_secret(secret), ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Caller(key_id=row.id, role=row.role, account_ids=tuple(row.account_ids or ()))
+
+
+def ensure_bootstrap_key(db: Database, secret: str) -> None:
+    """Make `secret` an active admin key. Safe when several workers start at the same moment."""
+    digest = hash_secret(secret)
+    with db.session() as session:
+        try:
+            session.add(
+                ApiKey(
+                    name="bootstrap admin (KAM_BOOTSTRAP_ADMIN_KEY)",
+                    role="admin",
+                    account_ids=[],
+                    key_hash=digest,
+                    # The operator's string may be short: show none of it.
+                    prefix="bootstrap",
+                )
+            )
+            session.commit()
+            log.info("bootstrap admin key created")
+            return
+        except IntegrityError:
+            session.rollback()  # it exists already (or another worker just made it)
+        # The operator asked for this exact key to work: undo a revocation or a role change.
+        # To retire it for good, unset KAM_BOOTSTRAP_ADMIN_KEY.
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.key_hash == digest)
+            .where((ApiKey.role != "admin") | ApiKey.revoked_at.is_not(None))
+            .values(role="admin", account_ids=[], revoked_at=None)
+        )
+        session.commit()

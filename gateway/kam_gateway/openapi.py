@@ -1,0 +1,127 @@
+"""One OpenAPI document for the whole public API: the gateway's own spec plus each service's.
+
+Only operations in the route table are published, so a service's internal endpoints stay out.
+Components with the same name and the same definition are shared; a real conflict renames the
+service's one (`Account` → `AccountsAccount`) and rewrites its `$ref`s. A service that cannot be
+reached is listed in `x-degraded` and the rest is still served.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import Any
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+BEARER = "bearerAuth"
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+Spec = dict[str, Any]
+
+
+def merge_specs(
+    own: Mapping[str, Any],
+    services: Mapping[str, Mapping[str, Any] | None],
+    is_public: Callable[[str, str], bool],
+) -> Spec:
+    """`services` maps a service name to its spec, or None when it could not be fetched."""
+    doc: Spec = copy.deepcopy(dict(own))
+    doc.setdefault("paths", {})
+    components = doc.setdefault("components", {})
+    tags = {tag["name"]: tag for tag in doc.get("tags", [])}
+    degraded = []
+    for name, spec in services.items():
+        if spec is None:
+            degraded.append(name)
+            continue
+        theirs = spec.get("components", {})
+        renames = plan_renames(components, theirs, prefix=name[:1].upper() + name[1:])
+        spec = rewrite_refs(copy.deepcopy(dict(spec)), renames)
+        for section, items in spec.get("components", {}).items():
+            if section == "securitySchemes":
+                continue  # services use the internal token; clients use the gateway's scheme
+            target = components.setdefault(section, {})
+            for key, value in items.items():
+                target.setdefault(key, value)  # new, or the same definition
+        for path, item in spec.get("paths", {}).items():
+            operations = {
+                method: op
+                for method, op in item.items()
+                if method not in HTTP_METHODS or is_public(method.upper(), path)
+            }
+            if not HTTP_METHODS.intersection(operations):
+                continue
+            merged = doc["paths"].setdefault(path, {})
+            for key, value in operations.items():
+                merged.setdefault(key, value)  # the gateway's own operation wins
+        for tag in spec.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+    if tags:
+        doc["tags"] = list(tags.values())
+    components.setdefault("securitySchemes", {})[BEARER] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: `Authorization: Bearer <key>`.",
+    }
+    doc["security"] = [{BEARER: []}]
+    for path in OPEN_PATHS:
+        for method, op in doc["paths"].get(path, {}).items():
+            if method in HTTP_METHODS:
+                op["security"] = []
+    if degraded:
+        doc["x-degraded"] = degraded
+    return doc
+
+
+def plan_renames(
+    ours: Mapping[str, Mapping[str, Any]],
+    theirs: Mapping[str, Mapping[str, Any]],
+    *,
+    prefix: str,
+) -> dict[str, dict[str, str]]:
+    """New names for their components that clash with a different definition of ours.
+
+    Repeats until stable: renaming one schema changes the `$ref`s inside the ones using it,
+    which may turn an identical definition into a different one.
+    """
+    renames: dict[str, dict[str, str]] = {section: {} for section in theirs}
+    changed = True
+    while changed:
+        changed = False
+        for section, items in theirs.items():
+            existing = ours.get(section, {})
+            for key, value in items.items():
+                if key in renames[section] or key not in existing:
+                    continue
+                if rewrite_refs(copy.deepcopy(value), renames) == existing[key]:
+                    continue
+                new = prefix + key
+                n = 2
+                while new in existing or new in items:
+                    new, n = f"{prefix}{key}{n}", n + 1
+                renames[section][key] = new
+                changed = True
+    return {section: names for section, names in renames.items() if names}
+
+
+def rewrite_refs(node: Any, renames: Mapping[str, Mapping[str, str]]) -> Any:
+    """Rename components (keys under `components.<section>`) and every `$ref` to them."""
+    if not renames:
+        return node
+    if isinstance(node, list):
+        return [rewrite_refs(item, renames) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str) and value.startswith("#/components/"):
+            _, _, section, name = value.split("/", 3)
+            value = f"#/components/{section}/{renames.get(section, {}).get(name, name)}"
+        out[key] = rewrite_refs(value, renames)
+    components = out.get("components")
+    if isinstance(components, dict):
+        for section, names in renames.items():
+            items = components.get(section)
+            if isinstance(items, dict):
+                components[section] = {names.get(k, k): v for k, v in items.items()}
+    return out
