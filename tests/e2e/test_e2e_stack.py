@@ -1,0 +1,158 @@
+"""The running stack as a whole: probes, the public OpenAPI document, request ids, errors."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+MakeKey = Callable[..., dict[str, str]]
+CreateKey = Callable[..., dict[str, Any]]
+
+
+def problem(response: requests.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 answer with that status; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"] and body["title"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return dict(body)
+
+
+def test_healthz_answers_without_a_key(gateway_url: str) -> None:
+    response = requests.get(f"{gateway_url}/healthz", timeout=5)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_readyz_is_200_and_names_every_service_when_all_are_up(gateway_url: str) -> None:
+    response = requests.get(f"{gateway_url}/readyz", timeout=5)
+
+    assert response.status_code == 200, response.text
+    body = json.dumps(response.json())
+    for service in ("accounts", "offerings", "health"):
+        assert service in body
+
+
+def test_every_app_answers_its_own_healthz(stack: Any) -> None:
+    for app in ("accounts", "offerings", "health", "gateway"):
+        response = requests.get(f"{stack.url(app)}/healthz", timeout=5)
+        assert response.status_code == 200, app
+
+
+def test_services_refuse_callers_without_the_internal_token(stack: Any) -> None:
+    response = requests.get(f"{stack.url('accounts')}/accounts", timeout=5)
+
+    assert response.status_code == 401
+
+
+def test_openapi_lists_the_public_api(gateway_url: str, make_key: MakeKey) -> None:
+    response = requests.get(
+        f"{gateway_url}/api/v1/openapi.json", headers=make_key("engineer"), timeout=10
+    )
+
+    assert response.status_code == 200, response.text
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/accounts" in document["paths"]
+    assert "/api/v1/admin/keys" in document["paths"]
+
+
+def test_the_clients_request_id_comes_back_and_is_logged_by_gateway_and_accounts(
+    stack: Any, gateway_url: str, make_key: MakeKey
+) -> None:
+    request_id = f"e2e-{uuid.uuid4().hex}"
+
+    response = requests.get(
+        f"{gateway_url}/api/v1/accounts",
+        headers={**make_key("sales"), "X-Request-ID": request_id},
+        timeout=10,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Request-ID"] == request_id
+    # Log lines are written before the answer leaves each app; allow a moment for the files.
+    deadline = time.monotonic() + 5
+    missing = ["gateway", "accounts"]
+    while missing and time.monotonic() < deadline:
+        missing = [app for app in missing if request_id not in stack.log_text(app)]
+        time.sleep(0.1)
+    assert not missing, f"request id not in the logs of {missing}"
+
+
+def test_a_generated_request_id_is_returned(gateway_url: str) -> None:
+    response = requests.get(f"{gateway_url}/api/v1/accounts", timeout=5)
+
+    assert response.status_code == 401
+    assert response.headers.get("X-Request-ID")
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_unknown_path_is_a_404_problem(gateway_url: str, admin_headers: dict[str, str]) -> None:
+    response = requests.get(f"{gateway_url}/api/v1/no-such-thing", headers=admin_headers, timeout=5)
+
+    problem(response, 404)
+
+
+def test_missing_key_is_401(gateway_url: str) -> None:
+    response = requests.get(f"{gateway_url}/api/v1/accounts", timeout=5)
+
+    problem(response, 401)
+
+
+def test_unknown_key_is_401(gateway_url: str) -> None:
+    response = requests.get(
+        f"{gateway_url}/api/v1/accounts",
+        headers={"Authorization": "Bearer kam_not_a_real_key_0123456789"},
+        timeout=5,
+    )
+
+    problem(response, 401)
+
+
+def test_revoked_key_is_401(
+    gateway_url: str, admin_headers: dict[str, str], create_key: CreateKey
+) -> None:
+    created = create_key("executive")
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    assert requests.get(f"{gateway_url}/api/v1/accounts", headers=headers, timeout=5).ok
+
+    revoked = requests.delete(
+        f"{gateway_url}/api/v1/admin/keys/{created['id']}", headers=admin_headers, timeout=5
+    )
+
+    assert revoked.status_code == 204, revoked.text
+    problem(requests.get(f"{gateway_url}/api/v1/accounts", headers=headers, timeout=5), 401)
+
+
+def test_key_list_never_shows_the_secret(
+    gateway_url: str, admin_headers: dict[str, str], create_key: CreateKey
+) -> None:
+    created = create_key("engineer")
+
+    response = requests.get(f"{gateway_url}/api/v1/admin/keys", headers=admin_headers, timeout=5)
+
+    assert response.status_code == 200, response.text
+    assert created["key"] not in response.text
+    assert created["id"] in response.text
+
+
+def test_only_admins_manage_keys(gateway_url: str, make_key: MakeKey) -> None:
+    response = requests.post(
+        f"{gateway_url}/api/v1/admin/keys",
+        json={"name": "sneaky", "role": "admin"},
+        headers=make_key("executive"),
+        timeout=5,
+    )
+
+    problem(response, 403)
