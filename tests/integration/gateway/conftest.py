@@ -1,0 +1,182 @@
+"""Gateway fixtures: the gateway on a real database, in front of real HTTP upstreams.
+
+Upstreams are real servers on free ports (werkzeug in a thread): an echo service that says what
+it received, so routing tests do not depend on any service's progress, and the real accounts
+app where the test is about it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify, request
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from kam_gateway import create_app
+from kam_gateway.keys import create_key
+from kam_gateway.models import Base
+
+ECHO_SPEC = {
+    "openapi": "3.0.3",
+    "info": {"title": "echo", "version": "1"},
+    "paths": {},
+    "components": {"schemas": {}},
+}
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Run `app` on a free local port for the duration; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval keeps shutdown (and so each test) fast.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+def closed_port_url() -> str:
+    """A URL nobody listens on: connections are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def echo_app(name: str, spec: dict[str, Any] | None = None) -> Flask:
+    """Answers every call with what it received; `?echo_status=N`, `?echo_sleep=S` steer it."""
+    app = Flask(f"echo-{name}")
+    received: list[dict[str, Any]] = []
+    app.config["received"] = received
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok", "service": name}
+
+    @app.get("/openapi.json")
+    def openapi() -> Any:
+        return jsonify(spec or ECHO_SPEC)
+
+    @app.route("/<path:path>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def echo(path: str) -> Any:
+        seen = {
+            "service": name,
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode(),
+            "headers": dict(request.headers),
+            "body": request.get_data(as_text=True),
+        }
+        received.append(seen)
+        if "echo_sleep" in request.args:
+            time.sleep(float(request.args["echo_sleep"]))
+        status = int(request.args.get("echo_status", 200))
+        response = jsonify(seen)
+        response.status_code = status
+        if status == 201:
+            response.headers["Location"] = "/api/v1/things/1"
+            response.headers["ETag"] = '"1"'
+        if status == 429:
+            response.headers["Retry-After"] = "7"
+        return response
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def echo_servers() -> Iterator[tuple[dict[str, str], dict[str, Flask]]]:
+    apps = {name: echo_app(name) for name in ("accounts", "offerings", "health")}
+    with (
+        serve(apps["accounts"]) as accounts,
+        serve(apps["offerings"]) as offerings,
+        serve(apps["health"]) as health,
+    ):
+        yield {"accounts": accounts, "offerings": offerings, "health": health}, apps
+
+
+@pytest.fixture
+def echo_upstreams(
+    echo_servers: tuple[dict[str, str], dict[str, Flask]],
+) -> dict[str, str]:
+    """One echo server per service: `{"accounts": url, ...}`."""
+    urls, apps = echo_servers
+    for app in apps.values():
+        app.config["received"].clear()
+    return urls
+
+
+@pytest.fixture
+def received(echo_servers: tuple[dict[str, str], dict[str, Flask]]) -> dict[str, list[dict]]:
+    """What each echo service received during this test."""
+    return {name: app.config["received"] for name, app in echo_servers[1].items()}
+
+
+def upstream_config(urls: dict[str, str]) -> dict[str, str]:
+    return {f"{name.upper()}_URL": url for name, url in urls.items()}
+
+
+@pytest.fixture
+def make_gateway(
+    service_client: Callable[..., FlaskClient],
+) -> Callable[..., FlaskClient]:
+    """`make_gateway(accounts=url, ..., **config)`: a test client of a gateway on an empty DB."""
+
+    def make(**config: Any) -> FlaskClient:
+        client = service_client("gateway", create_app, Base.metadata, **config)
+        # Clients of the gateway do not hold the internal token; make sure nothing relies on it.
+        client.environ_base.pop("HTTP_X_INTERNAL_TOKEN", None)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def gateway(
+    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str]
+) -> FlaskClient:
+    return make_gateway(**upstream_config(echo_upstreams))
+
+
+@pytest.fixture
+def key_for(gateway: FlaskClient) -> Callable[..., str]:
+    """`key_for("sales")` / `key_for("partner", ["acc-1"])`: a fresh secret of that role."""
+
+    def make(role: str, account_ids: list[str] | None = None) -> str:
+        db = gateway.application.extensions["kam_db"]
+        with db.session() as session:
+            _key, secret = create_key(
+                session=session, name=f"test {role}", role=role, account_ids=account_ids
+            )
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def auth(key_for: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """`auth("engineer")`: request headers carrying a fresh key of that role."""
+
+    def make(role: str, account_ids: list[str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key_for(role, account_ids)}"}
+
+    return make
+
+
+@pytest.fixture
+def upstream_tools() -> SimpleNamespace:
+    """The helpers above, for tests that start or stop their own upstreams."""
+    return SimpleNamespace(
+        serve=serve, echo_app=echo_app, closed_port_url=closed_port_url, config=upstream_config
+    )
