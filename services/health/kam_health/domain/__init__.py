@@ -1,0 +1,1 @@
+"""Relationship-health rules as plain Python: no Flask, no SQLAlchemy."""
