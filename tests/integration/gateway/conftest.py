@@ -180,3 +180,14 @@ def upstream_tools() -> SimpleNamespace:
     return SimpleNamespace(
         serve=serve, echo_app=echo_app, closed_port_url=closed_port_url, config=upstream_config
     )
+
+
+@pytest.fixture
+def accounts_service(service_client: Callable[..., FlaskClient]) -> Iterator[str]:
+    """The real accounts app on its own (emptied) test database, served over HTTP."""
+    from kam_accounts import create_app as create_accounts
+    from kam_accounts.models import Base as AccountsBase
+
+    app = service_client("accounts", create_accounts, AccountsBase.metadata).application
+    with serve(app) as base_url:
+        yield base_url

@@ -154,7 +154,9 @@ def test_key_creation_replays_for_the_same_idempotency_key(
     assert gateway.get(KEYS, headers=admin).json["total"] == 2
     # Idempotency keys belong to one API key: another admin's same key is a new request.
     second_admin = auth("admin")
-    fresh = gateway.post(KEYS, json=body, headers={**second_admin, "Idempotency-Key": "create-ci-key"})
+    fresh = gateway.post(
+        KEYS, json=body, headers={**second_admin, "Idempotency-Key": "create-ci-key"}
+    )
     assert fresh.status_code == 201
     assert fresh.json["id"] != first.json["id"]
 
