@@ -1,0 +1,114 @@
+"""Merging the services' OpenAPI documents into the gateway's."""
+
+from __future__ import annotations
+
+from kam_gateway.openapi import merge_specs
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def op(schema: str) -> dict:
+    return {
+        "responses": {"200": {"content": {"application/json": {"schema": ref(schema)}}}},
+        "tags": ["x"],
+    }
+
+
+PROBLEM = {"type": "object", "properties": {"title": {"type": "string"}}}
+OWN = {
+    "openapi": "3.0.3",
+    "info": {"title": "KAM API", "version": "1.0.0"},
+    "paths": {"/api/v1/admin/keys": {"get": op("Key")}, "/readyz": {"get": op("Ready")}},
+    "components": {
+        "schemas": {
+            "Key": {"type": "object"},
+            "Ready": {"type": "object"},
+            "Problem": PROBLEM,
+            "Page": {"type": "object", "properties": {"items": ref("Key")}},
+        }
+    },
+    "tags": [{"name": "keys"}],
+}
+
+
+def everything_public(method: str, path: str) -> bool:
+    return True
+
+
+def test_paths_are_united_and_the_gateway_adds_bearer_security() -> None:
+    accounts = {
+        "paths": {"/api/v1/accounts": {"get": op("Account"), "post": op("Account")}},
+        "components": {"schemas": {"Account": {"type": "object"}, "Problem": PROBLEM}},
+        "tags": [{"name": "accounts"}],
+    }
+
+    doc = merge_specs(OWN, {"accounts": accounts}, everything_public)
+
+    assert set(doc["paths"]) == {"/api/v1/admin/keys", "/readyz", "/api/v1/accounts"}
+    assert set(doc["paths"]["/api/v1/accounts"]) == {"get", "post"}
+    assert doc["components"]["schemas"]["Problem"] == PROBLEM  # the same schema, kept once
+    assert "AccountsProblem" not in doc["components"]["schemas"]
+    assert doc["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
+    assert doc["security"] == [{"bearerAuth": []}]
+    assert doc["paths"]["/readyz"]["get"]["security"] == []
+    assert [t["name"] for t in doc["tags"]] == ["keys", "accounts"]
+    assert "x-degraded" not in doc
+    assert "securitySchemes" not in OWN["components"]  # the input is not modified
+
+
+def test_a_real_conflict_renames_the_services_schema_and_its_refs() -> None:
+    health = {
+        "paths": {"/api/v1/health/events": {"get": op("Page")}},
+        "components": {
+            "schemas": {
+                "Key": {"type": "string"},  # same name, different thing
+                "Page": {"type": "object", "properties": {"items": ref("Key")}},
+            }
+        },
+    }
+
+    doc = merge_specs(OWN, {"health": health}, everything_public)
+    schemas = doc["components"]["schemas"]
+
+    assert schemas["Key"] == {"type": "object"}
+    assert schemas["HealthKey"] == {"type": "string"}
+    # Page looked identical but points at a different Key, so it is renamed too.
+    assert schemas["HealthPage"] == {"type": "object", "properties": {"items": ref("HealthKey")}}
+    assert schemas["Page"] == OWN["components"]["schemas"]["Page"]
+    response = doc["paths"]["/api/v1/health/events"]["get"]["responses"]["200"]
+    assert response["content"]["application/json"]["schema"] == ref("HealthPage")
+
+
+def test_only_public_operations_are_published() -> None:
+    service = {
+        "paths": {
+            "/api/v1/accounts": {"get": op("A"), "parameters": []},
+            "/internal/accounts/{id}": {"get": op("A")},
+            "/healthz": {"get": op("A")},
+        },
+        "components": {"schemas": {"A": {"type": "object"}}},
+    }
+
+    doc = merge_specs(OWN, {"accounts": service}, lambda method, path: path.startswith("/api/v1/"))
+
+    assert "/internal/accounts/{id}" not in doc["paths"]
+    assert "/healthz" not in doc["paths"]
+    assert doc["paths"]["/api/v1/accounts"] == {"get": op("A"), "parameters": []}
+
+
+def test_gateway_operations_win_over_a_services_same_operation() -> None:
+    service = {"paths": {"/api/v1/admin/keys": {"get": op("Other"), "post": op("Other")}}}
+
+    doc = merge_specs(OWN, {"accounts": service}, everything_public)
+
+    assert doc["paths"]["/api/v1/admin/keys"]["get"] == op("Key")
+    assert doc["paths"]["/api/v1/admin/keys"]["post"] == op("Other")
+
+
+def test_unreachable_services_are_listed_as_degraded() -> None:
+    doc = merge_specs(OWN, {"accounts": None, "health": {"paths": {}}}, everything_public)
+
+    assert doc["x-degraded"] == ["accounts"]
+    assert "/api/v1/admin/keys" in doc["paths"]
