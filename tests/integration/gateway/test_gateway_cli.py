@@ -1,0 +1,62 @@
+"""The `kam` command line: keys, the key hint, and demo data switched off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+
+from kam_common.cli import main
+
+
+@pytest.fixture
+def gateway_db(monkeypatch: pytest.MonkeyPatch, database_url: Callable[[str], str]) -> str:
+    url = database_url("gateway")
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", url)
+    return url
+
+
+def test_create_key_prints_a_working_secret_once(
+    gateway: FlaskClient, gateway_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create-key", "--name", "me", "--role", "admin"]) == 0
+
+    out = capsys.readouterr().out
+    secret = next(word for word in out.split() if word.startswith("kam_"))
+    assert out.count(secret) == 2  # the key on its own line, and in the usage example
+    response = gateway.get("/api/v1/admin/keys", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert response.json["items"][0]["name"] == "me"
+
+
+def test_create_key_refuses_a_partner_without_accounts(
+    gateway_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["create-key", "--name", "p", "--role", "partner"]) == 2
+    assert "account" in capsys.readouterr().err
+
+    assert main(["create-key", "--name", "p", "--role", "partner", "--account-id", "a1"]) == 0
+
+
+def test_keys_hint_names_the_bootstrap_key_or_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KAM_BOOTSTRAP_ADMIN_KEY", raising=False)
+    main(["keys-hint"])
+    assert ".venv/bin/kam create-key --role admin --name me" in capsys.readouterr().out
+
+    monkeypatch.setenv("KAM_BOOTSTRAP_ADMIN_KEY", "s3cret-value")
+    main(["keys-hint"])
+    out = capsys.readouterr().out
+    assert "KAM_BOOTSTRAP_ADMIN_KEY" in out and "s3cret-value" not in out
+
+
+def test_seed_does_nothing_when_demo_data_is_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KAM_DEMO_DATA", "0")
+
+    assert main(["seed"]) == 0
+
+    assert "not seeded" in capsys.readouterr().out
