@@ -8,6 +8,9 @@ threads = env_int("KAM_THREADS", 8)
 timeout = env_int("KAM_WORKER_TIMEOUT", 30)
 graceful_timeout = 5
 keepalive = 30
+# gunicorn 27 gives every master the same control socket path; four apps on one machine would
+# fight over it, and nothing here uses it.
+control_socket_disable = True
 accesslog = None  # each app writes its own JSON access line, with the request id
 loglevel = env_str("KAM_LOG_LEVEL", "info")
 logconfig_dict = {
