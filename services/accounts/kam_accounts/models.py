@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
+from kam_common.integration import outbox_table
 
 
 class Base(DeclarativeBase):
@@ -18,6 +19,7 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+outbox = outbox_table(Base.metadata)
 
 
 class Account(Base):

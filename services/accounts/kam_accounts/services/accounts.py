@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from kam_accounts import events
 from kam_accounts.domain.text import fold, like_contains
 from kam_accounts.models import Account
 from kam_accounts.services.lookup import get_account
@@ -25,6 +26,8 @@ _SORTS = {
 def create_account(*, session: Session, data: dict[str, Any]) -> Account:
     account = Account(**data, name_folded=fold(data["name"]))
     session.add(account)
+    session.flush()
+    events.account_changed(session, account, "created")
     session.commit()
     return account
 
@@ -68,6 +71,8 @@ def update_account(*, session: Session, account_id: str, changes: dict[str, Any]
         account.name_folded = fold(changes["name"])
     if session.is_modified(account):
         account.updated_at = utcnow()
+        session.flush()
+        events.account_changed(session, account, "updated")
     session.commit()
     return account
 
@@ -80,4 +85,6 @@ def archive_account(*, session: Session, account_id: str) -> None:
     if account.status != "archived":
         account.status = "archived"
         account.updated_at = utcnow()
+        session.flush()
+        events.account_changed(session, account, "archived")
         session.commit()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from kam_accounts import events
 from kam_accounts.domain.errors import ContactNotFound
 from kam_accounts.domain.reporting import OrgNode, check_reporting_line, org_chart
 from kam_accounts.models import Contact, ContactChange
@@ -80,6 +81,8 @@ def create_contact(*, session: Session, account_id: str, data: dict[str, Any]) -
             changes={},
         )
     )
+    if not contact.active:
+        events.contact_moved(session, contact)
     session.commit()
     return contact
 
@@ -152,6 +155,8 @@ def _record_change(
     }
     if kind == "updated" and not changes:
         return
+    if kind != "updated":
+        events.contact_moved(session, contact)
     session.add(
         ContactChange(
             account_id=contact.account_id, contact_id=contact.id, kind=kind, changes=changes

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kam_accounts import events
 from kam_accounts.models import Contact, Interaction, Purchase
 from kam_accounts.services.lookup import get_account, get_open_account
 from kam_common.db import utcnow
@@ -43,6 +44,8 @@ def log_interaction(*, session: Session, account_id: str, data: dict[str, Any]) 
         contact_ids=contact_ids,
     )
     session.add(interaction)
+    session.flush()
+    events.interaction_logged(session, interaction)
     session.commit()
     return interaction
 

@@ -1,0 +1,239 @@
+"""Integration events between apps: outbox → HTTP push → deduplicating inbox.
+
+A publisher writes its events to its own `outbox` table in the same transaction as the change
+(`Outbox.publish`), one row per consumer. The relay (`kam relay`) claims due rows, POSTs them to
+each consumer's `/internal/events`, and marks them delivered; a consumer that is down makes
+them wait, with back-off, until it is back. Delivery is at least once; the consumer's `inbox`
+table (event id as primary key) makes applying them exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from flask import Flask, request
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kam_common.db import Database, UTCDateTime, utcnow
+from kam_common.http import ServiceClient
+from kam_common.problems import problem_response
+
+log = logging.getLogger("kam.integration")
+
+EVENTS_PATH = "/internal/events"
+MAX_ATTEMPTS = 60
+MAX_BACKOFF_SECONDS = 30
+LEASE = timedelta(seconds=30)  # a claimed row is retried if its relay dies mid-delivery
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column(
+            "seq",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        Column("event_id", String(36), nullable=False),
+        Column("destination", String(40), nullable=False),
+        Column("type", String(60), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("occurred_at", UTCDateTime(), nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
+        Column("delivered_at", UTCDateTime(), index=True),
+        Column("last_error", Text),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("type", String(60), nullable=False),
+        Column("source", String(40)),
+        Column("received_at", UTCDateTime(), nullable=False),
+    )
+
+
+class Outbox:
+    """Where a publisher writes its integration events; `routes` maps event types to consumers."""
+
+    def __init__(self, source: str, table: Table, routes: Mapping[str, Iterable[str]]):
+        self.source = source
+        self.table = table
+        self.routes = {kind: tuple(consumers) for kind, consumers in routes.items()}
+
+    def publish(
+        self, session: Session, kind: str, payload: dict[str, Any], *, at: datetime | None = None
+    ) -> str:
+        """Add the event to the caller's transaction; it leaves only if that commits."""
+        event_id = str(uuid.uuid4())
+        occurred_at = at or utcnow()
+        for destination in self.routes[kind]:
+            session.execute(
+                insert(self.table).values(
+                    event_id=event_id,
+                    destination=destination,
+                    type=kind,
+                    payload=payload,
+                    occurred_at=occurred_at,
+                    attempts=0,
+                    next_attempt_at=occurred_at,
+                )
+            )
+        return event_id
+
+
+@dataclass
+class Relay:
+    """Pushes one publisher's due outbox rows to their consumers."""
+
+    outbox: Outbox
+    db: Database
+    consumers: Mapping[str, ServiceClient]
+    batch_size: int = 200
+
+    def run_once(self) -> int:
+        """Deliver what is due; return how many events were delivered.
+
+        Rows are claimed with a short lease in their own transaction, so no lock is held while
+        a consumer is called, and several relays can share the work (SKIP LOCKED).
+        """
+        table = self.outbox.table
+        now = utcnow()
+        with self.db.session() as session:
+            rows = session.execute(
+                select(table)
+                .where(
+                    table.c.delivered_at.is_(None),
+                    table.c.next_attempt_at <= now,
+                    table.c.attempts < MAX_ATTEMPTS,
+                )
+                .order_by(table.c.seq)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            session.execute(
+                update(table)
+                .where(table.c.seq.in_([row.seq for row in rows]))
+                .values(next_attempt_at=now + LEASE)
+            )
+            session.commit()
+        by_destination: dict[str, list[Any]] = {}
+        for row in rows:
+            by_destination.setdefault(row.destination, []).append(row)
+        outcomes = {dest: self._push(dest, batch) for dest, batch in by_destination.items()}
+        delivered = 0
+        with self.db.session() as session:
+            for destination, error in outcomes.items():
+                batch = by_destination[destination]
+                seqs = [row.seq for row in batch]
+                if error is None:
+                    session.execute(
+                        update(table).where(table.c.seq.in_(seqs)).values(delivered_at=utcnow())
+                    )
+                    delivered += len(batch)
+                    continue
+                attempts = batch[0].attempts + 1
+                backoff = timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 9)))
+                log.warning("delivery to %s failed (attempt %d): %s", destination, attempts, error)
+                session.execute(
+                    update(table)
+                    .where(table.c.seq.in_(seqs))
+                    .values(
+                        attempts=table.c.attempts + 1,
+                        next_attempt_at=utcnow() + backoff,
+                        last_error=error[:2000],
+                    )
+                )
+            session.commit()
+        return delivered
+
+    def _push(self, destination: str, batch: list[Any]) -> str | None:
+        client = self.consumers.get(destination)
+        if client is None:
+            return f"no address for consumer {destination!r}"
+        body = {
+            "events": [
+                {
+                    "id": row.event_id,
+                    "type": row.type,
+                    "source": self.outbox.source,
+                    "occurred_at": row.occurred_at.isoformat(),
+                    "payload": row.payload,
+                }
+                for row in batch
+            ]
+        }
+        try:
+            response = client.request("POST", EVENTS_PATH, json=body)
+        except requests.RequestException as exc:
+            return f"{destination} unreachable: {exc.__class__.__name__}"
+        if response.status_code >= 300:
+            return f"{destination} answered {response.status_code}: {response.text[:500]}"
+        return None
+
+
+Handler = Callable[[Session, dict[str, Any]], None]
+
+
+def init_inbox(app: Flask, db: Database, table: Table, handlers: Mapping[str, Handler]) -> None:
+    """`POST /internal/events`: apply each new event once, in its own transaction."""
+
+    @app.post(EVENTS_PATH)
+    def receive_events() -> Any:
+        body = request.get_json(silent=True)
+        events = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(events, list):
+            return problem_response(
+                422, 'Expected {"events": [...]}.', errors={"events": ["A list of events."]}
+            )
+        applied = duplicates = 0
+        for event in events:
+            with db.session() as session:
+                try:
+                    session.execute(
+                        insert(table).values(
+                            event_id=event["id"],
+                            type=event["type"],
+                            source=event.get("source"),
+                            received_at=utcnow(),
+                        )
+                    )
+                    session.flush()
+                except IntegrityError:
+                    session.rollback()
+                    duplicates += 1
+                    continue
+                handler = handlers.get(event["type"])
+                if handler is not None:
+                    handler(session, event)
+                session.commit()
+                applied += 1
+        return {"applied": applied, "duplicates": duplicates}

@@ -1,0 +1,75 @@
+"""Integration events the accounts service publishes, and what each carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kam_accounts.models import Account, Contact, Interaction, outbox
+from kam_common.integration import Outbox
+
+OUTBOX = Outbox(
+    "accounts",
+    outbox,
+    {
+        "account.created": ("health",),
+        "account.updated": ("health",),
+        "account.archived": ("health",),
+        "contact.left": ("health",),
+        "contact.returned": ("health",),
+        "interaction.logged": ("health",),
+    },
+)
+
+
+def account_facts(account: Account) -> dict[str, Any]:
+    return {
+        "account_id": account.id,
+        "name": account.name,
+        "status": account.status,
+        "segment": account.segment,
+        "industry": account.industry,
+        "tier": account.tier,
+        "orientation": account.orientation,
+        "annual_revenue": float(account.annual_revenue),
+        "currency": account.currency,
+        "contact_cadence_days": account.contact_cadence_days,
+        "needs": list(account.needs),
+        "capabilities": list(account.capabilities),
+        "created_at": account.created_at.isoformat(),
+        "updated_at": account.updated_at.isoformat(),
+    }
+
+
+def account_changed(session: Session, account: Account, kind: str) -> None:
+    OUTBOX.publish(session, f"account.{kind}", account_facts(account))
+
+
+def contact_moved(session: Session, contact: Contact) -> None:
+    """A decision-maker left (or came back): a commitment sign for the relationship."""
+    OUTBOX.publish(
+        session,
+        "contact.returned" if contact.active else "contact.left",
+        {
+            "account_id": contact.account_id,
+            "contact_id": contact.id,
+            "name": contact.name,
+            "buying_role": contact.buying_role,
+            "influence": contact.influence,
+            "left_on": contact.left_on.isoformat() if contact.left_on else None,
+        },
+    )
+
+
+def interaction_logged(session: Session, interaction: Interaction) -> None:
+    OUTBOX.publish(
+        session,
+        "interaction.logged",
+        {
+            "account_id": interaction.account_id,
+            "interaction_id": interaction.id,
+            "kind": interaction.kind,
+            "occurred_at": interaction.occurred_at.isoformat(),
+        },
+    )

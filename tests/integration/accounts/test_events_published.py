@@ -1,0 +1,45 @@
+"""Accounts publishes its facts through the outbox, in the same transaction as the change."""
+
+from sqlalchemy import select
+
+from kam_accounts.models import outbox
+
+
+def published(client):
+    db = client.application.extensions["kam_db"]
+    with db.session(write=False) as session:
+        return session.execute(select(outbox).order_by(outbox.c.seq)).all()
+
+
+def test_changes_publish_events_for_health(client, make_account, make_contact):
+    account = make_account(name="Pub", contact_cadence_days=14)
+    base = f"/api/v1/accounts/{account['id']}"
+    champion = make_contact(account["id"], name="Cham", buying_role="champion")
+    client.patch(base, json={"annual_revenue": 5000})
+    client.delete(f"{base}/contacts/{champion['id']}")
+    client.patch(base, json={"status": "active"})  # already active: no change, no event
+    client.post(base + "/interactions", json={"kind": "call"})
+    client.delete(base)
+    rows = published(client)
+    assert [r.type for r in rows] == [
+        "account.created",
+        "account.updated",
+        "contact.left",
+        "interaction.logged",
+        "account.archived",
+    ]
+    assert {r.destination for r in rows} == {"health"}
+    assert len({r.event_id for r in rows}) == 5
+    created, updated, left = rows[0].payload, rows[1].payload, rows[2].payload
+    assert created["contact_cadence_days"] == 14 and created["account_id"] == account["id"]
+    assert updated["annual_revenue"] == 5000
+    assert left["name"] == "Cham" and left["buying_role"] == "champion" and left["left_on"]
+    assert rows[4].payload["status"] == "archived"
+
+
+def test_refused_changes_publish_nothing(client, make_account):
+    account = make_account()
+    before = len(published(client))
+    client.patch(f"/api/v1/accounts/{account['id']}", json={"tier": "gold"})
+    client.post(f"/api/v1/accounts/{account['id']}/interactions", json={"kind": "party"})
+    assert len(published(client)) == before
