@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 import kam_common.db
 ${imports if imports else ""}
 
