@@ -10,9 +10,12 @@ import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, request
+from sqlalchemy import Table
 
 from kam_common import fields as kam_fields
+from kam_common.db import Database
 from kam_common.http import INTERNAL_TOKEN_HEADER
+from kam_common.idempotency import init_idempotency
 from kam_common.problems import problem_response, register_error_handlers
 from kam_common.requestlog import init_request_ids
 
@@ -117,3 +120,26 @@ def build_app(
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver)})
     api.register_field(kam_fields.Money, "number", None)
     return app, api
+
+
+def build_service(
+    import_name: str,
+    *,
+    service: str,
+    title: str,
+    settings: dict[str, Any],
+    idempotency_keys: Table,
+) -> tuple[Flask, Api, Database]:
+    """An internal service: `build_app` behind the internal token, with its database and
+    `Idempotency-Key` replay for creating POSTs."""
+    app, api = build_app(
+        import_name,
+        service=service,
+        title=title,
+        config=settings,
+        internal_token=settings["INTERNAL_TOKEN"],
+    )
+    db = Database(settings["DATABASE_URL"])
+    db.init_app(app)
+    init_idempotency(app, db, idempotency_keys)
+    return app, api, db

@@ -6,9 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from kam_common.db import Database
-from kam_common.idempotency import init_idempotency
-from kam_common.web import build_app
+from kam_common.web import build_service
 from kam_offerings import config as app_config
 from kam_offerings.models import idempotency_keys
 
@@ -16,14 +14,11 @@ from kam_offerings.models import idempotency_keys
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = app_config.load()
     settings.update(config or {})
-    app, _api = build_app(
+    app, _api, _db = build_service(
         __name__,
         service="offerings",
         title="KAM offerings service",
-        config=settings,
-        internal_token=settings["INTERNAL_TOKEN"],
+        settings=settings,
+        idempotency_keys=idempotency_keys,
     )
-    db = Database(settings["DATABASE_URL"])
-    db.init_app(app)
-    init_idempotency(app, db, idempotency_keys)
     return app
