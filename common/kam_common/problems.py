@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, json
+from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -108,6 +109,21 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         add(prefix, [str(messages)])
     return flat
+
+
+def load_each(
+    schema: Any, items: list[Any], *, prefix: str
+) -> tuple[list[Any | None], dict[str, list[str]]]:
+    """Load every item of a list body, naming each failure as `prefix.index.field`."""
+    loaded: list[Any | None] = []
+    errors: dict[str, list[str]] = {}
+    for index, item in enumerate(items):
+        try:
+            loaded.append(schema.load(item))
+        except ValidationError as problem:
+            loaded.append(None)
+            errors.update(flatten_errors(problem.messages, f"{prefix}.{index}"))
+    return loaded, errors
 
 
 def _webargs_messages(data: Mapping[str, Any]) -> dict[str, list[str]]:

@@ -6,24 +6,36 @@ from typing import Any
 
 from flask import Flask
 
-from kam_common.db import Database
-from kam_common.idempotency import init_idempotency
-from kam_common.web import build_app
+from kam_common.http import ServiceClient
+from kam_common.integration import init_inbox
+from kam_common.web import build_service
 from kam_health import config as app_config
-from kam_health.models import idempotency_keys
+from kam_health.accounts_client import AccountsReader
+from kam_health.integration import handlers
+from kam_health.models import idempotency_keys, inbox
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = app_config.load()
     settings.update(config or {})
-    app, _api = build_app(
+    app, api, db = build_service(
         __name__,
         service="health",
         title="KAM health service",
-        config=settings,
-        internal_token=settings["INTERNAL_TOKEN"],
+        settings=settings,
+        idempotency_keys=idempotency_keys,
     )
-    db = Database(settings["DATABASE_URL"])
-    db.init_app(app)
-    init_idempotency(app, db, idempotency_keys)
+    accounts = ServiceClient(
+        "accounts",
+        settings["ACCOUNTS_URL"],
+        settings["INTERNAL_TOKEN"],
+        read_timeout=settings["ACCOUNTS_TIMEOUT"],
+    )
+    reader = AccountsReader(accounts)
+    app.extensions["kam_accounts_reader"] = reader
+    init_inbox(app, db, inbox, handlers(reader))
+
+    from kam_health.api import register_blueprints
+
+    register_blueprints(api)
     return app

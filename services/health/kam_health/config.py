@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kam_common.config import database_url, internal_token
+from kam_common.config import database_url, env_float, internal_token, service_url
 
 
 def load() -> dict[str, Any]:
     return {
         "DATABASE_URL": database_url("health"),
         "INTERNAL_TOKEN": internal_token(),
+        # Read-through for accounts created a moment ago, before their event arrives.
+        "ACCOUNTS_URL": service_url("accounts", 8081),
+        "ACCOUNTS_TIMEOUT": env_float("KAM_HEALTH_ACCOUNTS_TIMEOUT", 2.0),
     }

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from kam_common.db import new_metadata
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
+from kam_common.integration import inbox_table
 
 
 class Base(DeclarativeBase):
@@ -13,3 +31,161 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+inbox = inbox_table(Base.metadata)
+
+
+class AccountFacts(Base):
+    """What health keeps of each account, from the accounts service's events (or a read-through)."""
+
+    __tablename__ = "account_facts"
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    segment: Mapped[str | None] = mapped_column(String(200))
+    annual_revenue: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    contact_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The tightest guaranteed delivery delay of the account's active agreement, if any.
+    breach_limit_days: Mapped[int | None] = mapped_column(Integer)
+    facts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DepartedContact(Base):
+    """A decision-maker who left: a commitment warning sign."""
+
+    __tablename__ = "departed_contacts"
+
+    contact_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_facts.account_id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    buying_role: Mapped[str | None] = mapped_column(String(30))
+    left_on: Mapped[date] = mapped_column(Date)
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_facts.account_id"))
+    type: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reported_by: Mapped[str | None] = mapped_column(String(200))
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(20))
+    signal: Mapped[str | None] = mapped_column(String(30))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_hours: Mapped[float | None] = mapped_column(Float)
+    # Plain numbers (epoch seconds, day numbers) so the set-based rescore does the same
+    # arithmetic on SQLite and PostgreSQL without dialect-specific date functions.
+    occurred_ts: Mapped[float] = mapped_column(Float)
+    opened_ts: Mapped[float | None] = mapped_column(Float)
+    resolved_ts: Mapped[float | None] = mapped_column(Float)
+    promised_day: Mapped[int | None] = mapped_column(Integer)
+    delivered_day: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("account_id", "type", "external_ref", name="uq_events_external_ref"),
+        Index("ix_events_account_time", "account_id", "occurred_at"),
+        Index("ix_events_type_time", "type", "occurred_at"),
+    )
+
+
+class Scorecard(Base):
+    __tablename__ = "scorecards"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    window_days: Mapped[int] = mapped_column(Integer)
+    half_life_days: Mapped[float] = mapped_column(Float)
+    thresholds: Mapped[dict[str, float]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Score(Base):
+    """The current computed score of each account."""
+
+    __tablename__ = "scores"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("account_facts.account_id"), primary_key=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(20), index=True)
+    components: Mapped[dict[str, Any]] = mapped_column(JSON)
+    drivers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    scorecard_version: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Snapshot(Base):
+    """A point of an account's score history, written whenever the score changes."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_facts.account_id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[float] = mapped_column(Float)
+    band: Mapped[str] = mapped_column(String(20))
+    scorecard_version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_snapshots_account_time", "account_id", "at"),)
+
+
+class Override(Base):
+    """An executive's judgement, shown beside the computed score until it expires."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_facts.account_id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_facts.account_id"))
+    cause: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    message: Mapped[str] = mapped_column(Text)
+    suggested_action: Mapped[str] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    event_id: Mapped[str | None] = mapped_column(String(36))
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # De-duplication: at most one unresolved alert per account and cause.
+        Index(
+            "uq_alerts_unresolved_cause",
+            "account_id",
+            "cause",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+        Index("ix_alerts_account_time", "account_id", "created_at"),
+    )

@@ -7,18 +7,15 @@ app where the test is about it.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask, jsonify, request
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
+from support import closed_port_url, serve
 
 from kam_gateway import create_app
 from kam_gateway.keys import create_key
@@ -30,29 +27,6 @@ ECHO_SPEC = {
     "paths": {},
     "components": {"schemas": {}},
 }
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Run `app` on a free local port for the duration; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval keeps shutdown (and so each test) fast.
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-
-
-def closed_port_url() -> str:
-    """A URL nobody listens on: connections are refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def echo_app(name: str, spec: dict[str, Any] | None = None) -> Flask:

@@ -1,0 +1,78 @@
+"""Scores, history, overrides, the portfolio and the scorecard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kam_common.db import request_session
+from kam_health.api import lookup
+from kam_health.api.schemas import (
+    HistoryArgs,
+    HistorySchema,
+    OverrideSchema,
+    PortfolioSchema,
+    ScorecardSchema,
+    ScoreSchema,
+)
+from kam_health.services import judgement, views
+
+blp = Blueprint(
+    "health_scores", __name__, url_prefix="/api/v1/health", description="Relationship health"
+)
+
+
+@blp.route("/accounts/<account_id>")
+class AccountScore(MethodView):
+    @blp.response(200, ScoreSchema)
+    def get(self, account_id: str) -> dict[str, Any]:
+        """The current score with its components, evidence, drivers, trend and override."""
+        return views.current_score(
+            session=request_session(), account_id=account_id, lookup=lookup()
+        )
+
+
+@blp.route("/accounts/<account_id>/history")
+class AccountHistory(MethodView):
+    @blp.arguments(HistoryArgs, location="query")
+    @blp.response(200, HistorySchema)
+    def get(self, args: dict[str, Any], account_id: str) -> dict[str, Any]:
+        """Score points, oldest first (filters: `from`, `to`)."""
+        return views.history(
+            session=request_session(), account_id=account_id, lookup=lookup(), **args
+        )
+
+
+@blp.route("/accounts/<account_id>/override")
+class AccountOverride(MethodView):
+    @blp.arguments(OverrideSchema)
+    @blp.response(201, OverrideSchema)
+    def post(self, data: dict[str, Any], account_id: str) -> dict[str, Any]:
+        """An executive's judgement, shown beside the computed score until `expires_on`."""
+        return judgement.set_override(
+            session=request_session(), account_id=account_id, data=data, lookup=lookup()
+        )
+
+
+@blp.route("/portfolio")
+class Portfolio(MethodView):
+    @blp.response(200, PortfolioSchema)
+    def get(self) -> dict[str, Any]:
+        """Counts by band, average, revenue at risk and top declines over visible accounts."""
+        return views.portfolio(session=request_session())
+
+
+@blp.route("/scorecard")
+class ScorecardView(MethodView):
+    @blp.response(200, ScorecardSchema)
+    def get(self) -> Any:
+        """Weights, window, half-life and band thresholds in force."""
+        return judgement.get_scorecard(session=request_session())
+
+    @blp.arguments(ScorecardSchema)
+    @blp.response(200, ScorecardSchema)
+    def put(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A new scorecard version; every active account is rescored under it."""
+        return judgement.replace_scorecard(session=request_session(), data=data)

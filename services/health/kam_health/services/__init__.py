@@ -1,0 +1,1 @@
+"""Use cases of the health service: keyword-only functions, one transaction each."""

@@ -1,0 +1,80 @@
+"""Alerts: raised when a band worsens or a critical event arrives, one per account and cause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kam_common.concurrency import check_if_match
+from kam_common.db import utcnow
+from kam_common.errors import Conflict, NotFound
+from kam_common.pagination import paginate
+from kam_common.scope import account_scope, in_scope
+from kam_health.domain.alerts import Raised
+from kam_health.models import Alert
+
+
+def raise_alert(session: Session, account_id: str, raised: Raised) -> Alert:
+    """Open an alert, or fold a repeat into the unresolved one for the same cause."""
+    alert = session.scalars(
+        select(Alert).where(
+            Alert.account_id == account_id,
+            Alert.cause == raised.cause,
+            Alert.status != "resolved",
+        )
+    ).first()
+    if alert is None:
+        alert = Alert(account_id=account_id, cause=raised.cause, occurrences=1)
+        session.add(alert)
+    else:
+        alert.occurrences += 1
+        if alert.status == "acknowledged" and raised.reopens:
+            alert.status = "open"
+    alert.severity = raised.severity
+    alert.message = raised.message
+    alert.suggested_action = raised.suggested_action
+    alert.event_id = raised.event_id or alert.event_id
+    alert.updated_at = utcnow()
+    session.flush()
+    return alert
+
+
+def list_alerts(
+    *,
+    session: Session,
+    page: int,
+    per_page: int,
+    account_id: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    stmt = select(Alert)
+    scope = account_scope()
+    if scope is not None:
+        stmt = stmt.where(Alert.account_id.in_(scope))
+    if account_id:
+        stmt = stmt.where(Alert.account_id == account_id)
+    if status:
+        stmt = stmt.where(Alert.status == status)
+    stmt = stmt.order_by(Alert.updated_at.desc(), Alert.id)
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+_NEXT_STATUS = {"open": {"acknowledged", "resolved"}, "acknowledged": {"resolved", "open"}}
+
+
+def update_alert(*, session: Session, alert_id: str, changes: dict[str, Any]) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None or not in_scope(alert.account_id):
+        raise NotFound("Alert not found.")
+    check_if_match(alert.version)
+    status = changes.get("status", alert.status)
+    if status != alert.status and status not in _NEXT_STATUS.get(alert.status, set()):
+        raise Conflict(f"An alert that is {alert.status} cannot become {status}.")
+    alert.status = status
+    if "note" in changes:
+        alert.note = changes["note"]
+    alert.updated_at = utcnow()
+    session.commit()
+    return alert

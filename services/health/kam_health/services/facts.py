@@ -1,0 +1,78 @@
+"""Facts health keeps about accounts, fed by the accounts service's integration events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from kam_common.db import utcnow
+from kam_common.errors import Invalid
+from kam_common.scope import in_scope
+from kam_health.models import AccountFacts, DepartedContact
+
+AccountLookup = Callable[[str], dict[str, Any] | None]
+
+
+def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
+    facts = session.get(AccountFacts, data["account_id"])
+    if facts is None:
+        facts = AccountFacts(
+            account_id=data["account_id"], created_at=datetime.fromisoformat(data["created_at"])
+        )
+        session.add(facts)
+    facts.name = data["name"]
+    facts.status = data["status"]
+    facts.segment = data.get("segment")
+    facts.annual_revenue = Decimal(str(data.get("annual_revenue") or 0))
+    facts.currency = data.get("currency") or "USD"
+    facts.contact_cadence_days = data.get("contact_cadence_days") or 30
+    facts.facts_at = utcnow()
+    session.flush()
+    return facts
+
+
+def require_active_account(
+    session: Session, account_id: str, lookup: AccountLookup, *, field: str = "account_id"
+) -> AccountFacts:
+    """The account an event is about: known, active, and visible to the caller.
+
+    On a miss, read through to the accounts service (the account may have been created a
+    moment ago, before its event arrived) and keep the answer.
+    """
+    facts = session.get(AccountFacts, account_id) if in_scope(account_id) else None
+    if facts is None and in_scope(account_id):
+        found = lookup(account_id)
+        if found is not None:
+            facts = upsert_account(session, found)
+    if facts is None:
+        raise Invalid(field, "Unknown account.")
+    if facts.status != "active":
+        raise Invalid(field, "The account is archived.")
+    return facts
+
+
+def contact_left(session: Session, payload: dict[str, Any]) -> None:
+    departed = session.get(DepartedContact, payload["contact_id"]) or DepartedContact(
+        contact_id=payload["contact_id"]
+    )
+    departed.account_id = payload["account_id"]
+    departed.name = payload["name"]
+    departed.buying_role = payload.get("buying_role")
+    departed.left_on = date.fromisoformat(payload["left_on"])
+    session.add(departed)
+
+
+def contact_returned(session: Session, payload: dict[str, Any]) -> None:
+    session.execute(
+        delete(DepartedContact).where(DepartedContact.contact_id == payload["contact_id"])
+    )
+
+
+def interaction_logged(session: Session, facts: AccountFacts, occurred_at: datetime) -> None:
+    if facts.last_contact_at is None or occurred_at > facts.last_contact_at:
+        facts.last_contact_at = occurred_at

@@ -1,0 +1,136 @@
+"""Scoring accounts and keeping their history: one account, a batch, or the portfolio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from kam_common.db import new_id, utcnow
+from kam_health.domain import alerts as alert_rules
+from kam_health.domain.score import Computed, compute
+from kam_health.domain.scorecard import Scorecard
+from kam_health.models import AccountFacts, Score, Snapshot
+from kam_health.models import Scorecard as ScorecardRow
+from kam_health.services.alerts import raise_alert
+from kam_health.services.tallies import tally_accounts
+
+
+def load_scorecard(session: Session) -> Scorecard:
+    row = session.scalars(select(ScorecardRow).order_by(ScorecardRow.version.desc())).first()
+    if row is None:
+        return Scorecard()
+    return Scorecard(
+        version=row.version,
+        weights=dict(row.weights),
+        window_days=row.window_days,
+        half_life_days=row.half_life_days,
+        thresholds=dict(row.thresholds),
+    )
+
+
+def rescore(
+    session: Session, account_ids: Iterable[str], *, now: datetime | None = None
+) -> dict[str, Computed]:
+    """Score these accounts now; store what changed, with a snapshot and any alert."""
+    ids = list(dict.fromkeys(account_ids))
+    facts = list(session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(ids))))
+    return _score_and_store(session, facts, now or utcnow(), load_scorecard(session))
+
+
+def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
+    """Every active account, in one scan of the events; returns how many were scored."""
+    facts = list(session.scalars(select(AccountFacts).where(AccountFacts.status == "active")))
+    return len(_score_and_store(session, facts, now or utcnow(), load_scorecard(session)))
+
+
+def _score_and_store(
+    session: Session, facts: list[AccountFacts], now: datetime, card: Scorecard
+) -> dict[str, Computed]:
+    tallies = tally_accounts(
+        session, facts, now=now, window_days=card.window_days, half_life_days=card.half_life_days
+    )
+    ids = [f.account_id for f in facts]
+    stored = (
+        {s.account_id: s for s in session.scalars(select(Score).where(Score.account_id.in_(ids)))}
+        if len(ids) <= 500
+        else {s.account_id: s for s in session.scalars(select(Score))}
+    )
+    results: dict[str, Computed] = {}
+    new_rows: list[dict[str, Any]] = []
+    changed_rows: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    for fact in facts:
+        computed = compute(tallies[fact.account_id], card, fact.breach_limit_days)
+        results[fact.account_id] = computed
+        row = {
+            "account_id": fact.account_id,
+            "score": computed.score,
+            "band": computed.band,
+            "components": computed.components,
+            "drivers": computed.drivers,
+            "scorecard_version": card.version,
+            "computed_at": now,
+        }
+        before = stored.get(fact.account_id)
+        if before is None:
+            new_rows.append(row)
+        elif (before.score, before.band, before.scorecard_version) != (
+            computed.score,
+            computed.band,
+            card.version,
+        ) or before.components != computed.components:
+            changed_rows.append(row)
+        else:
+            continue
+        if before is None or (before.score, before.band, before.scorecard_version) != (
+            computed.score,
+            computed.band,
+            card.version,
+        ):
+            snapshots.append(
+                {
+                    "account_id": fact.account_id,
+                    "at": now,
+                    "score": computed.score,
+                    "band": computed.band,
+                    "scorecard_version": card.version,
+                }
+            )
+        if before is not None and alert_rules.worse(before.band, computed.band):
+            raise_alert(
+                session,
+                fact.account_id,
+                alert_rules.band_worsened(
+                    before.band, computed.band, before.score, computed.score, computed.drivers
+                ),
+            )
+    if new_rows:
+        session.execute(insert(Score), new_rows)
+    if changed_rows:
+        session.execute(update(Score), changed_rows)
+    if snapshots:
+        session.execute(insert(Snapshot), [{"id": new_id(), **s} for s in snapshots])
+    session.expire_all()
+    return results
+
+
+def trend(session: Session, account_id: str, score: Score, now: datetime) -> dict[str, Any]:
+    """Change against the score 30 and 90 days ago under the same scorecard (None if unknown)."""
+    deltas: dict[str, Any] = {}
+    for days in (30, 90):
+        past = session.scalars(
+            select(Snapshot.score)
+            .where(
+                Snapshot.account_id == account_id,
+                Snapshot.scorecard_version == score.scorecard_version,
+                Snapshot.at <= now - timedelta(days=days),
+            )
+            .order_by(Snapshot.at.desc())
+            .limit(1)
+        ).first()
+        deltas[f"delta_{days}d"] = None if past is None else round(score.score - past, 2)
+    return deltas

@@ -1,0 +1,224 @@
+"""Tallies for many accounts at once, in set-based SQL: one scan of the events, grouped.
+
+The arithmetic is the reference in `domain.tally` (and the constants of `domain.points`)
+expressed as SQL over plain numeric columns, so it runs the same on SQLite and PostgreSQL.
+Tests check both agree on random data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from kam_health.domain import points as pts
+from kam_health.domain.tally import (
+    AccountFacts as AccountView,
+)
+from kam_health.domain.tally import (
+    DepartedContact as Departed,
+)
+from kam_health.domain.tally import (
+    Tallies,
+    tally_people,
+)
+from kam_health.models import AccountFacts, DepartedContact, Event
+
+EPOCH_DAY = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_number(moment: datetime) -> int:
+    return (moment.date() - EPOCH_DAY.date()).days
+
+
+def _capped(expr: Any, cap: float) -> Any:
+    return case((expr > cap, literal(cap)), else_=expr)
+
+
+def _points_case(column: Any, table: dict[str, float]) -> Any:
+    return case(*((column == key, literal(value)) for key, value in table.items()), else_=0.0)
+
+
+def tally_accounts(
+    session: Session,
+    facts: list[AccountFacts],
+    *,
+    now: datetime,
+    window_days: int,
+    half_life_days: float,
+) -> dict[str, Tallies]:
+    """Tallies for the given accounts (all of them in one scan when the list is long)."""
+    if not facts:
+        return {}
+    ids = [f.account_id for f in facts]
+    rows = _event_aggregates(session, ids, now, window_days, half_life_days, len(ids) > 500)
+    signals = _signal_counts(session, ids, now, window_days, len(ids) > 500)
+    departed = _departed(session, ids, len(ids) > 500)
+    window = pts.Window(now, window_days, half_life_days)
+    result: dict[str, Tallies] = {}
+    for fact in facts:
+        tallies = Tallies()
+        row = rows.get(fact.account_id)
+        if row is not None:
+            _fill(tallies, row)
+        tallies.commitment.signals = signals.get(fact.account_id, {})
+        view = AccountView(
+            created_at=fact.created_at,
+            cadence_days=fact.contact_cadence_days,
+            last_contact_at=fact.last_contact_at,
+            breach_limit_days=fact.breach_limit_days,
+            departed=tuple(departed.get(fact.account_id, ())),
+        )
+        tally_people(tallies.commitment, view, window)
+        result[fact.account_id] = tallies
+    return result
+
+
+def _fill(t: Tallies, row: Any) -> None:
+    t.events = row.events
+    d = t.delivery
+    d.due, d.late = int(row.d_due or 0), int(row.d_late or 0)
+    d.days_late_total = float(row.d_days or 0)
+    d.breaches, d.outstanding_late = int(row.d_breaches or 0), int(row.d_outstanding or 0)
+    d.penalty = float(row.d_penalty or 0)
+    q = t.quality
+    q.by_severity = {
+        s: int(n or 0)
+        for s, n in (("minor", row.q_minor), ("major", row.q_major), ("critical", row.q_critical))
+        if n
+    }
+    q.unresolved, q.penalty = int(row.q_unresolved or 0), float(row.q_penalty or 0)
+    s = t.support
+    s.tickets, s.open_severe = int(row.s_tickets or 0), int(row.s_open_severe or 0)
+    s.sla_breaches, s.penalty = int(row.s_sla or 0), float(row.s_penalty or 0)
+    c = t.commitment
+    c.high_signals, c.warning_penalty = int(row.w_high or 0), float(row.w_penalty or 0)
+
+
+def _event_aggregates(
+    session: Session,
+    ids: list[str],
+    now: datetime,
+    window_days: int,
+    half_life_days: float,
+    everyone: bool,
+) -> dict[str, Any]:
+    e = Event
+    now_ts = now.timestamp()
+    today = day_number(now)
+    cutoff = now_ts - window_days * pts.DAY
+    decay = math.log(2) / (half_life_days * pts.DAY)
+    age = now_ts - e.occurred_ts
+    weight = case((age <= 0, literal(1.0)), else_=func.exp(-decay * age))
+    in_window = e.occurred_ts >= cutoff
+
+    # delivery
+    is_delivery = e.type == "delivery"
+    outstanding = e.delivered_day.is_(None)
+    days_late = func.coalesce(e.delivered_day, today) - e.promised_day
+    live_delivery = and_(outstanding, days_late > 0)
+    due = and_(
+        is_delivery, ~and_(outstanding, e.promised_day >= today), or_(in_window, live_delivery)
+    )
+    late = and_(due, days_late > 0)
+    breach = and_(
+        late,
+        AccountFacts.breach_limit_days.is_not(None),
+        days_late > AccountFacts.breach_limit_days,
+    )
+    late_points = _capped(pts.LATE_BASE + pts.LATE_PER_DAY * cast(days_late, Float), pts.LATE_CAP)
+    late_points = case((breach, late_points * pts.BREACH_FACTOR), else_=late_points)
+    d_weight = case((live_delivery, literal(1.0)), else_=weight)
+
+    # quality and support: unresolved trouble is live
+    unresolved = e.resolved_ts.is_(None)
+    q_counted = and_(e.type == "quality", or_(in_window, unresolved))
+    q_points = _points_case(e.severity, pts.QUALITY_POINTS) * case(
+        (unresolved, literal(pts.UNRESOLVED_QUALITY_FACTOR)), else_=literal(1.0)
+    )
+    s_counted = and_(e.type == "support", or_(in_window, unresolved))
+    severe = e.severity.in_(("high", "critical"))
+    sla = func.coalesce(e.sla_hours, _points_case(e.severity, pts.DEFAULT_SLA_HOURS))
+    hours = (
+        func.coalesce(e.resolved_ts, now_ts) - func.coalesce(e.opened_ts, e.occurred_ts)
+    ) / 3600.0
+    over_sla = hours > sla
+    s_points = _points_case(e.severity, pts.SUPPORT_POINTS) * case(
+        (and_(unresolved, severe), literal(pts.OPEN_SEVERE_FACTOR)), else_=literal(1.0)
+    ) + case((over_sla, literal(pts.SLA_BREACH_POINTS)), else_=literal(0.0))
+    live_weight = case((unresolved, literal(1.0)), else_=weight)
+
+    w_counted = and_(e.type == "warning", in_window)
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    def total(condition: Any, value: Any) -> Any:
+        return func.sum(case((condition, value), else_=0.0))
+
+    stmt = (
+        select(
+            e.account_id,
+            func.count().label("events"),
+            count(due).label("d_due"),
+            count(late).label("d_late"),
+            total(late, cast(days_late, Float)).label("d_days"),
+            count(breach).label("d_breaches"),
+            count(and_(late, outstanding)).label("d_outstanding"),
+            total(late, d_weight * late_points).label("d_penalty"),
+            count(and_(q_counted, e.severity == "minor")).label("q_minor"),
+            count(and_(q_counted, e.severity == "major")).label("q_major"),
+            count(and_(q_counted, e.severity == "critical")).label("q_critical"),
+            count(and_(q_counted, unresolved)).label("q_unresolved"),
+            total(q_counted, live_weight * q_points).label("q_penalty"),
+            count(s_counted).label("s_tickets"),
+            count(and_(s_counted, unresolved, severe)).label("s_open_severe"),
+            count(and_(s_counted, over_sla)).label("s_sla"),
+            total(s_counted, live_weight * s_points).label("s_penalty"),
+            count(and_(w_counted, e.severity == "high")).label("w_high"),
+            total(w_counted, weight * _points_case(e.severity, pts.WARNING_POINTS)).label(
+                "w_penalty"
+            ),
+        )
+        .join(AccountFacts, AccountFacts.account_id == e.account_id)
+        .group_by(e.account_id)
+    )
+    if not everyone:
+        stmt = stmt.where(e.account_id.in_(ids))
+    return {row.account_id: row for row in session.execute(stmt)}
+
+
+def _signal_counts(
+    session: Session, ids: list[str], now: datetime, window_days: int, everyone: bool
+) -> dict[str, dict[str, int]]:
+    cutoff = now.timestamp() - window_days * pts.DAY
+    stmt = (
+        select(Event.account_id, Event.signal, func.count())
+        .where(Event.type == "warning", Event.occurred_ts >= cutoff)
+        .group_by(Event.account_id, Event.signal)
+    )
+    if not everyone:
+        stmt = stmt.where(Event.account_id.in_(ids))
+    counts: dict[str, dict[str, int]] = {}
+    for account_id, signal, n in session.execute(stmt):
+        counts.setdefault(account_id, {})[signal] = n
+    return counts
+
+
+def _departed(session: Session, ids: Collection[str], everyone: bool) -> dict[str, list[Departed]]:
+    stmt = select(DepartedContact).order_by(DepartedContact.left_on, DepartedContact.name)
+    stmt = (
+        stmt.where(false() if not ids else DepartedContact.account_id.in_(ids))
+        if not everyone
+        else stmt
+    )
+    people: dict[str, list[Departed]] = {}
+    for person in session.scalars(stmt):
+        people.setdefault(person.account_id, []).append(
+            Departed(person.name, person.buying_role, person.left_on)
+        )
+    return people

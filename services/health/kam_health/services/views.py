@@ -1,0 +1,187 @@
+"""What users read: the current score beside any override, its history, the portfolio."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from kam_common.db import utcnow
+from kam_common.errors import NotFound
+from kam_common.scope import account_scope, in_scope
+from kam_health.domain.vocabulary import BANDS
+from kam_health.models import AccountFacts, Override, Score, Snapshot
+from kam_health.services.facts import AccountLookup, upsert_account
+from kam_health.services.scoring import load_scorecard, rescore, trend
+
+TOP_DECLINES = 5
+
+
+class ScoreNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Account not found.")
+
+
+def account_for_reading(session: Session, account_id: str, lookup: AccountLookup) -> AccountFacts:
+    """The account, read through to the accounts service if health has not heard of it yet."""
+    facts = session.get(AccountFacts, account_id) if in_scope(account_id) else None
+    if facts is None and in_scope(account_id):
+        found = lookup(account_id)
+        if found is not None:
+            facts = upsert_account(session, found)
+            session.commit()
+    if facts is None:
+        raise ScoreNotFound()
+    return facts
+
+
+def active_override(session: Session, account_id: str, today: Any) -> Override | None:
+    return session.scalars(
+        select(Override)
+        .where(
+            Override.account_id == account_id,
+            Override.withdrawn.is_(False),
+            or_(Override.expires_on.is_(None), Override.expires_on >= today),
+        )
+        .order_by(Override.created_at.desc())
+    ).first()
+
+
+def current_score(*, session: Session, account_id: str, lookup: AccountLookup) -> dict[str, Any]:
+    facts = account_for_reading(session, account_id, lookup)
+    score = session.get(Score, facts.account_id)
+    if score is None:  # known, never scored: score it now
+        rescore(session, [facts.account_id])
+        session.commit()
+        score = session.get(Score, facts.account_id)
+    assert score is not None
+    now = utcnow()
+    override = active_override(session, account_id, now.date())
+    card = load_scorecard(session)
+    return {
+        "account_id": account_id,
+        "score": score.score,
+        "band": score.band,
+        "components": score.components,
+        "drivers": score.drivers,
+        "trend": trend(session, account_id, score, now),
+        "override": None
+        if override is None
+        else override_view(override, card.band(override.score)),
+        "scorecard_version": score.scorecard_version,
+        "computed_at": score.computed_at,
+    }
+
+
+def override_view(override: Override, band: str) -> dict[str, Any]:
+    return {
+        "id": override.id,
+        "score": override.score,
+        "band": band,
+        "reason": override.reason,
+        "expires_on": override.expires_on,
+        "created_by": override.created_by,
+        "created_at": override.created_at,
+    }
+
+
+def history(
+    *,
+    session: Session,
+    account_id: str,
+    lookup: AccountLookup,
+    from_: datetime | None = None,
+    to: datetime | None = None,
+) -> dict[str, Any]:
+    account_for_reading(session, account_id, lookup)
+    stmt = select(Snapshot).where(Snapshot.account_id == account_id)
+    if from_:
+        stmt = stmt.where(Snapshot.at >= from_)
+    if to:
+        stmt = stmt.where(Snapshot.at <= to)
+    points = session.scalars(stmt.order_by(Snapshot.at, Snapshot.id)).all()
+    return {"account_id": account_id, "points": points}
+
+
+def portfolio(*, session: Session) -> dict[str, Any]:
+    """Counts by band, average, revenue at risk and top declines over the visible portfolio."""
+    now = utcnow()
+    card_version = load_scorecard(session).version
+    scope = account_scope()
+    visible = [AccountFacts.status == "active"]
+    if scope is not None:
+        visible.append(AccountFacts.account_id.in_(scope))
+    rows = session.execute(
+        select(
+            AccountFacts.account_id,
+            AccountFacts.name,
+            AccountFacts.annual_revenue,
+            AccountFacts.currency,
+            Score.score,
+            Score.band,
+            Score.scorecard_version,
+        )
+        .join(Score, Score.account_id == AccountFacts.account_id)
+        .where(*visible)
+    ).all()
+    by_band = {band: 0 for band in BANDS}
+    at_risk: Counter[str] = Counter()
+    currencies: Counter[str] = Counter()
+    for row in rows:
+        by_band[row.band] += 1
+        currencies[row.currency] += 1
+        if row.band in ("at_risk", "critical"):
+            at_risk[row.currency] += row.annual_revenue
+    currency = currencies.most_common(1)[0][0] if currencies else "USD"
+    average = round(sum(r.score for r in rows) / len(rows), 2) if rows else None
+    return {
+        "accounts": len(rows),
+        "by_band": by_band,
+        "average_score": average,
+        "revenue_at_risk": float(at_risk.get(currency, Decimal(0))),
+        "currency": currency,
+        "revenue_at_risk_by_currency": {k: float(v) for k, v in at_risk.items()},
+        "top_declines": _top_declines(session, rows, now, card_version),
+    }
+
+
+def _top_declines(
+    session: Session, rows: list[Any], now: datetime, card_version: int
+) -> list[dict[str, Any]]:
+    """The sharpest falls against 30 days ago, in one query for the whole portfolio."""
+    if not rows:
+        return []
+    cutoff = now - timedelta(days=30)
+    latest = (
+        select(Snapshot.account_id, func.max(Snapshot.at).label("at"))
+        .where(Snapshot.at <= cutoff, Snapshot.scorecard_version == card_version)
+        .group_by(Snapshot.account_id)
+        .subquery()
+    )
+    past = dict(
+        session.execute(
+            select(Snapshot.account_id, Snapshot.score).join(
+                latest,
+                and_(Snapshot.account_id == latest.c.account_id, Snapshot.at == latest.c.at),
+            )
+        ).all()
+    )
+    declines = [
+        {
+            "account_id": r.account_id,
+            "name": r.name,
+            "score": r.score,
+            "band": r.band,
+            "delta_30d": round(r.score - past[r.account_id], 2),
+        }
+        for r in rows
+        if r.account_id in past
+        and r.scorecard_version == card_version
+        and r.score < past[r.account_id]
+    ]
+    declines.sort(key=lambda d: (d["delta_30d"], d["name"]))
+    return declines[:TOP_DECLINES]
