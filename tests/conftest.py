@@ -66,7 +66,9 @@ def service_client(
     ) -> FlaskClient:
         url = database_url(app_name)
         empty_tables(url, metadata)
-        app = create_app({"DATABASE_URL": url, "INTERNAL_TOKEN": TEST_TOKEN, "TESTING": True, **config})
+        app = create_app(
+            {"DATABASE_URL": url, "INTERNAL_TOKEN": TEST_TOKEN, "TESTING": True, **config}
+        )
         apps.append(app)
         client = app.test_client()
         client.environ_base[f"HTTP_{INTERNAL_TOKEN_HEADER.upper().replace('-', '_')}"] = TEST_TOKEN

@@ -47,7 +47,9 @@ def _create_account(gateway: FlaskClient, headers: dict[str, str]) -> str:
 
 
 def test_overview_combines_the_services(
-    make_gateway: Callable[..., FlaskClient], accounts_service: str, tools: SimpleNamespace,
+    make_gateway: Callable[..., FlaskClient],
+    accounts_service: str,
+    tools: SimpleNamespace,
     key_for: Callable[..., str],
 ) -> None:
     with tools.serve(_health_and_offerings_stub()) as other:
@@ -68,7 +70,9 @@ def test_overview_combines_the_services(
 
 
 def test_overview_degrades_when_health_and_offerings_are_down(
-    make_gateway: Callable[..., FlaskClient], accounts_service: str, tools: SimpleNamespace,
+    make_gateway: Callable[..., FlaskClient],
+    accounts_service: str,
+    tools: SimpleNamespace,
     key_for: Callable[..., str],
 ) -> None:
     gateway = make_gateway(
@@ -89,7 +93,9 @@ def test_overview_degrades_when_health_and_offerings_are_down(
 
 
 def test_overview_of_a_missing_account_is_404_and_partners_get_no_team(
-    make_gateway: Callable[..., FlaskClient], accounts_service: str, tools: SimpleNamespace,
+    make_gateway: Callable[..., FlaskClient],
+    accounts_service: str,
+    tools: SimpleNamespace,
     key_for: Callable[..., str],
 ) -> None:
     with tools.serve(_health_and_offerings_stub()) as other:
@@ -109,12 +115,12 @@ def test_overview_of_a_missing_account_is_404_and_partners_get_no_team(
 
 
 def test_overview_with_accounts_down_is_503_naming_accounts(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str],
-    tools: SimpleNamespace, auth: Auth,
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
+    tools: SimpleNamespace,
+    auth: Auth,
 ) -> None:
-    gateway = make_gateway(
-        **tools.config({**echo_upstreams, "accounts": tools.closed_port_url()})
-    )
+    gateway = make_gateway(**tools.config({**echo_upstreams, "accounts": tools.closed_port_url()}))
 
     response = gateway.get("/api/v1/accounts/acc-1/overview", headers=auth("executive"))
 
@@ -133,12 +139,11 @@ def test_readyz_is_200_when_every_service_answers(gateway: FlaskClient) -> None:
 
 
 def test_readyz_is_503_naming_the_service_that_is_down(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str],
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
     tools: SimpleNamespace,
 ) -> None:
-    gateway = make_gateway(
-        **tools.config({**echo_upstreams, "offerings": tools.closed_port_url()})
-    )
+    gateway = make_gateway(**tools.config({**echo_upstreams, "offerings": tools.closed_port_url()}))
 
     response = gateway.get("/readyz")
 
@@ -153,8 +158,11 @@ def test_healthz_needs_no_key(gateway: FlaskClient) -> None:
 
 
 def test_openapi_merges_the_services_documents(
-    make_gateway: Callable[..., FlaskClient], accounts_service: str, echo_upstreams: dict[str, str],
-    tools: SimpleNamespace, auth: Auth,
+    make_gateway: Callable[..., FlaskClient],
+    accounts_service: str,
+    echo_upstreams: dict[str, str],
+    tools: SimpleNamespace,
+    auth: Auth,
 ) -> None:
     gateway = make_gateway(**tools.config({**echo_upstreams, "accounts": accounts_service}))
 
@@ -186,7 +194,9 @@ def test_openapi_merges_the_services_documents(
 
 
 def test_openapi_lists_the_services_it_could_not_reach(
-    make_gateway: Callable[..., FlaskClient], accounts_service: str, tools: SimpleNamespace,
+    make_gateway: Callable[..., FlaskClient],
+    accounts_service: str,
+    tools: SimpleNamespace,
     auth: Auth,
 ) -> None:
     gateway = make_gateway(

@@ -78,7 +78,8 @@ def test_the_key_list_never_shows_a_secret(
 ) -> None:
     admin = auth("admin")
     secret = gateway.post(
-        KEYS, json={"name": "partner portal", "role": "partner", "account_ids": ["a1", "a2"]},
+        KEYS,
+        json={"name": "partner portal", "role": "partner", "account_ids": ["a1", "a2"]},
         headers=admin,
     ).json["key"]
 

@@ -95,8 +95,8 @@ def test_partner_lists_carry_the_partner_scope(
     gateway.get("/api/v1/accounts", headers={**partner, "X-KAM-Account-Scope": "acc-9"})
     gateway.get("/api/v1/offerings/agreements?account_id=acc-9", headers=partner)
 
-    account_call, = received["accounts"]
-    agreements_call, = received["offerings"]
+    (account_call,) = received["accounts"]
+    (agreements_call,) = received["offerings"]
     for call in (account_call, agreements_call):
         assert call["headers"]["X-Kam-Account-Scope"] == "acc-1,acc-2"
         assert call["headers"]["X-Kam-Role"] == "partner"
@@ -233,10 +233,12 @@ def test_partner_events_for_foreign_accounts_are_422_like_unknown_accounts(
     )
     batch = gateway.post(
         "/api/v1/health/events/batch",
-        json={"events": [
-            {"account_id": "acc-1", "type": "support"},
-            {"account_id": "acc-9", "type": "support"},
-        ]},
+        json={
+            "events": [
+                {"account_id": "acc-1", "type": "support"},
+                {"account_id": "acc-9", "type": "support"},
+            ]
+        },
         headers=partner,
     )
 
