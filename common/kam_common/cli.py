@@ -1,4 +1,4 @@
-"""`kam`: the project's command line (migrate, seed demo data, API keys).
+"""`kam`: the project's command line (migrate, seed demo data, API keys, the worker).
 
 Each app contributes a `kam_<app>.cli` module with `migrate()` and, optionally, `seed()`.
 """
@@ -86,6 +86,24 @@ def keys_hint(_args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    from kam_common.requestlog import configure_logging
+    from kam_common.worker import Job, Worker
+
+    configure_logging("worker")
+    relays, jobs = [], []
+    for app in APPS:
+        module = _app_cli(app)
+        relays.extend(getattr(module, "relays", lambda: [])())
+        jobs.extend(Job(every, name, run) for every, name, run in getattr(module, "jobs", list)())
+    loop = Worker(relays, jobs)
+    if args.once:
+        print(f"delivered {loop.tick()} events")
+    else:
+        loop.run_forever()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -103,10 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="an account a partner key may see (repeat for several)",
     )
     commands.add_parser("keys-hint", help="say how to get an API key")
+    work = commands.add_parser(
+        "worker", help="deliver integration events between apps and run periodic jobs"
+    )
+    work.add_argument("--once", action="store_true", help="one pass, then exit")
     return parser
 
 
-_COMMANDS = {"migrate": migrate, "seed": seed, "create-key": create_key, "keys-hint": keys_hint}
+_COMMANDS = {
+    "migrate": migrate,
+    "seed": seed,
+    "create-key": create_key,
+    "keys-hint": keys_hint,
+    "worker": worker,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

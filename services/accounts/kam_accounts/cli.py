@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from kam_accounts import config
+from kam_accounts.events import OUTBOX
+from kam_common.config import service_url
 from kam_common.db import Database
+from kam_common.http import ServiceClient
+from kam_common.integration import Relay
 from kam_common.migrations import upgrade
 
 
@@ -22,3 +26,13 @@ def seed() -> None:
     print(
         f"accounts: {created} demo accounts created" if created else "accounts: demo data present"
     )
+
+
+def relays() -> list[Relay]:
+    """Deliver the accounts outbox to the apps that consume its events."""
+    settings = config.load()
+    consumers = {
+        name: ServiceClient(name, service_url(name, port), settings["INTERNAL_TOKEN"])
+        for name, port in (("health", 8083),)
+    }
+    return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from kam_common.config import env_float
+from kam_common.db import Database
 from kam_common.migrations import upgrade
 from kam_health import config
+from kam_health.services.scoring import rescore_portfolio
 
 
 def migrate() -> None:
     """Bring the health database to the latest schema."""
     upgrade("kam_health", config.load()["DATABASE_URL"])
     print("health: database migrated")
+
+
+def jobs() -> list[tuple[float, str, Callable[[], object]]]:
+    """Scores age (evidence decays, contact falls overdue): rescore the portfolio regularly."""
+    db = Database(config.load()["DATABASE_URL"])
+
+    def rescore_all() -> str:
+        with db.session() as session:
+            scored = rescore_portfolio(session)
+            session.commit()
+        return f"{scored} accounts rescored"
+
+    return [(env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all)]

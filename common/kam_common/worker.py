@@ -1,0 +1,73 @@
+"""The background worker: integration-event relays and periodic jobs, in one loop.
+
+Apps contribute through their `kam_<app>.cli` module: `relays()` returns the `Relay`s for the
+outboxes they publish from, `jobs()` returns `(every_seconds, name, callable)` tuples.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+
+from kam_common.integration import Relay
+
+log = logging.getLogger("kam.worker")
+
+IDLE_SLEEP = 0.2
+
+
+@dataclass
+class Job:
+    every: float
+    name: str
+    run: Callable[[], object]
+    due: float = field(default=0.0)
+
+
+class Worker:
+    def __init__(self, relays: Sequence[Relay], jobs: Sequence[Job]):
+        self.relays = list(relays)
+        self.jobs = list(jobs)
+        self.stopping = False
+
+    def tick(self) -> int:
+        """One pass: deliver what is due, run what is due; returns events delivered."""
+        delivered = 0
+        for relay in self.relays:
+            try:
+                delivered += relay.run_once()
+            except Exception:  # a broken database for one app must not stop the others
+                log.exception("relay for %s failed", relay.outbox.source)
+        now = time.monotonic()
+        for job in self.jobs:
+            if now >= job.due:
+                job.due = now + job.every
+                started = time.perf_counter()
+                try:
+                    result = job.run()
+                except Exception:
+                    log.exception("job %s failed", job.name)
+                    continue
+                log.info(
+                    "job %s done in %.0f ms: %s",
+                    job.name,
+                    (time.perf_counter() - started) * 1000,
+                    result,
+                )
+        return delivered
+
+    def run_forever(self) -> None:
+        def stop(_signum: int, _frame: FrameType | None) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("worker started: %d relays, %d jobs", len(self.relays), len(self.jobs))
+        while not self.stopping:
+            if self.tick() == 0:
+                time.sleep(IDLE_SLEEP)
+        log.info("worker stopped")
