@@ -79,7 +79,8 @@ def _rows() -> list[Rule]:
         Rule("GET", H + "/accounts/{account_id}/history", STAFF, hea),
         Rule("POST", H + "/accounts/{account_id}/override", EXEC_ONLY, hea),
         Rule("GET", H + "/portfolio", STAFF, hea),
-        Rule("GET", H + "/scorecard", STAFF, hea),
+        # The scorecard is policy: only admins and executives read or change it.
+        Rule("GET", H + "/scorecard", EXEC_ONLY, hea),
         Rule("PUT", H + "/scorecard", EXEC_ONLY, hea),
         Rule("GET", H + "/alerts", STAFF, hea),
         Rule("PATCH", H + "/alerts/{alert_id}", STAFF, hea),

@@ -62,13 +62,16 @@ class Stack:
         return self.log_path(app).read_text(encoding="utf-8", errors="replace")
 
     def start(self, app: str) -> None:
-        log = self.log_path(app).open("ab")
-        self.log_files[app] = log
         command = [str(BIN / "gunicorn"), "-c", "python:kam_common.gunicorn_conf"]
         if gunicorn.version_info >= (25,):
             # Every master would otherwise claim the same ~/.gunicorn/gunicorn.ctl.
             command.append("--no-control-socket")
         command += ["--bind", f"127.0.0.1:{self.ports[app]}", f"kam_{app}.wsgi:app"]
+        self.launch(app, command)
+
+    def launch(self, app: str, command: list[str]) -> None:
+        log = self.log_path(app).open("ab")
+        self.log_files[app] = log
         self.processes[app] = subprocess.Popen(
             command,
             env={**self.env, "KAM_SERVICE_NAME": app},
@@ -97,7 +100,7 @@ class Stack:
 
     def diagnostics(self, lines: int = 60) -> str:
         parts = []
-        for app in APPS:
+        for app in (*APPS, "worker"):
             proc = self.processes.get(app)
             state = "not started" if proc is None else f"exit code {proc.poll()}"
             tail = "\n".join(self.log_text(app).splitlines()[-lines:]) if proc else ""
@@ -180,6 +183,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         for app in APPS:
             stack.start(app)
+        # Delivers integration events between the apps (kam worker, as `make run` starts it).
+        stack.launch("worker", [str(BIN / "kam"), "worker"])
         wait_until_ready(stack)
     except Exception as exc:  # any start-up failure ends the session the same way
         stack.stop()

@@ -104,6 +104,9 @@ def test_a_known_path_with_another_method_is_405_listing_the_allowed_ones() -> N
         (SALES, "POST", "/api/v1/health/events", "health"),
         (SALES, "POST", "/api/v1/offerings/catalog", 403),
         (SALES, "PUT", "/api/v1/health/scorecard", 403),
+        (SALES, "GET", "/api/v1/health/scorecard", 403),
+        (ENGINEER, "GET", "/api/v1/health/scorecard", 403),
+        (EXECUTIVE, "GET", "/api/v1/health/scorecard", "health"),
         (SALES, "POST", "/api/v1/health/accounts/acc-1/override", 403),
         (SALES, "PATCH", "/api/v1/health/alerts/a-1", "health"),
         # engineer: accounts and health, not offerings

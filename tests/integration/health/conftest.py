@@ -45,3 +45,21 @@ def log(client):
         return response.get_json()
 
     return log_event
+
+
+@pytest.fixture
+def deliver(client, accounts):
+    """Deliver the accounts outbox to this health app over HTTP, as the worker does."""
+    from kam_accounts.events import OUTBOX
+    from kam_common.http import ServiceClient
+    from kam_common.integration import Relay
+
+    def run() -> int:
+        with serve(client.application) as url:
+            consumer = ServiceClient("health", url, "test-internal-token")
+            relay = Relay(
+                OUTBOX, accounts.client.application.extensions["kam_db"], {"health": consumer}
+            )
+            return relay.run_once()
+
+    return run

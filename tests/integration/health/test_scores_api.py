@@ -115,9 +115,9 @@ def test_override_is_shown_beside_the_computed_score(client, make_account, log):
         assert client.post(url, json=bad).status_code == 422, bad
 
 
-def test_history_keeps_a_point_per_change_oldest_first(client, make_account, log):
+def test_history_keeps_a_point_per_change_oldest_first(client, make_account, log, deliver):
     account = make_account()
-    score_of(client, account["id"])
+    assert deliver() == 1  # account.created: scored and kept from the start
     log(account_id=account["id"], type="quality", severity="major")
     log(account_id=account["id"], type="quality", severity="minor")
     points = client.get(f"/api/v1/health/accounts/{account['id']}/history").get_json()["points"]
@@ -133,11 +133,11 @@ def test_history_keeps_a_point_per_change_oldest_first(client, make_account, log
 
 
 def test_portfolio_counts_bands_and_revenue_at_risk_over_visible_accounts(
-    client, make_account, log
+    client, make_account, log, deliver
 ):
     healthy = make_account(name="Fine", annual_revenue=1000)
     troubled = make_account(name="Troubled", annual_revenue=250000)
-    score_of(client, healthy["id"])
+    deliver()
     trouble(log, troubled["id"])
     portfolio = client.get("/api/v1/health/portfolio").get_json()
     assert portfolio["accounts"] == 2

@@ -18,13 +18,29 @@ from kam_health.models import AccountFacts, DepartedContact
 AccountLookup = Callable[[str], dict[str, Any] | None]
 
 
+def facts_from(data: dict[str, Any]) -> AccountFacts:
+    """Facts from the accounts service's view of an account, not (yet) stored."""
+    facts = AccountFacts(account_id=data["account_id"], created_at=_moment(data["created_at"]))
+    _copy(facts, data)
+    return facts
+
+
 def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
     facts = session.get(AccountFacts, data["account_id"])
     if facts is None:
-        facts = AccountFacts(
-            account_id=data["account_id"], created_at=datetime.fromisoformat(data["created_at"])
-        )
+        facts = AccountFacts(account_id=data["account_id"], created_at=_moment(data["created_at"]))
         session.add(facts)
+    _copy(facts, data)
+    session.flush()
+    return facts
+
+
+def _moment(text: str) -> datetime:
+    # Accounts answers `...Z` over HTTP and `+00:00` in its events; Python 3.11 reads both.
+    return datetime.fromisoformat(text)
+
+
+def _copy(facts: AccountFacts, data: dict[str, Any]) -> None:
     facts.name = data["name"]
     facts.status = data["status"]
     facts.segment = data.get("segment")
@@ -32,8 +48,6 @@ def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
     facts.currency = data.get("currency") or "USD"
     facts.contact_cadence_days = data.get("contact_cadence_days") or 30
     facts.facts_at = utcnow()
-    session.flush()
-    return facts
 
 
 def require_active_account(

@@ -21,7 +21,7 @@ from kam_health.services.views import account_for_reading, override_view
 def set_override(
     *, session: Session, account_id: str, data: dict[str, Any], lookup: AccountLookup
 ) -> dict[str, Any]:
-    account_for_reading(session, account_id, lookup)
+    account_for_reading(session, account_id, lookup, keep=True)
     expires_on = data.get("expires_on")
     if expires_on is not None and expires_on < utcnow().date():
         raise Invalid("expires_on", "Must not be in the past.")

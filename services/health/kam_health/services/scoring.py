@@ -47,25 +47,31 @@ def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
     return len(_score_and_store(session, facts, now or utcnow(), load_scorecard(session)))
 
 
-def _score_and_store(
+def score_accounts(
     session: Session, facts: list[AccountFacts], now: datetime, card: Scorecard
 ) -> dict[str, Computed]:
+    """Compute, store nothing."""
     tallies = tally_accounts(
         session, facts, now=now, window_days=card.window_days, half_life_days=card.half_life_days
     )
+    return {f.account_id: compute(tallies[f.account_id], card, f.breach_limit_days) for f in facts}
+
+
+def _score_and_store(
+    session: Session, facts: list[AccountFacts], now: datetime, card: Scorecard
+) -> dict[str, Computed]:
+    results = score_accounts(session, facts, now, card)
     ids = [f.account_id for f in facts]
     stored = (
         {s.account_id: s for s in session.scalars(select(Score).where(Score.account_id.in_(ids)))}
         if len(ids) <= 500
         else {s.account_id: s for s in session.scalars(select(Score))}
     )
-    results: dict[str, Computed] = {}
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     snapshots: list[dict[str, Any]] = []
     for fact in facts:
-        computed = compute(tallies[fact.account_id], card, fact.breach_limit_days)
-        results[fact.account_id] = computed
+        computed = results[fact.account_id]
         row = {
             "account_id": fact.account_id,
             "score": computed.score,

@@ -15,8 +15,8 @@ from kam_common.errors import NotFound
 from kam_common.scope import account_scope, in_scope
 from kam_health.domain.vocabulary import BANDS
 from kam_health.models import AccountFacts, Override, Score, Snapshot
-from kam_health.services.facts import AccountLookup, upsert_account
-from kam_health.services.scoring import load_scorecard, rescore, trend
+from kam_health.services.facts import AccountLookup, facts_from, upsert_account
+from kam_health.services.scoring import load_scorecard, score_accounts, trend
 
 TOP_DECLINES = 5
 
@@ -26,14 +26,19 @@ class ScoreNotFound(NotFound):
         super().__init__("Account not found.")
 
 
-def account_for_reading(session: Session, account_id: str, lookup: AccountLookup) -> AccountFacts:
-    """The account, read through to the accounts service if health has not heard of it yet."""
+def account_for_reading(
+    session: Session, account_id: str, lookup: AccountLookup, *, keep: bool = False
+) -> AccountFacts:
+    """The account, read through to the accounts service if health has not heard of it yet.
+
+    Reads do not keep what they read through (`keep=False`): a GET never writes, so it never
+    waits on a writer; the account's own event will bring the facts.
+    """
     facts = session.get(AccountFacts, account_id) if in_scope(account_id) else None
     if facts is None and in_scope(account_id):
         found = lookup(account_id)
         if found is not None:
-            facts = upsert_account(session, found)
-            session.commit()
+            facts = upsert_account(session, found) if keep else facts_from(found)
     if facts is None:
         raise ScoreNotFound()
     return facts
@@ -53,13 +58,20 @@ def active_override(session: Session, account_id: str, today: Any) -> Override |
 
 def current_score(*, session: Session, account_id: str, lookup: AccountLookup) -> dict[str, Any]:
     facts = account_for_reading(session, account_id, lookup)
-    score = session.get(Score, facts.account_id)
-    if score is None:  # known, never scored: score it now
-        rescore(session, [facts.account_id])
-        session.commit()
-        score = session.get(Score, facts.account_id)
-    assert score is not None
     now = utcnow()
+    score = session.get(Score, facts.account_id)
+    if score is None:  # not scored yet (its event is on the way): score it now, keep nothing
+        card = load_scorecard(session)
+        computed = score_accounts(session, [facts], now, card)[facts.account_id]
+        score = Score(
+            account_id=facts.account_id,
+            score=computed.score,
+            band=computed.band,
+            components=computed.components,
+            drivers=computed.drivers,
+            scorecard_version=card.version,
+            computed_at=now,
+        )
     override = active_override(session, account_id, now.date())
     card = load_scorecard(session)
     return {
