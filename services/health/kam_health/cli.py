@@ -8,7 +8,7 @@ from kam_common.config import env_float
 from kam_common.db import Database
 from kam_common.migrations import upgrade
 from kam_health import config
-from kam_health.services.scoring import rescore_portfolio
+from kam_health.services.scoring import rescore_portfolio, rescore_queued
 
 
 def migrate() -> None:
@@ -27,4 +27,13 @@ def jobs() -> list[tuple[float, str, Callable[[], object]]]:
             session.commit()
         return f"{scored} accounts rescored"
 
-    return [(env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all)]
+    def rescore_batched() -> str:
+        with db.session() as session:
+            scored = rescore_queued(session)
+            session.commit()
+        return f"{scored} queued accounts rescored"
+
+    return [
+        (env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all),
+        (env_float("KAM_RESCORE_QUEUE_INTERVAL", 0.5), "health-rescore-queue", rescore_batched),
+    ]

@@ -189,3 +189,12 @@ class Alert(Base):
         ),
         Index("ix_alerts_account_time", "account_id", "created_at"),
     )
+
+
+class RescoreQueue(Base):
+    """Accounts whose score a batch changed; the worker rescores them within a second or so."""
+
+    __tablename__ = "rescore_queue"
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -236,3 +236,25 @@ def test_dates_round_trip(client, make_account, log):
     assert event["resolved_at"] == "2026-03-01T09:30:00Z"
     assert event["note"] == "Pump failure ⚙️ — خرابی پمپ"
     assert date.fromisoformat(event["created_at"][:10]) == TODAY
+
+
+def test_batch_scores_follow_through_the_rescore_queue(client, make_account, log):
+    from sqlalchemy import select
+
+    from kam_health.models import RescoreQueue, Score
+    from kam_health.services.scoring import rescore_queued
+
+    account = make_account()
+    log(account_id=account["id"], type="support", severity="low")  # scored inline: 98
+    batch = [{"account_id": account["id"], "type": "quality", "severity": "major"}] * 2
+    assert client.post("/api/v1/health/events/batch", json={"events": batch}).status_code == 201
+    db = client.application.extensions["kam_db"]
+    with db.session() as session:
+        assert session.scalars(select(RescoreQueue.account_id)).all() == [account["id"]]
+        assert session.get(Score, account["id"]).score == 98.0 * 0.2 + 80.0
+        assert rescore_queued(session) == 1
+        session.commit()
+        assert session.scalars(select(RescoreQueue.account_id)).all() == []
+    score = client.get(f"/api/v1/health/accounts/{account['id']}").get_json()
+    # two unresolved majors: 2 × 15 × 1.5 = 45 points → quality 55
+    assert score["components"]["quality"]["score"] == 55.0

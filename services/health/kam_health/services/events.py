@@ -15,10 +15,10 @@ from kam_common.pagination import paginate
 from kam_common.scope import account_scope, in_scope
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.events import check_event
-from kam_health.models import Event
+from kam_health.models import AccountFacts, Event
 from kam_health.services.alerts import raise_alert
 from kam_health.services.facts import AccountLookup, require_active_account
-from kam_health.services.scoring import rescore
+from kam_health.services.scoring import queue_rescore, rescore
 
 
 class EventNotFound(NotFound):
@@ -70,7 +70,7 @@ def _taken_refs(session: Session, events: list[Event]) -> set[tuple[str, str, st
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
-def _after_logging(session: Session, events: list[Event]) -> None:
+def _raise_critical_alerts(session: Session, events: list[Event]) -> None:
     for event in events:
         facts = {
             "type": event.type,
@@ -80,7 +80,6 @@ def _after_logging(session: Session, events: list[Event]) -> None:
         }
         if alert_rules.is_critical(facts):
             raise_alert(session, event.account_id, alert_rules.critical_event(facts, event.id))
-    rescore(session, [e.account_id for e in events])
 
 
 def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) -> Event:
@@ -93,7 +92,8 @@ def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) 
         )
     session.add(event)
     session.flush()
-    _after_logging(session, [event])
+    _raise_critical_alerts(session, [event])
+    rescore(session, [event.account_id])
     session.commit()
     return event
 
@@ -105,12 +105,17 @@ def log_batch(
     errors: dict[str, list[str]],
     lookup: AccountLookup,
 ) -> list[str]:
-    """All or nothing: every bad index is named, and then nothing is stored.
+    """All or nothing: every bad index is named, and then nothing is stored. The accounts'
+    scores follow through the worker's rescore queue.
 
     `items` are the loaded events, None where loading failed (already named in `errors`).
     """
     now = utcnow()
     errors = dict(errors)
+    # One query for every account of the batch; the checks below then hit the identity map
+    # (which holds objects weakly: keep them referenced until the batch is done).
+    wanted = {item["account_id"] for item in items if item is not None}
+    known = session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(wanted))).all()
     events: list[Event | None] = []
     for index, data in enumerate(items):
         if data is None:
@@ -137,11 +142,15 @@ def log_batch(
         session.rollback()
         raise BatchInvalid(errors)
     stored = [e for e in events if e is not None]
+    del known
     session.add_all(stored)
     session.flush()
-    _after_logging(session, stored)
+    ids = [e.id for e in stored]
+    _raise_critical_alerts(session, stored)
+    # A batch may touch a thousand accounts: the worker rescores them right after, in one scan.
+    queue_rescore(session, {e.account_id for e in stored})
     session.commit()
-    return [e.id for e in stored]
+    return ids
 
 
 def get_event(*, session: Session, event_id: str) -> Event:

@@ -6,14 +6,14 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kam_common.db import new_id, utcnow
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.score import Computed, compute
 from kam_health.domain.scorecard import Scorecard
-from kam_health.models import AccountFacts, Score, Snapshot
+from kam_health.models import AccountFacts, RescoreQueue, Score, Snapshot
 from kam_health.models import Scorecard as ScorecardRow
 from kam_health.services.alerts import raise_alert
 from kam_health.services.tallies import tally_accounts
@@ -44,29 +44,43 @@ def rescore(
 def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
     """Every active account, in one scan of the events; returns how many were scored."""
     facts = list(session.scalars(select(AccountFacts).where(AccountFacts.status == "active")))
-    return len(_score_and_store(session, facts, now or utcnow(), load_scorecard(session)))
+    card = load_scorecard(session)
+    return len(_score_and_store(session, facts, now or utcnow(), card, everyone=True))
 
 
 def score_accounts(
-    session: Session, facts: list[AccountFacts], now: datetime, card: Scorecard
+    session: Session,
+    facts: list[AccountFacts],
+    now: datetime,
+    card: Scorecard,
+    *,
+    everyone: bool = False,
 ) -> dict[str, Computed]:
     """Compute, store nothing."""
     tallies = tally_accounts(
-        session, facts, now=now, window_days=card.window_days, half_life_days=card.half_life_days
+        session,
+        facts,
+        now=now,
+        window_days=card.window_days,
+        half_life_days=card.half_life_days,
+        everyone=everyone,
     )
     return {f.account_id: compute(tallies[f.account_id], card, f.breach_limit_days) for f in facts}
 
 
 def _score_and_store(
-    session: Session, facts: list[AccountFacts], now: datetime, card: Scorecard
+    session: Session,
+    facts: list[AccountFacts],
+    now: datetime,
+    card: Scorecard,
+    *,
+    everyone: bool = False,
 ) -> dict[str, Computed]:
-    results = score_accounts(session, facts, now, card)
-    ids = [f.account_id for f in facts]
-    stored = (
-        {s.account_id: s for s in session.scalars(select(Score).where(Score.account_id.in_(ids)))}
-        if len(ids) <= 500
-        else {s.account_id: s for s in session.scalars(select(Score))}
-    )
+    results = score_accounts(session, facts, now, card, everyone=everyone)
+    stmt = select(Score)
+    if not everyone:
+        stmt = stmt.where(Score.account_id.in_([f.account_id for f in facts]))
+    stored = {s.account_id: s for s in session.scalars(stmt)}
     new_rows: list[dict[str, Any]] = []
     changed_rows: list[dict[str, Any]] = []
     snapshots: list[dict[str, Any]] = []
@@ -120,8 +134,44 @@ def _score_and_store(
         session.execute(update(Score), changed_rows)
     if snapshots:
         session.execute(insert(Snapshot), [{"id": new_id(), **s} for s in snapshots])
-    session.expire_all()
+    for score in stored.values():  # the bulk UPDATE bypassed these objects
+        session.expire(score)
     return results
+
+
+def queue_rescore(session: Session, account_ids: Iterable[str]) -> None:
+    """Ask the worker to rescore these accounts (in the caller's transaction)."""
+    ids = set(account_ids)
+    queued = set(
+        session.scalars(select(RescoreQueue.account_id).where(RescoreQueue.account_id.in_(ids)))
+    )
+    now = utcnow()
+    fresh = [{"account_id": i, "queued_at": now} for i in sorted(ids - queued)]
+    if fresh:
+        session.execute(insert(RescoreQueue), fresh)
+    if queued:
+        session.execute(
+            update(RescoreQueue).where(RescoreQueue.account_id.in_(queued)).values(queued_at=now)
+        )
+
+
+def rescore_queued(session: Session, *, limit: int = 5000) -> int:
+    """Rescore what batches queued; an account queued again meanwhile stays queued."""
+    rows = session.execute(
+        select(RescoreQueue.account_id, RescoreQueue.queued_at)
+        .order_by(RescoreQueue.queued_at)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return 0
+    rescore(session, [r.account_id for r in rows])
+    for account_id, queued_at in rows:
+        session.execute(
+            delete(RescoreQueue).where(
+                RescoreQueue.account_id == account_id, RescoreQueue.queued_at == queued_at
+            )
+        )
+    return len(rows)
 
 
 def trend(session: Session, account_id: str, score: Score, now: datetime) -> dict[str, Any]:

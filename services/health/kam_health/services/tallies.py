@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from kam_health.domain import points as pts
@@ -50,14 +50,16 @@ def tally_accounts(
     now: datetime,
     window_days: int,
     half_life_days: float,
+    everyone: bool = False,
 ) -> dict[str, Tallies]:
-    """Tallies for the given accounts (all of them in one scan when the list is long)."""
+    """Tallies for the given accounts; `everyone` scans all events once instead of filtering
+    by account (the portfolio rescore, where the filter would only cost)."""
     if not facts:
         return {}
     ids = [f.account_id for f in facts]
-    rows = _event_aggregates(session, ids, now, window_days, half_life_days, len(ids) > 500)
-    signals = _signal_counts(session, ids, now, window_days, len(ids) > 500)
-    departed = _departed(session, ids, len(ids) > 500)
+    rows = _event_aggregates(session, ids, now, window_days, half_life_days, everyone)
+    signals = _signal_counts(session, ids, now, window_days, everyone)
+    departed = _departed(session, ids, everyone)
     window = pts.Window(now, window_days, half_life_days)
     result: dict[str, Tallies] = {}
     for fact in facts:
@@ -211,11 +213,8 @@ def _signal_counts(
 
 def _departed(session: Session, ids: Collection[str], everyone: bool) -> dict[str, list[Departed]]:
     stmt = select(DepartedContact).order_by(DepartedContact.left_on, DepartedContact.name)
-    stmt = (
-        stmt.where(false() if not ids else DepartedContact.account_id.in_(ids))
-        if not everyone
-        else stmt
-    )
+    if not everyone:
+        stmt = stmt.where(DepartedContact.account_id.in_(ids))
     people: dict[str, list[Departed]] = {}
     for person in session.scalars(stmt):
         people.setdefault(person.account_id, []).append(
