@@ -30,7 +30,7 @@ from kam_common.migrations import upgrade
 from kam_health.models import AccountFacts, Base, Event
 from kam_health.services.scoring import rescore_portfolio
 
-TOKEN = "bench-internal-token"
+TOKEN = "bench-internal-token"  # noqa: S105 - a throwaway token for a local benchmark
 NOW = datetime.now(UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC).date()
 # executemany wants the same keys in every row.
@@ -157,19 +157,20 @@ def start_health(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]
         "KAM_SERVICE_NAME": "health",
     }
     bin_dir = Path(sys.executable).parent
-    proc = subprocess.Popen(
-        [
-            str(bin_dir / "gunicorn"),
-            "-c",
-            "python:kam_common.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "kam_health.wsgi:app",
-        ],
-        env=env,
-        stdout=open(data_dir / "health.log", "ab"),
-        stderr=subprocess.STDOUT,
-    )
+    with open(data_dir / "health.log", "ab") as log:  # the child keeps its own handle
+        proc = subprocess.Popen(
+            [
+                str(bin_dir / "gunicorn"),
+                "-c",
+                "python:kam_common.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "kam_health.wsgi:app",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     for _ in range(100):
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
