@@ -247,17 +247,17 @@ def main() -> int:
         proc.terminate()
         proc.wait(10)
 
+    rows = [
+        ("full portfolio rescore, first scoring", f"{first:.2f} s", "≤ 2 s"),
+        ("full portfolio rescore, again", f"{again:.2f} s", "≤ 2 s"),
+        ("one event + incremental rescore, median", f"{median_ms(single):.2f} ms", "≤ 10 ms"),
+        ("portfolio summary, median", f"{median_ms(summary):.2f} ms", "≤ 200 ms"),
+        ("batch ingest (1000-event batches)", f"{ingest:,.0f} events/s", "≥ 5,000 events/s"),
+    ]
     say("")
     say(f"results ({backend}, {args.accounts:,} accounts, {args.events:,} events)")
-    say(f"  full portfolio rescore, first scoring     {first:8.2f} s    (target ≤ 2 s)")
-    say(f"  full portfolio rescore, again             {again:8.2f} s    (target ≤ 2 s)")
-    say(
-        f"  one event + incremental rescore, median   {median_ms(single):8.2f} ms   (target ≤ 10 ms)"
-    )
-    say(
-        f"  portfolio summary, median                 {median_ms(summary):8.2f} ms   (target ≤ 200 ms)"
-    )
-    say(f"  batch ingest (1000-event batches)         {ingest:8.0f} events/s (target ≥ 5,000)")
+    for label, value, target in rows:
+        say(f"  {label:<42} {value:>16}   target {target}")
     return 0
 
 
