@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 
 from kam_common.config import env_bool
@@ -92,11 +93,12 @@ def worker(args: argparse.Namespace) -> int:
 
     configure_logging("worker")
     relays, jobs = [], []
-    for app in APPS:
+    for app in args.app or APPS:
         module = _app_cli(app)
         relays.extend(getattr(module, "relays", lambda: [])())
         jobs.extend(Job(every, name, run) for every, name, run in getattr(module, "jobs", list)())
-    loop = Worker(relays, jobs)
+    heartbeat = os.environ.get("KAM_WORKER_HEARTBEAT")
+    loop = Worker(relays, jobs, Path(heartbeat) if heartbeat else None)
     if args.once:
         print(f"delivered {loop.tick()} events")
     else:
@@ -125,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="deliver integration events between apps and run periodic jobs"
     )
     work.add_argument("--once", action="store_true", help="one pass, then exit")
+    work.add_argument(
+        "--app",
+        action="append",
+        choices=APPS,
+        help="only this app's relays and jobs (repeat for several; default: all), so a "
+        "deployment can run one worker per app, each with only its own database",
+    )
     return parser
 
 

@@ -55,6 +55,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin set-up chatter on import
 
 
 def init_request_ids(app: Flask) -> None:

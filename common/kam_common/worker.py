@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from kam_common.integration import Relay
@@ -29,9 +30,10 @@ class Job:
 
 
 class Worker:
-    def __init__(self, relays: Sequence[Relay], jobs: Sequence[Job]):
+    def __init__(self, relays: Sequence[Relay], jobs: Sequence[Job], heartbeat: Path | None = None):
         self.relays = list(relays)
         self.jobs = list(jobs)
+        self.heartbeat = heartbeat
         self.stopping = False
 
     def tick(self) -> int:
@@ -60,6 +62,11 @@ class Worker:
                 )
         return delivered
 
+    def beat(self) -> None:
+        """Touch the heartbeat file, if one is configured, so a healthcheck can see we loop."""
+        if self.heartbeat is not None:
+            self.heartbeat.touch()
+
     def run_forever(self) -> None:
         def stop(_signum: int, _frame: FrameType | None) -> None:
             self.stopping = True
@@ -68,6 +75,8 @@ class Worker:
         signal.signal(signal.SIGINT, stop)
         log.info("worker started: %d relays, %d jobs", len(self.relays), len(self.jobs))
         while not self.stopping:
-            if self.tick() == 0:
+            delivered = self.tick()
+            self.beat()
+            if delivered == 0:
                 time.sleep(IDLE_SLEEP)
         log.info("worker stopped")
