@@ -258,3 +258,18 @@ def test_batch_scores_follow_through_the_rescore_queue(client, make_account, log
     score = client.get(f"/api/v1/health/accounts/{account['id']}").get_json()
     # two unresolved majors: 2 × 15 × 1.5 = 45 points → quality 55
     assert score["components"]["quality"]["score"] == 55.0
+
+
+def test_batch_naming_an_already_recorded_external_ref_stores_nothing(client, make_account, log):
+    account = make_account()
+    log(account_id=account["id"], type="support", severity="low", external_ref="T-1")
+    good = {"account_id": account["id"], "type": "support", "severity": "low"}
+    response = client.post(
+        "/api/v1/health/events/batch",
+        json={"events": [good, {**good, "external_ref": "T-1"}, {**good, "external_ref": "T-2"}]},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "events.1.external_ref": ["Already recorded for this account and type."]
+    }
+    assert client.get("/api/v1/health/events").get_json()["total"] == 1

@@ -12,7 +12,7 @@ from kam_health.domain.tally import AccountFacts as View
 from kam_health.domain.tally import DepartedContact as Departed
 from kam_health.domain.tally import EventFacts, tally_events
 from kam_health.models import AccountFacts, DepartedContact, Event
-from kam_health.services.events import _numeric_columns
+from kam_health.services.events import numeric_columns
 from kam_health.services.tallies import tally_accounts
 
 NOW = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
@@ -79,9 +79,7 @@ def test_sql_tallies_equal_the_reference(client, seed):
         session.flush()
         raw = [random_event(rng, f"acc-{rng.randrange(12)}") for _ in range(400)]
         for data in raw:
-            event = Event(**data)
-            _numeric_columns(event)
-            session.add(event)
+            session.add(Event(**data, **numeric_columns(data)))
         session.commit()
 
         sql = tally_accounts(session, facts, now=NOW, window_days=180, half_life_days=60)

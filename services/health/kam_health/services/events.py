@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kam_common.concurrency import check_if_match
-from kam_common.db import utcnow
+from kam_common.db import new_id, utcnow
 from kam_common.errors import AppError, Conflict, Invalid, NotFound
 from kam_common.pagination import paginate
 from kam_common.scope import account_scope, in_scope
@@ -37,62 +38,72 @@ class BatchInvalid(AppError):
         )
 
 
-def _numeric_columns(event: Event) -> None:
-    event.occurred_ts = event.occurred_at.timestamp()
-    event.opened_ts = event.opened_at.timestamp() if event.opened_at else None
-    event.resolved_ts = event.resolved_at.timestamp() if event.resolved_at else None
-    event.promised_day = (
-        (event.promised_on - datetime(1970, 1, 1).date()).days if event.promised_on else None
-    )
-    event.delivered_day = (
-        (event.delivered_on - datetime(1970, 1, 1).date()).days if event.delivered_on else None
-    )
+EVENT_COLUMNS = tuple(column.key for column in Event.__table__.columns)
+EPOCH = date(1970, 1, 1)
 
 
-def _prepare(session: Session, data: dict[str, Any], lookup: AccountLookup, now: datetime) -> Event:
+def numeric_columns(data: dict[str, Any]) -> dict[str, Any]:
+    """The plain-number twins of an event's dates, which the set-based scoring reads."""
+
+    def stamp(moment: datetime | None) -> float | None:
+        return moment.timestamp() if moment else None
+
+    def day(value: date | None) -> int | None:
+        return (value - EPOCH).days if value else None
+
+    return {
+        "occurred_ts": data["occurred_at"].timestamp(),
+        "opened_ts": stamp(data.get("opened_at")),
+        "resolved_ts": stamp(data.get("resolved_at")),
+        "promised_day": day(data.get("promised_on")),
+        "delivered_day": day(data.get("delivered_on")),
+    }
+
+
+def _row(
+    session: Session, data: dict[str, Any], lookup: AccountLookup, now: datetime
+) -> dict[str, Any]:
+    """A checked, complete row for the events table."""
     data = {**data, "occurred_at": data.get("occurred_at") or now}
     check_event(data, now)
     require_active_account(session, data["account_id"], lookup)
-    event = Event(**data)
-    _numeric_columns(event)
-    return event
+    row = dict.fromkeys(EVENT_COLUMNS)
+    row.update(data)
+    row.update(numeric_columns(data))
+    row.update(id=new_id(), version=1, created_at=now, updated_at=now)
+    return row
 
 
-def _taken_refs(session: Session, events: list[Event]) -> set[tuple[str, str, str]]:
-    keys = [(e.account_id, e.type, e.external_ref) for e in events if e.external_ref]
+def _taken_refs(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+    keys = [(r["account_id"], r["type"], r["external_ref"]) for r in rows if r["external_ref"]]
     if not keys:
         return set()
-    rows = session.execute(
+    found = session.execute(
         select(Event.account_id, Event.type, Event.external_ref).where(
             tuple_(Event.account_id, Event.type, Event.external_ref).in_(keys)
         )
     )
-    return {tuple(row) for row in rows}  # type: ignore[misc]
+    return {(a, t, r) for a, t, r in found}
 
 
-def _raise_critical_alerts(session: Session, events: list[Event]) -> None:
-    for event in events:
-        facts = {
-            "type": event.type,
-            "severity": event.severity,
-            "signal": event.signal,
-            "note": event.note,
-        }
-        if alert_rules.is_critical(facts):
-            raise_alert(session, event.account_id, alert_rules.critical_event(facts, event.id))
+def _raise_critical_alerts(session: Session, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        if alert_rules.is_critical(row):
+            raise_alert(session, row["account_id"], alert_rules.critical_event(row, row["id"]))
 
 
 def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) -> Event:
-    event = _prepare(session, data, lookup, utcnow())
-    if _taken_refs(session, [event]):
+    row = _row(session, data, lookup, utcnow())
+    if _taken_refs(session, [row]):
         raise Conflict(
-            f"An {event.type} event with external_ref {event.external_ref!r} is already "
+            f"An {row['type']} event with external_ref {row['external_ref']!r} is already "
             "recorded for this account.",
             errors={"external_ref": ["Already recorded for this account and type."]},
         )
+    event = Event(**row)
     session.add(event)
     session.flush()
-    _raise_critical_alerts(session, [event])
+    _raise_critical_alerts(session, [row])
     rescore(session, [event.account_id])
     session.commit()
     return event
@@ -113,44 +124,54 @@ def log_batch(
     now = utcnow()
     errors = dict(errors)
     # One query for every account of the batch; the checks below then hit the identity map
-    # (which holds objects weakly: keep them referenced until the batch is done).
+    # (which holds objects weakly: keep them referenced until the batch is checked).
     wanted = {item["account_id"] for item in items if item is not None}
     known = session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(wanted))).all()
-    events: list[Event | None] = []
+    rows: list[dict[str, Any] | None] = []
     for index, data in enumerate(items):
-        if data is None:
-            events.append(None)
-            continue
         try:
-            events.append(_prepare(session, data, lookup, now))
+            rows.append(None if data is None else _row(session, data, lookup, now))
         except Invalid as problem:
+            rows.append(None)
             for field, messages in (problem.errors or {}).items():
                 errors[f"events.{index}.{field}"] = messages
-            events.append(None)
+    del known
+    _name_repeated_refs(rows, errors, taken=set())
+    if errors:
+        session.rollback()
+        raise BatchInvalid(errors)
+    stored = [row for row in rows if row is not None]
+    try:
+        # Core executemany: ORM objects would cost as much again as the checks above.
+        session.execute(insert(Event.__table__), stored)
+    except IntegrityError:
+        # The unique (account, type, external_ref) guard fired: name the events it refused.
+        session.rollback()
+        _name_repeated_refs(rows, errors, taken=_taken_refs(session, stored))
+        raise BatchInvalid(errors) from None
+    _raise_critical_alerts(session, stored)
+    # A batch may touch a thousand accounts: the worker rescores them right after, in one scan.
+    queue_rescore(session, {row["account_id"] for row in stored})
+    session.commit()
+    return [row["id"] for row in stored]
+
+
+def _name_repeated_refs(
+    rows: list[dict[str, Any] | None],
+    errors: dict[str, list[str]],
+    *,
+    taken: set[tuple[str, str, str]],
+) -> None:
     seen: dict[tuple[str, str, str], int] = {}
-    taken = _taken_refs(session, [e for e in events if e is not None])
-    for index, event in enumerate(events):
-        if event is None or not event.external_ref:
+    for index, row in enumerate(rows):
+        if row is None or not row["external_ref"]:
             continue
-        key = (event.account_id, event.type, event.external_ref)
+        key = (row["account_id"], row["type"], row["external_ref"])
         if key in taken:
             errors[f"events.{index}.external_ref"] = ["Already recorded for this account and type."]
         elif key in seen:
             errors[f"events.{index}.external_ref"] = [f"Repeats events.{seen[key]} in this batch."]
         seen.setdefault(key, index)
-    if errors:
-        session.rollback()
-        raise BatchInvalid(errors)
-    stored = [e for e in events if e is not None]
-    del known
-    session.add_all(stored)
-    session.flush()
-    ids = [e.id for e in stored]
-    _raise_critical_alerts(session, stored)
-    # A batch may touch a thousand accounts: the worker rescores them right after, in one scan.
-    queue_rescore(session, {e.account_id for e in stored})
-    session.commit()
-    return ids
 
 
 def get_event(*, session: Session, event_id: str) -> Event:
@@ -205,9 +226,8 @@ def update_event(*, session: Session, event_id: str, changes: dict[str, Any]) ->
         **changes,
     }
     check_event(merged, utcnow())
-    for name, value in changes.items():
+    for name, value in {**changes, **numeric_columns(merged)}.items():
         setattr(event, name, value)
-    _numeric_columns(event)
     if session.is_modified(event):
         event.updated_at = utcnow()
     session.flush()

@@ -8,9 +8,11 @@ Tests check both agree on random data.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+import os
+from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -26,9 +28,11 @@ from kam_health.domain.tally import (
     Tallies,
     tally_people,
 )
+from kam_health.domain.vocabulary import SIGNALS
 from kam_health.models import AccountFacts, DepartedContact, Event
 
 EPOCH_DAY = datetime(1970, 1, 1, tzinfo=UTC)
+SCAN_SHARDS = max(1, min(4, os.cpu_count() or 1))
 
 
 def day_number(moment: datetime) -> int:
@@ -43,9 +47,19 @@ def _points_case(column: Any, table: dict[str, float]) -> Any:
     return case(*((column == key, literal(value)) for key, value in table.items()), else_=0.0)
 
 
+class AccountRow(Protocol):
+    """What scoring reads of an account: an `AccountFacts` or a plain row of those columns."""
+
+    account_id: str
+    created_at: datetime
+    contact_cadence_days: int
+    last_contact_at: datetime | None
+    breach_limit_days: int | None
+
+
 def tally_accounts(
     session: Session,
-    facts: list[AccountFacts],
+    facts: Sequence[AccountRow],
     *,
     now: datetime,
     window_days: int,
@@ -58,7 +72,6 @@ def tally_accounts(
         return {}
     ids = [f.account_id for f in facts]
     rows = _event_aggregates(session, ids, now, window_days, half_life_days, everyone)
-    signals = _signal_counts(session, ids, now, window_days, everyone)
     departed = _departed(session, ids, everyone)
     window = pts.Window(now, window_days, half_life_days)
     result: dict[str, Tallies] = {}
@@ -67,7 +80,6 @@ def tally_accounts(
         row = rows.get(fact.account_id)
         if row is not None:
             _fill(tallies, row)
-        tallies.commitment.signals = signals.get(fact.account_id, {})
         view = AccountView(
             created_at=fact.created_at,
             cadence_days=fact.contact_cadence_days,
@@ -99,6 +111,11 @@ def _fill(t: Tallies, row: Any) -> None:
     s.sla_breaches, s.penalty = int(row.s_sla or 0), float(row.s_penalty or 0)
     c = t.commitment
     c.high_signals, c.warning_penalty = int(row.w_high or 0), float(row.w_penalty or 0)
+    c.signals = {
+        signal: int(n)
+        for signal in SIGNALS
+        if (n := getattr(row, f"sig_{signal}")) is not None and n
+    }
 
 
 def _event_aggregates(
@@ -185,30 +202,47 @@ def _event_aggregates(
             total(w_counted, weight * _points_case(e.severity, pts.WARNING_POINTS)).label(
                 "w_penalty"
             ),
+            *(
+                count(and_(w_counted, e.signal == signal)).label(f"sig_{signal}")
+                for signal in SIGNALS
+            ),
         )
         .join(AccountFacts, AccountFacts.account_id == e.account_id)
         .group_by(e.account_id)
     )
     if not everyone:
-        stmt = stmt.where(e.account_id.in_(ids))
-    return {row.account_id: row for row in session.execute(stmt)}
+        return {row.account_id: row for row in session.execute(stmt.where(e.account_id.in_(ids)))}
+    return _scan_in_shards(session, stmt, sorted(ids))
 
 
-def _signal_counts(
-    session: Session, ids: list[str], now: datetime, window_days: int, everyone: bool
-) -> dict[str, dict[str, int]]:
-    cutoff = now.timestamp() - window_days * pts.DAY
-    stmt = (
-        select(Event.account_id, Event.signal, func.count())
-        .where(Event.type == "warning", Event.occurred_ts >= cutoff)
-        .group_by(Event.account_id, Event.signal)
-    )
-    if not everyone:
-        stmt = stmt.where(Event.account_id.in_(ids))
-    counts: dict[str, dict[str, int]] = {}
-    for account_id, signal, n in session.execute(stmt):
-        counts.setdefault(account_id, {})[signal] = n
-    return counts
+def _scan_in_shards(session: Session, stmt: Any, ids: list[str]) -> dict[str, Any]:
+    """The whole portfolio, as account-id ranges read on parallel connections.
+
+    The scan is CPU-bound inside the database driver, which lets go of the GIL meanwhile, so
+    on a machine with several cores the ranges run at once (SQLite readers never block each
+    other in WAL mode; PostgreSQL runs each on its own backend).
+    """
+    shards = min(SCAN_SHARDS, max(1, len(ids) // 1000))
+    if shards == 1:
+        return {row.account_id: row for row in session.execute(stmt)}
+    bounds = [ids[len(ids) * n // shards] for n in range(1, shards)]
+    ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+    # Plain readers, outside the caller's transaction: they see committed events, which is what
+    # a portfolio rescore scores (it changes scores, not events).
+    engine = session.get_bind().execution_options(kam_write=False)
+
+    def scan(low: str | None, high: str | None) -> list[Any]:
+        shard = stmt
+        if low is not None:
+            shard = shard.where(Event.account_id >= low)
+        if high is not None:
+            shard = shard.where(Event.account_id < high)
+        with engine.connect() as conn:
+            return list(conn.execute(shard))
+
+    with ThreadPoolExecutor(max_workers=shards) as pool:
+        parts = list(pool.map(lambda r: scan(*r), ranges))
+    return {row.account_id: row for part in parts for row in part}
 
 
 def _departed(session: Session, ids: Collection[str], everyone: bool) -> dict[str, list[Departed]]:
