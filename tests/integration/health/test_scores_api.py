@@ -181,3 +181,27 @@ def test_scorecard_read_and_replace_rescores_everyone(client, make_account, log)
 
 def test_unknown_account_score_is_404(client):
     assert client.get("/api/v1/health/accounts/nope").status_code == 404
+
+
+def test_a_rescore_rewrites_only_the_scores_that_changed(client, make_account, log, deliver):
+    from sqlalchemy import select
+
+    from kam_health.models import Score
+    from kam_health.services.scoring import rescore_portfolio
+
+    changed, same = make_account(name="Changed"), make_account(name="Same")
+    deliver()
+    db = client.application.extensions["kam_db"]
+
+    def computed_at():
+        with db.session(write=False) as session:
+            return dict(session.execute(select(Score.account_id, Score.computed_at)).all())
+
+    before = computed_at()
+    log(account_id=changed["id"], type="quality", severity="minor")
+    with db.session() as session:
+        assert rescore_portfolio(session) == 2
+        session.commit()
+    after = computed_at()
+    assert after[same["id"]] == before[same["id"]]
+    assert after[changed["id"]] > before[changed["id"]]

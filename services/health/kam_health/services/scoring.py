@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +53,17 @@ def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
     return len(_score_and_store(session, facts, now or utcnow(), card, everyone=True))
 
 
+def _digest(row: dict[str, Any]) -> str:
+    content = [
+        row["score"],
+        row["band"],
+        row["scorecard_version"],
+        row["components"],
+        row["drivers"],
+    ]
+    return hashlib.blake2b(json.dumps(content).encode(), digest_size=8).hexdigest()
+
+
 # What scoring reads of an account's facts.
 _FACT_COLUMNS = (
     AccountFacts.account_id,
@@ -92,7 +105,7 @@ def _score_and_store(
     results = score_accounts(session, facts, now, card, everyone=everyone)
     # Only the scalars decide snapshots and alerts; decoding every stored JSON would cost more
     # than writing all rows again (scores age, so most of them change anyway).
-    stmt = select(Score.account_id, Score.score, Score.band, Score.scorecard_version)
+    stmt = select(Score.account_id, Score.score, Score.band, Score.scorecard_version, Score.digest)
     if not everyone:
         stmt = stmt.where(Score.account_id.in_([f.account_id for f in facts]))
     stored = {row.account_id: row for row in session.execute(stmt)}
@@ -110,8 +123,12 @@ def _score_and_store(
             "scorecard_version": card.version,
             "computed_at": now,
         }
+        row["digest"] = _digest(row)
         before = stored.get(fact.account_id)
-        (new_rows if before is None else existing_rows).append(row)
+        if before is None:
+            new_rows.append(row)
+        elif before.digest != row["digest"]:
+            existing_rows.append(row)
         if before is None or (before.score, before.band, before.scorecard_version) != (
             computed.score,
             computed.band,
