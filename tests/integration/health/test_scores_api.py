@@ -205,3 +205,50 @@ def test_a_rescore_rewrites_only_the_scores_that_changed(client, make_account, l
     after = computed_at()
     assert after[same["id"]] == before[same["id"]]
     assert after[changed["id"]] > before[changed["id"]]
+
+
+def test_trend_and_top_declines_compare_with_the_past_under_the_same_scorecard(
+    client, make_account, log, deliver
+):
+    from kam_common.db import new_id
+    from kam_health.models import Snapshot
+
+    falling, steady = make_account(name="Falling"), make_account(name="Steady")
+    deliver()
+    db = client.application.extensions["kam_db"]
+    past = datetime.now(UTC) - timedelta(days=40)
+    with db.session() as session:
+        for account_id, score, version in (
+            (falling["id"], 95.0, 1),
+            (steady["id"], 100.0, 1),
+            (falling["id"], 20.0, 0),  # another scorecard: never compared
+        ):
+            session.add(
+                Snapshot(
+                    id=new_id(),
+                    account_id=account_id,
+                    at=past,
+                    score=score,
+                    band="healthy",
+                    scorecard_version=version,
+                )
+            )
+        session.add(
+            Snapshot(
+                id=new_id(),
+                account_id=falling["id"],
+                at=past - timedelta(days=1),
+                score=50.0,
+                band="at_risk",
+                scorecard_version=1,
+            )
+        )
+        session.commit()
+    log(account_id=falling["id"], type="quality", severity="major", resolved_at=None)
+    score = score_of(client, falling["id"])
+    assert score["trend"]["delta_30d"] == round(score["score"] - 95.0, 2)
+    assert score["trend"]["delta_90d"] is None  # no point is 90 days old
+    declines = client.get("/api/v1/health/portfolio").get_json()["top_declines"]
+    assert [d["account_id"] for d in declines] == [falling["id"]]
+    assert declines[0]["delta_30d"] == round(score["score"] - 95.0, 2)
+    assert declines[0]["name"] == "Falling"

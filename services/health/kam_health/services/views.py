@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from kam_common.db import utcnow
@@ -168,19 +168,21 @@ def _top_declines(
     if not rows:
         return []
     cutoff = now - timedelta(days=30)
-    latest = (
-        select(Snapshot.account_id, func.max(Snapshot.at).label("at"))
+    # The latest point at or before the cutoff, per account: a window function reads the
+    # snapshots once, where a self-join on max(at) is at the mercy of fresh planner statistics.
+    ranked = (
+        select(
+            Snapshot.account_id,
+            Snapshot.score,
+            func.row_number()
+            .over(partition_by=Snapshot.account_id, order_by=Snapshot.at.desc())
+            .label("rank"),
+        )
         .where(Snapshot.at <= cutoff, Snapshot.scorecard_version == card_version)
-        .group_by(Snapshot.account_id)
         .subquery()
     )
     past = dict(
-        session.execute(
-            select(Snapshot.account_id, Snapshot.score).join(
-                latest,
-                and_(Snapshot.account_id == latest.c.account_id, Snapshot.at == latest.c.at),
-            )
-        ).all()
+        session.execute(select(ranked.c.account_id, ranked.c.score).where(ranked.c.rank == 1)).all()
     )
     declines = [
         {
