@@ -33,6 +33,6 @@ def relays() -> list[Relay]:
     settings = config.load()
     consumers = {
         name: ServiceClient(name, service_url(name, port), settings["INTERNAL_TOKEN"])
-        for name, port in (("health", 8083),)
+        for name, port in (("health", 8083), ("offerings", 8082))
     }
     return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

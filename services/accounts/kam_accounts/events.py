@@ -6,19 +6,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kam_accounts.models import Account, Contact, Interaction, outbox
+from kam_accounts.models import Account, Contact, Interaction, Purchase, outbox
 from kam_common.integration import Outbox
 
 OUTBOX = Outbox(
     "accounts",
     outbox,
     {
-        "account.created": ("health",),
-        "account.updated": ("health",),
-        "account.archived": ("health",),
+        "account.created": ("health", "offerings"),
+        "account.updated": ("health", "offerings"),
+        "account.archived": ("health", "offerings"),
         "contact.left": ("health",),
         "contact.returned": ("health",),
         "interaction.logged": ("health",),
+        "purchase.recorded": ("offerings",),
     },
 )
 
@@ -71,5 +72,20 @@ def interaction_logged(session: Session, interaction: Interaction) -> None:
             "interaction_id": interaction.id,
             "kind": interaction.kind,
             "occurred_at": interaction.occurred_at.isoformat(),
+        },
+    )
+
+
+def purchase_recorded(session: Session, purchase: Purchase) -> None:
+    """What the client bought: offerings learns cross-sell patterns from it."""
+    OUTBOX.publish(
+        session,
+        "purchase.recorded",
+        {
+            "account_id": purchase.account_id,
+            "purchase_id": purchase.id,
+            "product_line": purchase.product_line,
+            "amount": float(purchase.amount),
+            "occurred_on": purchase.occurred_on.isoformat(),
         },
     )

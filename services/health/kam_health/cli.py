@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kam_common.config import env_float
+from kam_common.config import env_float, service_url
 from kam_common.db import Database
+from kam_common.http import ServiceClient
+from kam_common.integration import Relay
 from kam_common.migrations import upgrade
 from kam_health import config
+from kam_health.events import OUTBOX
 from kam_health.services.scoring import rescore_portfolio, rescore_queued
 
 
@@ -37,3 +40,14 @@ def jobs() -> list[tuple[float, str, Callable[[], object]]]:
         (env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all),
         (env_float("KAM_RESCORE_QUEUE_INTERVAL", 0.5), "health-rescore-queue", rescore_batched),
     ]
+
+
+def relays() -> list[Relay]:
+    """Deliver the health outbox (band changes) to the apps that consume it."""
+    settings = config.load()
+    consumers = {
+        "offerings": ServiceClient(
+            "offerings", service_url("offerings", 8082), settings["INTERNAL_TOKEN"]
+        )
+    }
+    return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

@@ -47,7 +47,31 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
             )
             rescore(session, [account.account_id])
 
+    def agreement_activated(session: Session, event: dict[str, Any]) -> None:
+        """A guaranteed delivery delay makes later deliveries breaches, which weigh double."""
+        payload = event["payload"]
+        account = known_account(session, payload["account_id"])
+        if account is not None:
+            account.agreement_id = payload["agreement_id"]
+            account.breach_limit_days = (payload.get("commitments") or {}).get(
+                "max_delivery_delay_days"
+            )
+            session.flush()
+            rescore(session, [account.account_id])
+
+    def agreement_ended(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        account = session.get(AccountFacts, payload["account_id"])
+        # Only the agreement in force sets the limit; an older one ending changes nothing.
+        if account is not None and account.agreement_id == payload["agreement_id"]:
+            account.agreement_id = None
+            account.breach_limit_days = None
+            session.flush()
+            rescore(session, [account.account_id])
+
     return {
+        "agreement.activated": agreement_activated,
+        "agreement.ended": agreement_ended,
         "account.created": account_changed,
         "account.updated": account_changed,
         "account.archived": account_changed,

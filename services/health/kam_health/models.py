@@ -23,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
-from kam_common.integration import inbox_table
+from kam_common.integration import inbox_table, outbox_table
 
 
 class Base(DeclarativeBase):
@@ -32,6 +32,7 @@ class Base(DeclarativeBase):
 
 idempotency_keys = idempotency_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+outbox = outbox_table(Base.metadata)
 
 
 class AccountFacts(Base):
@@ -50,6 +51,7 @@ class AccountFacts(Base):
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The tightest guaranteed delivery delay of the account's active agreement, if any.
     breach_limit_days: Mapped[int | None] = mapped_column(Integer)
+    agreement_id: Mapped[str | None] = mapped_column(String(36))
     facts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -19,22 +19,36 @@ def test_changes_publish_events_for_health(client, make_account, make_contact):
     client.delete(f"{base}/contacts/{champion['id']}")
     client.patch(base, json={"status": "active"})  # already active: no change, no event
     client.post(base + "/interactions", json={"kind": "call"})
+    client.post(
+        base + "/purchases",
+        json={"product_line": "valves", "amount": 120.5, "occurred_on": "2026-03-01"},
+    )
     client.delete(base)
     rows = published(client)
-    assert [r.type for r in rows] == [
-        "account.created",
-        "account.updated",
-        "contact.left",
-        "interaction.logged",
-        "account.archived",
+    assert [(r.type, r.destination) for r in rows] == [
+        ("account.created", "health"),
+        ("account.created", "offerings"),
+        ("account.updated", "health"),
+        ("account.updated", "offerings"),
+        ("contact.left", "health"),
+        ("interaction.logged", "health"),
+        ("purchase.recorded", "offerings"),
+        ("account.archived", "health"),
+        ("account.archived", "offerings"),
     ]
-    assert {r.destination for r in rows} == {"health"}
-    assert len({r.event_id for r in rows}) == 5
-    created, updated, left = rows[0].payload, rows[1].payload, rows[2].payload
+    assert len({r.event_id for r in rows}) == 6  # one event, one row per consumer
+    created, updated, left = rows[0].payload, rows[2].payload, rows[4].payload
     assert created["contact_cadence_days"] == 14 and created["account_id"] == account["id"]
     assert updated["annual_revenue"] == 5000
     assert left["name"] == "Cham" and left["buying_role"] == "champion" and left["left_on"]
-    assert rows[4].payload["status"] == "archived"
+    assert rows[6].payload == {
+        "account_id": account["id"],
+        "purchase_id": rows[6].payload["purchase_id"],
+        "product_line": "valves",
+        "amount": 120.5,
+        "occurred_on": "2026-03-01",
+    }
+    assert rows[8].payload["status"] == "archived"
 
 
 def test_refused_changes_publish_nothing(client, make_account):

@@ -20,9 +20,12 @@ def relay_to(accounts_client, url):
 
 
 def pending(accounts_client):
+    """Undelivered events for health (other consumers have their own rows)."""
     db = accounts_client.application.extensions["kam_db"]
     with db.session(write=False) as session:
-        return session.execute(select(outbox).where(outbox.c.delivered_at.is_(None))).all()
+        return session.execute(
+            select(outbox).where(outbox.c.delivered_at.is_(None), outbox.c.destination == "health")
+        ).all()
 
 
 def test_account_facts_flow_into_scores(client, accounts):
@@ -100,3 +103,96 @@ def test_archiving_takes_the_account_out_of_the_portfolio(client, accounts):
         json={"account_id": account["id"], "type": "warning", "signal": "other", "severity": "low"},
     )
     assert refused.status_code == 422
+
+
+def agreement_event(kind, account_id, agreement_id, **payload):
+    return {
+        "id": f"{kind}-{agreement_id}",
+        "type": kind,
+        "source": "offerings",
+        "occurred_at": "2026-11-01T00:00:00+00:00",
+        "payload": {"account_id": account_id, "agreement_id": agreement_id, **payload},
+    }
+
+
+def test_a_delivery_breaking_the_agreed_delay_weighs_more_than_an_ordinary_delay(
+    client, make_account, log
+):
+    from datetime import UTC, datetime, timedelta
+
+    guaranteed, ordinary = make_account(name="Guaranteed"), make_account(name="Ordinary")
+    today = datetime.now(UTC).date()
+    late = {
+        "type": "delivery",
+        "promised_on": (today - timedelta(days=4)).isoformat(),
+        "delivered_on": today.isoformat(),
+    }
+    log(account_id=ordinary["id"], type="support", severity="low")  # known to health
+    body = {
+        "events": [
+            agreement_event(
+                "agreement.activated",
+                guaranteed["id"],
+                "ag-1",
+                strategy="collaborative",
+                starts_on=str(today),
+                commitments={"max_delivery_delay_days": 2},
+            )
+        ]
+    }
+    assert client.post("/internal/events", json=body).get_json()["applied"] == 1
+    log(account_id=guaranteed["id"], **late)
+    log(account_id=ordinary["id"], **late)
+
+    def delivery(account):
+        return client.get(f"/api/v1/health/accounts/{account['id']}").get_json()["components"][
+            "delivery"
+        ]
+
+    assert delivery(ordinary)["score"] == 100 - 31
+    assert delivery(guaranteed)["score"] == 100 - 62
+    assert any("guaranteed 2-day delay" in line for line in delivery(guaranteed)["evidence"])
+
+    # the agreement ends: later breaches are ordinary delays again
+    ended = {
+        "events": [
+            agreement_event("agreement.ended", guaranteed["id"], "ag-1", ended_on=str(today))
+        ]
+    }
+    client.post("/internal/events", json=ended)
+    assert delivery(guaranteed)["score"] == 100 - 31
+
+
+def test_an_older_agreement_ending_keeps_the_current_limit(client, make_account, log):
+    account = make_account()
+    log(account_id=account["id"], type="support", severity="low")
+    activated = agreement_event(
+        "agreement.activated",
+        account["id"],
+        "new",
+        strategy="collaborative",
+        starts_on="2026-11-01",
+        commitments={"max_delivery_delay_days": 3},
+    )
+    ended_old = agreement_event("agreement.ended", account["id"], "old", ended_on="2026-11-01")
+    client.post("/internal/events", json={"events": [activated, ended_old]})
+    db = client.application.extensions["kam_db"]
+    with db.session(write=False) as session:
+        assert session.get(AccountFacts, account["id"]).breach_limit_days == 3
+
+
+def test_band_changes_are_published_for_offerings(client, make_account, log):
+    from kam_health.models import outbox as health_outbox
+
+    account = make_account()
+    log(account_id=account["id"], type="support", severity="low")  # first score: healthy
+    log(account_id=account["id"], type="quality", severity="critical")
+    log(account_id=account["id"], type="quality", severity="critical")
+    db = client.application.extensions["kam_db"]
+    with db.session(write=False) as session:
+        rows = session.execute(select(health_outbox).order_by(health_outbox.c.seq)).all()
+    # 98 (healthy) → one critical: 80.85 (healthy) → two: 0.3×100 + 0.2×98 + 0.25×100 = 74.6
+    assert [(r.type, r.destination) for r in rows] == [("health.band_changed", "offerings")]
+    assert rows[0].payload["account_id"] == account["id"]
+    assert (rows[0].payload["previous_band"], rows[0].payload["band"]) == ("healthy", "watch")
+    assert rows[0].payload["score"] == 74.6

@@ -79,6 +79,8 @@ def record_purchase(*, session: Session, account_id: str, data: dict[str, Any]) 
         raise Invalid("occurred_on", "Must not be in the future: record purchases made.")
     purchase = Purchase(account_id=account_id, **{**data, "occurred_on": occurred_on})
     session.add(purchase)
+    session.flush()
+    events.purchase_recorded(session, purchase)
     session.commit()
     return purchase
 

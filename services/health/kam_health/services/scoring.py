@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kam_common.db import new_id, utcnow
+from kam_health import events
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.score import Computed, compute
 from kam_health.domain.scorecard import Scorecard
@@ -142,6 +143,15 @@ def _score_and_store(
                     "band": computed.band,
                     "scorecard_version": card.version,
                 }
+            )
+        if before is not None and before.band != computed.band:
+            events.band_changed(
+                session,
+                fact.account_id,
+                band=computed.band,
+                score=computed.score,
+                previous_band=before.band,
+                at=now,
             )
         if before is not None and alert_rules.worse(before.band, computed.band):
             raise_alert(
