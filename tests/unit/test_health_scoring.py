@@ -192,3 +192,21 @@ def test_scorecard_validation(weights, thresholds):
 
 def test_days_between_counts_calendar_days():
     assert pts.days_between(date(2026, 1, 30), date(2026, 2, 2)) == 3
+
+
+def test_the_fingerprint_changes_exactly_when_the_score_or_its_sentences_would():
+    from kam_health.domain.score import fingerprint
+
+    events = [EventFacts("quality", days_ago(10), severity="major", resolved_at=days_ago(9))]
+    account = AccountFacts(created_at=days_ago(365), last_contact_at=days_ago(3))
+
+    def print_at(now, account=account, events=events, card=CARD):
+        window = pts.Window(now, card.window_days, card.half_life_days)
+        return fingerprint(tally_events(events, account, window), card, account.breach_limit_days)
+
+    base = print_at(NOW)
+    assert print_at(NOW + timedelta(minutes=5)) == base  # decay too small to move a 0.1
+    assert print_at(NOW + timedelta(days=2)) != base  # the score and "3 days ago" moved
+    assert print_at(NOW, card=Scorecard(version=2)) != base
+    more = [*events, EventFacts("warning", days_ago(1), signal="other", severity="low")]
+    assert print_at(NOW, events=more) != base

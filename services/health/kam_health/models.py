@@ -143,7 +143,7 @@ class Score(Base):
     drivers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     scorecard_version: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # A digest of everything above but the time: a rescore rewrites only rows that changed.
+    # The fingerprint of what the score was computed from: a rescore skips unchanged rows.
     digest: Mapped[str | None] = mapped_column(String(16))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +12,7 @@ from sqlalchemy.orm import Session
 from kam_common.db import new_id, utcnow
 from kam_health import events
 from kam_health.domain import alerts as alert_rules
-from kam_health.domain.score import Computed, compute
+from kam_health.domain.score import Computed, compute, fingerprint
 from kam_health.domain.scorecard import Scorecard
 from kam_health.models import AccountFacts, RescoreQueue, Score, Snapshot
 from kam_health.models import Scorecard as ScorecardRow
@@ -35,13 +33,11 @@ def load_scorecard(session: Session) -> Scorecard:
     )
 
 
-def rescore(
-    session: Session, account_ids: Iterable[str], *, now: datetime | None = None
-) -> dict[str, Computed]:
+def rescore(session: Session, account_ids: Iterable[str], *, now: datetime | None = None) -> None:
     """Score these accounts now; store what changed, with a snapshot and any alert."""
     ids = list(dict.fromkeys(account_ids))
     facts = list(session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(ids))))
-    return _score_and_store(session, facts, now or utcnow(), load_scorecard(session))
+    _score_and_store(session, facts, now or utcnow(), load_scorecard(session))
 
 
 def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
@@ -51,18 +47,8 @@ def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
         session.execute(select(*_FACT_COLUMNS).where(AccountFacts.status == "active")).all()
     )
     card = load_scorecard(session)
-    return len(_score_and_store(session, facts, now or utcnow(), card, everyone=True))
-
-
-def _digest(row: dict[str, Any]) -> str:
-    content = [
-        row["score"],
-        row["band"],
-        row["scorecard_version"],
-        row["components"],
-        row["drivers"],
-    ]
-    return hashlib.blake2b(json.dumps(content).encode(), digest_size=8).hexdigest()
+    _score_and_store(session, facts, now or utcnow(), card, everyone=True)
+    return len(facts)
 
 
 # What scoring reads of an account's facts.
@@ -102,10 +88,16 @@ def _score_and_store(
     card: Scorecard,
     *,
     everyone: bool = False,
-) -> dict[str, Computed]:
-    results = score_accounts(session, facts, now, card, everyone=everyone)
-    # Only the scalars decide snapshots and alerts; decoding every stored JSON would cost more
-    # than writing all rows again (scores age, so most of them change anyway).
+) -> None:
+    tallies = tally_accounts(
+        session,
+        facts,
+        now=now,
+        window_days=card.window_days,
+        half_life_days=card.half_life_days,
+        everyone=everyone,
+    )
+    # The stored fingerprint says whether anything changed; the JSON is never read back.
     stmt = select(Score.account_id, Score.score, Score.band, Score.scorecard_version, Score.digest)
     if not everyone:
         stmt = stmt.where(Score.account_id.in_([f.account_id for f in facts]))
@@ -114,7 +106,11 @@ def _score_and_store(
     existing_rows: list[dict[str, Any]] = []
     snapshots: list[dict[str, Any]] = []
     for fact in facts:
-        computed = results[fact.account_id]
+        digest = fingerprint(tallies[fact.account_id], card, fact.breach_limit_days)
+        before = stored.get(fact.account_id)
+        if before is not None and before.digest == digest:
+            continue  # same score, same sentences: nothing to compute or write
+        computed = compute(tallies[fact.account_id], card, fact.breach_limit_days)
         row = {
             "account_id": fact.account_id,
             "score": computed.score,
@@ -123,13 +119,9 @@ def _score_and_store(
             "drivers": computed.drivers,
             "scorecard_version": card.version,
             "computed_at": now,
+            "digest": digest,
         }
-        row["digest"] = _digest(row)
-        before = stored.get(fact.account_id)
-        if before is None:
-            new_rows.append(row)
-        elif before.digest != row["digest"]:
-            existing_rows.append(row)
+        (new_rows if before is None else existing_rows).append(row)
         if before is None or (before.score, before.band, before.scorecard_version) != (
             computed.score,
             computed.band,
@@ -175,7 +167,6 @@ def _score_and_store(
     for obj in list(session.identity_map.values()):  # the bulk UPDATE bypassed these
         if isinstance(obj, Score):
             session.expire(obj)
-    return results
 
 
 def queue_rescore(session: Session, account_ids: Iterable[str]) -> None:
