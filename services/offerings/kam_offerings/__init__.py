@@ -6,19 +6,43 @@ from typing import Any
 
 from flask import Flask
 
+from kam_common.http import ServiceClient
+from kam_common.integration import init_inbox
 from kam_common.web import build_service
 from kam_offerings import config as app_config
-from kam_offerings.models import idempotency_keys
+from kam_offerings.clients import AccountsReader, HealthReader
+from kam_offerings.integration import handlers
+from kam_offerings.models import idempotency_keys, inbox
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = app_config.load()
     settings.update(config or {})
-    app, _api, _db = build_service(
+    app, api, db = build_service(
         __name__,
         service="offerings",
         title="KAM offerings service",
         settings=settings,
         idempotency_keys=idempotency_keys,
     )
+    accounts = ServiceClient(
+        "accounts",
+        settings["ACCOUNTS_URL"],
+        settings["INTERNAL_TOKEN"],
+        read_timeout=settings["ACCOUNTS_TIMEOUT"],
+    )
+    health = ServiceClient(
+        "health",
+        settings["HEALTH_URL"],
+        settings["INTERNAL_TOKEN"],
+        connect_timeout=min(1.0, settings["HEALTH_TIMEOUT"]),
+        read_timeout=settings["HEALTH_TIMEOUT"],
+    )
+    app.extensions["kam_offerings_accounts"] = AccountsReader(accounts)
+    app.extensions["kam_offerings_health"] = HealthReader(health)
+    init_inbox(app, db, inbox, handlers())
+
+    from kam_offerings.api import register_blueprints
+
+    register_blueprints(api)
     return app

@@ -1,12 +1,42 @@
-"""Command-line tasks of the offerings service (called by `kam migrate`)."""
+"""Commands the `kam` CLI runs for the offerings service."""
 
 from __future__ import annotations
 
+from kam_common.config import service_url
+from kam_common.db import Database
+from kam_common.http import ServiceClient
+from kam_common.integration import Relay
 from kam_common.migrations import upgrade
 from kam_offerings import config
+from kam_offerings.events import OUTBOX
 
 
 def migrate() -> None:
     """Bring the offerings database to the latest schema."""
     upgrade("kam_offerings", config.load()["DATABASE_URL"])
     print("offerings: database migrated")
+
+
+def seed() -> None:
+    """The demo catalog (skipped when the catalog has anything in it)."""
+    from kam_offerings.demo import seed_demo_catalog
+
+    db = Database(config.load()["DATABASE_URL"])
+    with db.session() as session:
+        created = seed_demo_catalog(session=session)
+    db.engine.dispose()
+    print(
+        f"offerings: {created} demo catalog items created"
+        if created
+        else "offerings: catalog present"
+    )
+
+
+def relays() -> list[Relay]:
+    """Deliver the offerings outbox (agreements' commitments) to the apps that consume it."""
+    settings = config.load()
+    consumers = {
+        name: ServiceClient(name, service_url(name, port), settings["INTERNAL_TOKEN"])
+        for name, port in (("health", 8083),)
+    }
+    return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

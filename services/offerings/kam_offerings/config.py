@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from kam_common.config import database_url, internal_token
+from kam_common.config import (
+    database_url,
+    env_float,
+    env_int,
+    env_str,
+    internal_token,
+    service_url,
+)
 
 
 def load() -> dict[str, Any]:
     return {
         "DATABASE_URL": database_url("offerings"),
         "INTERNAL_TOKEN": internal_token(),
+        # Read-through for accounts (and their health) offerings has not heard of yet.
+        "ACCOUNTS_URL": service_url("accounts", 8081),
+        "ACCOUNTS_TIMEOUT": env_float("KAM_OFFERINGS_ACCOUNTS_TIMEOUT", 2.0),
+        "HEALTH_URL": service_url("health", 8083),
+        # Short: a slow health service degrades a proposal, it never holds it up.
+        "HEALTH_TIMEOUT": env_float("KAM_OFFERINGS_HEALTH_TIMEOUT", 1.0),
+        # What one support ticket costs us to handle, for customer economics.
+        "SUPPORT_TICKET_COST": Decimal(env_str("KAM_OFFERINGS_SUPPORT_TICKET_COST", "150.00")),
+        # The collaborative bundle's price is the sum of its list prices less this share.
+        "BUNDLE_DISCOUNT": Decimal(env_str("KAM_OFFERINGS_BUNDLE_DISCOUNT", "0.08")),
+        # No new suggestions for an account offered something within this many days.
+        "OFFER_COOLDOWN_DAYS": env_int("KAM_OFFERINGS_OFFER_COOLDOWN_DAYS", 30),
     }

@@ -1,0 +1,38 @@
+"""Recommendations (cross-sell, up-sell) and customer economics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kam_common.db import request_session
+from kam_offerings.api.schemas import AccountArgs, EconomicsSchema, RecommendationsSchema
+from kam_offerings.services import economics, recommendations
+
+blp = Blueprint(
+    "insights",
+    __name__,
+    url_prefix="/api/v1/offerings",
+    description="What to offer next, and what each account earns us",
+)
+
+
+@blp.route("/recommendations")
+class Recommendations(MethodView):
+    @blp.arguments(AccountArgs, location="query")
+    @blp.response(200, RecommendationsSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Cross-sell and up-sell suggestions, or why they are held back."""
+        return recommendations.recommendations(
+            session=request_session(), account_id=args["account_id"]
+        )
+
+
+@blp.route("/economics/<account_id>")
+class Economics(MethodView):
+    @blp.response(200, EconomicsSchema)
+    def get(self, account_id: str) -> dict[str, Any]:
+        """Revenue, cost to serve, margin and the account's place on the 80/20 revenue curve."""
+        return economics.account_economics(session=request_session(), account_id=account_id)

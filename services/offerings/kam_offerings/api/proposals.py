@@ -1,0 +1,75 @@
+"""/api/v1/offerings/proposals and /agreements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from kam_common.db import request_session
+from kam_common.pagination import page_of
+from kam_offerings.api.schemas import (
+    AcceptSchema,
+    AgreementListArgs,
+    AgreementSchema,
+    ProposalCreateSchema,
+    ProposalListArgs,
+    ProposalSchema,
+)
+from kam_offerings.services import agreements, proposals
+
+blp = Blueprint(
+    "proposals",
+    __name__,
+    url_prefix="/api/v1/offerings",
+    description="Proposals with three options, and the agreements they become",
+)
+
+
+@blp.route("/proposals")
+class Proposals(MethodView):
+    @blp.arguments(ProposalListArgs, location="query")
+    @blp.response(200, page_of(ProposalSchema))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List proposals, newest first (filters: `account_id`, `status`)."""
+        return proposals.list_proposals(session=request_session(), **args)
+
+    @blp.arguments(ProposalCreateSchema)
+    @blp.response(201, ProposalSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Build the three options for an account and recommend one; earlier drafts of the
+        account are superseded."""
+        return proposals.create_proposal(session=request_session(), account_id=data["account_id"])
+
+
+@blp.route("/proposals/<proposal_id>")
+class ProposalById(MethodView):
+    @blp.response(200, ProposalSchema)
+    def get(self, proposal_id: str) -> Any:
+        """Read a proposal."""
+        return proposals.get_proposal(session=request_session(), proposal_id=proposal_id)
+
+
+@blp.route("/proposals/<proposal_id>/accept")
+class AcceptProposal(MethodView):
+    @blp.arguments(AcceptSchema)
+    @blp.response(201, AgreementSchema)
+    def post(self, data: dict[str, Any], proposal_id: str) -> Any:
+        """Accept one option (with chosen optional items): the account's new active agreement;
+        its previous one ends."""
+        return proposals.accept_proposal(
+            session=request_session(),
+            proposal_id=proposal_id,
+            strategy=data["strategy"],
+            optional_item_ids=data["optional_item_ids"],
+        )
+
+
+@blp.route("/agreements")
+class Agreements(MethodView):
+    @blp.arguments(AgreementListArgs, location="query")
+    @blp.response(200, page_of(AgreementSchema))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List agreements, newest first (filters: `account_id`, `status`)."""
+        return agreements.list_agreements(session=request_session(), **args)

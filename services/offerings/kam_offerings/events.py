@@ -1,0 +1,45 @@
+"""Integration events the offerings service publishes, and what each carries."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from kam_common.integration import Outbox
+from kam_offerings.models import Agreement, outbox
+
+OUTBOX = Outbox(
+    "offerings",
+    outbox,
+    {
+        # Health weighs a delivery that breaks the agreement's guaranteed delay more.
+        "agreement.activated": ("health",),
+        "agreement.ended": ("health",),
+    },
+)
+
+
+def agreement_activated(session: Session, agreement: Agreement) -> None:
+    OUTBOX.publish(
+        session,
+        "agreement.activated",
+        {
+            "account_id": agreement.account_id,
+            "agreement_id": agreement.id,
+            "strategy": agreement.strategy,
+            "commitments": dict(agreement.commitments),
+            "starts_on": agreement.starts_on.isoformat(),
+        },
+    )
+
+
+def agreement_ended(session: Session, agreement: Agreement) -> None:
+    assert agreement.ended_on is not None
+    OUTBOX.publish(
+        session,
+        "agreement.ended",
+        {
+            "account_id": agreement.account_id,
+            "agreement_id": agreement.id,
+            "ended_on": agreement.ended_on.isoformat(),
+        },
+    )

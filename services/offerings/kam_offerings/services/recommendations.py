@@ -1,0 +1,128 @@
+"""Cross-sell and up-sell suggestions for an account, held back when they would hurt."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kam_common.db import utcnow
+from kam_offerings.domain.catalog import Service
+from kam_offerings.domain.suggestions import cross_sell, suppression, up_sell
+from kam_offerings.models import AccountFacts, Agreement, Proposal, PurchaseFact
+from kam_offerings.services.catalog import active_services
+from kam_offerings.services.economics import active_agreement
+from kam_offerings.services.facts import account_for_lookup, current_band
+
+
+def _lines_by_account(session: Session, facts: AccountFacts) -> dict[str, set[str]]:
+    """Product lines bought, per active account of the segment (and the account itself), in
+    one query."""
+    stmt = (
+        select(PurchaseFact.account_id, PurchaseFact.product_line)
+        .join(AccountFacts, AccountFacts.account_id == PurchaseFact.account_id)
+        .where(AccountFacts.status == "active")
+        .distinct()
+    )
+    if facts.segment is not None:
+        stmt = stmt.where(AccountFacts.segment == facts.segment)
+    lines: dict[str, set[str]] = {}
+    for account_id, line in session.execute(stmt):
+        lines.setdefault(account_id, set()).add(line)
+    # The account's own purchases count even if its facts were only read through just now.
+    own = session.scalars(
+        select(PurchaseFact.product_line)
+        .where(PurchaseFact.account_id == facts.account_id)
+        .distinct()
+    )
+    lines[facts.account_id] = set(own)
+    return lines
+
+
+def _peer_levels(session: Session, account_id: str) -> dict[str, list[int]]:
+    """Per family, the highest level each other active agreement holds (one query)."""
+    levels: dict[str, list[int]] = {}
+    rows = session.scalars(
+        select(Agreement.items).where(
+            Agreement.status == "active", Agreement.account_id != account_id
+        )
+    )
+    for items in rows:
+        top: dict[str, int] = {}
+        for item in items:
+            top[item["family"]] = max(top.get(item["family"], 0), int(item["level"]))
+        for family, level in top.items():
+            levels.setdefault(family, []).append(level)
+    return levels
+
+
+def _held(agreement: Agreement) -> list[Service]:
+    return [
+        Service(
+            id=item["catalog_item_id"],
+            code=item["code"],
+            name=item["name"],
+            kind=item["kind"],
+            list_price=Decimal(0),  # prices do not matter on the ladder
+            unit_cost=Decimal(0),
+            family=item["family"],
+            level=int(item["level"]),
+        )
+        for item in agreement.items
+    ]
+
+
+def recommendations(*, session: Session, account_id: str) -> dict[str, Any]:
+    facts = account_for_lookup(session, account_id)
+    band = current_band(session, account_id, keep=False)
+    last_offer_at = session.scalar(
+        select(func.max(Proposal.created_at)).where(Proposal.account_id == account_id)
+    )
+    now = utcnow()
+    if last_offer_at is not None and last_offer_at.tzinfo is None:
+        last_offer_at = last_offer_at.replace(tzinfo=now.tzinfo)
+    held_back = suppression(
+        band=band.band,
+        last_offer_at=last_offer_at,
+        now=now,
+        cooldown_days=current_app.config["OFFER_COOLDOWN_DAYS"],
+    )
+    result: dict[str, Any] = {
+        "account_id": account_id,
+        "band": band.band,
+        "degraded": ["health"] if band.band is None else [],
+    }
+    if band.band is None:
+        result["note"] = (
+            "The health band is unknown (the health service did not answer): suggestions are "
+            "shown, but check the relationship before offering."
+        )
+    if held_back:
+        return {**result, "items": [], "suppressed": True, "suppressed_reason": held_back}
+    if facts.status != "active":
+        return {
+            **result,
+            "items": [],
+            "suppressed": True,
+            "suppressed_reason": "The account is archived.",
+        }
+
+    lines = _lines_by_account(session, facts)
+    own = lines.pop(account_id, set())
+    items = [
+        *cross_sell(account_lines=own, similar=lines, segment=facts.segment),
+    ]
+    agreement = active_agreement(session, account_id)
+    if agreement is not None:
+        items.extend(
+            up_sell(
+                held=_held(agreement),
+                catalog=active_services(session),
+                peer_levels=_peer_levels(session, account_id),
+            )
+        )
+    items.sort(key=lambda s: -s.propensity)
+    return {**result, "items": items, "suppressed": False, "suppressed_reason": None}
