@@ -50,8 +50,8 @@ def pareto_position(session: Session, facts: AccountFacts) -> ParetoPosition | N
 
 
 def _money(value: Any) -> Decimal:
-    # Aggregates come back as integer cents (or NUMERIC on PostgreSQL), never through Money.
-    return (Decimal(value or 0) / 100).quantize(Decimal("0.01"))
+    # Sums of a Money column come back through Money (so in currency units already).
+    return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
 def active_agreement(session: Session, account_id: str) -> Agreement | None:
