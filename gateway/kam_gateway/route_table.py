@@ -95,6 +95,8 @@ def _rows() -> list[Rule]:
         Rule("POST", O + "/proposals/{proposal_id}/accept", SALES_ONLY, off),
         Rule("GET", O + "/agreements", COMMERCIAL | {PARTNER}, off),
         Rule("GET", O + "/recommendations", COMMERCIAL, off),
+        # Customer economics: our costs and margins, never shown to partners.
+        Rule("GET", O + "/economics/{account_id}", COMMERCIAL, off),
     ]
 
 
