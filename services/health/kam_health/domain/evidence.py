@@ -91,7 +91,7 @@ def commitment(t: CommitmentTally, window_days: int) -> list[str]:
         )
     if not lines:
         lines.append(
-            f"{NO_EVIDENCE} about commitment: no warning signs in the last {window_days} days, "
+            f"No evidence yet about commitment: no warning signs in the last {window_days} days; "
             f"last contact {days} days ago (cadence {t.cadence_days} days)."
         )
     return lines
