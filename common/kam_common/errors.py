@@ -39,3 +39,25 @@ class Invalid(AppError):
 
     def __init__(self, field: str, message: str, *, detail: str | None = None):
         super().__init__(detail or f"{field}: {message}", errors={field: [message]})
+
+
+class ServiceUnavailable(AppError):
+    """Another service this call needs is down: a 503 that names it."""
+
+    status = 503
+    slug = "service-unavailable"
+
+    def __init__(self, service: str):
+        super().__init__(f"The {service} service is unavailable; retry shortly.")
+        self.service = service
+
+
+class ServiceTimedOut(AppError):
+    """Another service this call needs did not answer in time: a 504 that names it."""
+
+    status = 504
+    slug = "gateway-timeout"
+
+    def __init__(self, service: str):
+        super().__init__(f"The {service} service did not answer in time.")
+        self.service = service

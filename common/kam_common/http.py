@@ -7,6 +7,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from kam_common.errors import ServiceTimedOut, ServiceUnavailable
 from kam_common.requestlog import REQUEST_ID_HEADER, current_request_id
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
@@ -53,3 +54,19 @@ class ServiceClient:
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
+
+    def fetch(self, path: str) -> dict[str, Any] | None:
+        """GET a resource as JSON: None when it does not exist (404); a service that is down,
+        slow or answering otherwise raises `ServiceUnavailable` / `ServiceTimedOut`."""
+        try:
+            response = self.get(path)
+        except requests.Timeout as exc:
+            raise ServiceTimedOut(self.name) from exc
+        except requests.RequestException as exc:
+            raise ServiceUnavailable(self.name) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ServiceUnavailable(self.name)
+        data: dict[str, Any] = response.json()
+        return data

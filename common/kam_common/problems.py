@@ -165,7 +165,14 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_app_error(error: AppError) -> Response:
-    return problem_response(error.status, error.detail, errors=error.errors, slug=error.slug)
+    service = getattr(error, "service", None)  # 503/504 name the service that failed
+    return problem_response(
+        error.status,
+        error.detail,
+        errors=error.errors,
+        slug=error.slug,
+        extra={"service": service} if service else None,
+    )
 
 
 def handle_unexpected(error: Exception) -> Response:

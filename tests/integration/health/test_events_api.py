@@ -273,3 +273,23 @@ def test_batch_naming_an_already_recorded_external_ref_stores_nothing(client, ma
         "events.1.external_ref": ["Already recorded for this account and type."]
     }
     assert client.get("/api/v1/health/events").get_json()["total"] == 1
+
+
+def test_read_through_to_a_downed_accounts_service_is_a_503_naming_it(service_client):
+    from support import closed_port_url
+
+    from kam_health import create_app
+    from kam_health.models import Base
+
+    client = service_client("health", create_app, Base.metadata, ACCOUNTS_URL=closed_port_url())
+    response = client.post(
+        "/api/v1/health/events",
+        json={"account_id": "not-seen-yet", "type": "support", "severity": "low"},
+    )
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["service"] == "accounts" and "accounts" in body["detail"]
+    assert response.content_type == "application/problem+json"
+    assert client.get("/api/v1/health/events").get_json()["total"] == 0
+    # reading a score has the same honest answer
+    assert client.get("/api/v1/health/accounts/not-seen-yet").status_code == 503
