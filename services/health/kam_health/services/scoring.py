@@ -153,17 +153,17 @@ def _score_and_store(
                     before.band, computed.band, before.score, computed.score, computed.drivers
                 ),
             )
+    # Core executemany throughout: the ORM's bulk paths spend as long again on bookkeeping.
     if new_rows:
-        session.execute(insert(Score), new_rows)
+        session.execute(Score.__table__.insert(), new_rows)
     if existing_rows:
-        # Core executemany: the ORM's bulk update spends as long again collecting its commands.
         table = Score.__table__
         session.execute(
             table.update().where(table.c.account_id == bindparam("key")),
             [{"key": row["account_id"], **row} for row in existing_rows],
         )
     if snapshots:
-        session.execute(insert(Snapshot), [{"id": new_id(), **s} for s in snapshots])
+        session.execute(Snapshot.__table__.insert(), [{"id": new_id(), **s} for s in snapshots])
     for obj in list(session.identity_map.values()):  # the bulk UPDATE bypassed these
         if isinstance(obj, Score):
             session.expire(obj)
