@@ -56,9 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from kam_gateway.api import register_blueprints
 
     register_blueprints(api)
-    app.add_url_rule(
-        "/api/v1/<path:subpath>", "forward", _forward, methods=FORWARDED_METHODS
-    )
+    app.add_url_rule("/api/v1/<path:subpath>", "forward", _forward, methods=FORWARDED_METHODS)
     own_spec = api.spec.to_dict()
     # /healthz comes from build_app as a plain route; the contract lists it, so document it.
     own_spec["paths"]["/healthz"] = HEALTHZ_DOC

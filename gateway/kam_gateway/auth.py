@@ -49,9 +49,7 @@ def init_auth(app: Flask, db: Database, table: RouteTable) -> None:
             environ.pop(name, None)
         secret = bearer_secret(request.headers.get("Authorization"))
         if secret is None:
-            return unauthorized(
-                "Send an API key: Authorization: Bearer <key>.", invalid=False
-            )
+            return unauthorized("Send an API key: Authorization: Bearer <key>.", invalid=False)
         with db.session(write=False) as session:
             caller = authenticate(session, secret)
         if caller is None:

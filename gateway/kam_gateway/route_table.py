@@ -65,12 +65,20 @@ def _rows() -> list[Rule]:
         # Health.
         Rule("GET", H + "/events", STAFF, hea),
         Rule(
-            "POST", H + "/events", EVENT_LOGGERS, hea,
-            event_types=EventTypes(EVENT_TYPES), body_account=True,
+            "POST",
+            H + "/events",
+            EVENT_LOGGERS,
+            hea,
+            event_types=EventTypes(EVENT_TYPES),
+            body_account=True,
         ),
         Rule(
-            "POST", H + "/events/batch", EVENT_LOGGERS, hea,
-            event_types=EventTypes(EVENT_TYPES, batch=True), body_account=True,
+            "POST",
+            H + "/events/batch",
+            EVENT_LOGGERS,
+            hea,
+            event_types=EventTypes(EVENT_TYPES, batch=True),
+            body_account=True,
         ),
         Rule("GET", H + "/events/{event_id}", STAFF, hea),
         # Every event is one of the engineer's four types, so no body rule is needed here.
