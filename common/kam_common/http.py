@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -55,11 +56,11 @@ class ServiceClient:
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
 
-    def fetch(self, path: str) -> dict[str, Any] | None:
+    def fetch(self, path: str, **kwargs: Any) -> dict[str, Any] | None:
         """GET a resource as JSON: None when it does not exist (404); a service that is down,
         slow or answering otherwise raises `ServiceUnavailable` / `ServiceTimedOut`."""
         try:
-            response = self.get(path)
+            response = self.get(path, **kwargs)
         except requests.Timeout as exc:
             raise ServiceTimedOut(self.name) from exc
         except requests.RequestException as exc:
@@ -70,3 +71,17 @@ class ServiceClient:
             raise ServiceUnavailable(self.name)
         data: dict[str, Any] = response.json()
         return data
+
+
+class AccountsReader:
+    """Reads an account from its owner, for a service that has not heard of it yet (its event
+    may still be on the way)."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def __call__(self, account_id: str) -> dict[str, Any] | None:
+        """The account as the accounts service has it (with `account_id` beside `id`), None
+        when it does not exist; a 503/504 problem naming accounts when it cannot say."""
+        data = self.client.fetch(f"/api/v1/accounts/{quote(account_id, safe='')}")
+        return None if data is None else {**data, "account_id": data["id"]}

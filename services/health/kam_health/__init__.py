@@ -6,11 +6,10 @@ from typing import Any
 
 from flask import Flask
 
-from kam_common.http import ServiceClient
+from kam_common.http import AccountsReader, ServiceClient
 from kam_common.integration import init_inbox
 from kam_common.web import build_service
 from kam_health import config as app_config
-from kam_health.accounts_client import AccountsReader
 from kam_health.integration import handlers
 from kam_health.models import idempotency_keys, inbox
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from kam_common.http import ServiceClient
+from kam_common.http import AccountsReader, ServiceClient
 from kam_common.integration import init_inbox
 from kam_common.web import build_service
 from kam_offerings import config as app_config
-from kam_offerings.clients import AccountsReader, HealthReader
+from kam_offerings.clients import HealthReader
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
 
