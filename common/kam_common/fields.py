@@ -147,3 +147,8 @@ def text_list(*, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> f
 
 def one_of(choices: list[str] | tuple[str, ...], **kwargs: Any) -> Text:
     return Text(validate=validate.OneOf(choices), **kwargs)
+
+
+def optional_text(max_length: int, **kwargs: Any) -> Text:
+    """Text that may be null or absent, at most `max_length` characters."""
+    return Text(allow_none=True, validate=validate.Length(max=max_length), **kwargs)

@@ -60,3 +60,11 @@ def page_from_list(items: list[Any], *, page: int, per_page: int) -> dict[str, A
         "page": page,
         "per_page": per_page,
     }
+
+
+def where_given(stmt: Any, *conditions: tuple[Any, Any]) -> Any:
+    """`column == value` for each (column, value) whose value the caller gave (not None/"")."""
+    for column, value in conditions:
+        if value is not None and value != "":
+            stmt = stmt.where(column == value)
+    return stmt

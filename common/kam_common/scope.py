@@ -6,6 +6,8 @@ the internal token reach them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import has_request_context, request
 
 from kam_common.errors import NotFound
@@ -43,3 +45,9 @@ def client_id() -> str:
 
 def caller_role() -> str | None:
     return request.headers.get(ROLE_HEADER)
+
+
+def scoped(stmt: Any, account_column: Any) -> Any:
+    """Limit a query to the accounts the caller may see (no limit for unscoped callers)."""
+    scope = account_scope()
+    return stmt if scope is None else stmt.where(account_column.in_(scope))

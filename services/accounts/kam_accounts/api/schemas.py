@@ -25,21 +25,18 @@ from kam_common.fields import (
     Text,
     Timestamp,
     one_of,
+    optional_text,
     text_list,
 )
 from kam_common.pagination import PageArgs
 
 
-def _optional_text(max_length: int) -> Text:
-    return Text(allow_none=True, validate=validate.Length(max=max_length))
-
-
 class AccountSchema(ma.Schema):
     id = fields.String(dump_only=True)
     name = Name(required=True, metadata={"description": "1–200 characters, any script"})
-    industry = _optional_text(200)
-    segment = _optional_text(200)
-    country = _optional_text(100)
+    industry = optional_text(200)
+    segment = optional_text(200)
+    country = optional_text(100)
     tier = one_of(TIERS, metadata={"default": "key"})
     orientation = one_of(
         ORIENTATIONS, metadata={"default": "mixed", "description": "How the client buys"}
@@ -77,16 +74,16 @@ class ContactSchema(ma.Schema):
     id = fields.String(dump_only=True)
     account_id = fields.String(dump_only=True)
     name = Name(required=True)
-    title = _optional_text(200)
+    title = optional_text(200)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
-    phone = _optional_text(50)
+    phone = optional_text(50)
     buying_role = one_of(BUYING_ROLES, allow_none=True)
     influence = StrictInteger(validate=validate.Range(min=1, max=5), metadata={"default": 3})
     stance = one_of(STANCES, metadata={"default": "unknown"})
     reports_to_id = Text(allow_none=True, validate=validate.Length(max=36))
     active = StrictBoolean(metadata={"description": "false once the person has left"})
     left_on = Day(allow_none=True)
-    notes = _optional_text(5000)
+    notes = optional_text(5000)
     version = fields.Integer(dump_only=True)
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)
@@ -123,7 +120,7 @@ class InteractionSchema(ma.Schema):
     account_id = fields.String(dump_only=True)
     kind = one_of(INTERACTION_KINDS, required=True)
     occurred_at = Timestamp(metadata={"description": "Defaults to now; not in the future"})
-    summary = _optional_text(10000)
+    summary = optional_text(10000)
     contact_ids = fields.List(
         Text(validate=validate.Length(max=36)), validate=validate.Length(max=50)
     )
@@ -140,7 +137,7 @@ class PurchaseSchema(ma.Schema):
     id = fields.String(dump_only=True)
     account_id = fields.String(dump_only=True)
     product_line = Name(required=True)
-    description = _optional_text(5000)
+    description = optional_text(5000)
     amount = Money(required=True, positive=True)
     occurred_on = Day(metadata={"description": "Defaults to today; not in the future"})
     created_at = Timestamp(dump_only=True)

@@ -13,8 +13,8 @@ from kam_accounts.models import Account
 from kam_accounts.services.lookup import get_account
 from kam_common.concurrency import check_if_match
 from kam_common.db import utcnow
-from kam_common.pagination import paginate
-from kam_common.scope import account_scope
+from kam_common.pagination import paginate, where_given
+from kam_common.scope import scoped
 
 _SORTS = {
     "name": (Account.name_folded, Account.id),
@@ -44,18 +44,14 @@ def list_accounts(
     status: str = "active",
     sort: str = "name",
 ) -> dict[str, Any]:
-    stmt: Select[Any] = select(Account)
-    scope = account_scope()
-    if scope is not None:
-        stmt = stmt.where(Account.id.in_(scope))
+    stmt: Select[Any] = where_given(
+        scoped(select(Account), Account.id),
+        (Account.tier, tier),
+        (Account.orientation, orientation),
+        (Account.segment, segment),
+    )
     if q:
         stmt = stmt.where(Account.name_folded.like(like_contains(q), escape="\\"))
-    if tier:
-        stmt = stmt.where(Account.tier == tier)
-    if orientation:
-        stmt = stmt.where(Account.orientation == orientation)
-    if segment:
-        stmt = stmt.where(Account.segment == segment)
     if status != "all":
         stmt = stmt.where(Account.status == status)
     stmt = stmt.order_by(*_SORTS[sort])

@@ -12,6 +12,7 @@ from kam_common.fields import (
     Text,
     Timestamp,
     one_of,
+    optional_text,
 )
 from kam_common.pagination import PageArgs
 from kam_health.domain.vocabulary import (
@@ -34,22 +35,18 @@ class StrictNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def _optional_text(max_length: int) -> Text:
-    return Text(allow_none=True, validate=validate.Length(max=max_length))
-
-
 class EventSchema(ma.Schema):
     id = fields.String(dump_only=True)
     account_id = Text(required=True, validate=validate.Length(min=1, max=36))
     type = one_of(EVENT_TYPES, required=True)
     occurred_at = Timestamp(metadata={"description": "Defaults to now; not in the future"})
-    reported_by = _optional_text(200)
+    reported_by = optional_text(200)
     external_ref = Text(
         allow_none=True,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "The sender's own id; unique per account and type"},
     )
-    note = _optional_text(5000)
+    note = optional_text(5000)
     promised_on = Day(allow_none=True, metadata={"description": "delivery: required"})
     delivered_on = Day(
         allow_none=True, metadata={"description": "delivery: null while outstanding"}
@@ -78,7 +75,7 @@ class EventSchema(ma.Schema):
 class EventPatchSchema(ma.Schema):
     delivered_on = Day(allow_none=True)
     resolved_at = Timestamp(allow_none=True)
-    note = _optional_text(5000)
+    note = optional_text(5000)
     sla_hours = StrictNumber(
         allow_none=True, validate=validate.Range(min=0, max=8760, min_inclusive=False)
     )
@@ -219,7 +216,7 @@ class AlertSchema(ma.Schema):
     suggested_action = fields.String(dump_only=True)
     occurrences = fields.Integer(dump_only=True)
     event_id = fields.String(dump_only=True, allow_none=True)
-    note = _optional_text(2000)
+    note = optional_text(2000)
     version = fields.Integer(dump_only=True)
     created_at = Timestamp(dump_only=True)
     updated_at = Timestamp(dump_only=True)

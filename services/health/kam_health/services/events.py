@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from kam_common.concurrency import check_if_match
 from kam_common.db import new_id, utcnow
 from kam_common.errors import AppError, Conflict, Invalid, NotFound
-from kam_common.pagination import paginate
-from kam_common.scope import account_scope, in_scope
+from kam_common.pagination import paginate, where_given
+from kam_common.scope import in_scope, scoped
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.events import check_event
 from kam_health.models import AccountFacts, Event
@@ -191,14 +191,9 @@ def list_events(
     since: datetime | None = None,
     open: bool | None = None,
 ) -> dict[str, Any]:
-    stmt = select(Event)
-    scope = account_scope()
-    if scope is not None:
-        stmt = stmt.where(Event.account_id.in_(scope))
-    if account_id:
-        stmt = stmt.where(Event.account_id == account_id)
-    if type:
-        stmt = stmt.where(Event.type == type)
+    stmt = where_given(
+        scoped(select(Event), Event.account_id), (Event.account_id, account_id), (Event.type, type)
+    )
     if since:
         stmt = stmt.where(Event.occurred_at >= since)
     if open is not None:

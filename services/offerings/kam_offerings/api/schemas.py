@@ -16,6 +16,7 @@ from kam_common.fields import (
     Text,
     Timestamp,
     one_of,
+    optional_text,
 )
 from kam_common.pagination import PageArgs
 from kam_common.scope import caller_role
@@ -51,7 +52,7 @@ class CatalogItemSchema(ma.Schema):
     )
     name = Name(required=True)
     kind = one_of(KINDS, required=True)
-    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    description = optional_text(5000)
     list_price = Money(required=True, metadata={"description": "Per billing period"})
     unit_cost = Money(required=True, metadata={"description": "Our cost to serve, per period"})
     billing = one_of(BILLINGS, load_default="annual", metadata={"default": "annual"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kam_common.pagination import paginate
-from kam_common.scope import account_scope
+from kam_common.pagination import paginate, where_given
+from kam_common.scope import scoped
 from kam_offerings.models import Agreement
 
 
@@ -20,13 +20,10 @@ def list_agreements(
     account_id: str | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
-    stmt: Select[Any] = select(Agreement)
-    scope = account_scope()
-    if scope is not None:
-        stmt = stmt.where(Agreement.account_id.in_(scope))
-    if account_id:
-        stmt = stmt.where(Agreement.account_id == account_id)
-    if status:
-        stmt = stmt.where(Agreement.status == status)
+    stmt = where_given(
+        scoped(select(Agreement), Agreement.account_id),
+        (Agreement.account_id, account_id),
+        (Agreement.status, status),
+    )
     stmt = stmt.order_by(Agreement.created_at.desc(), Agreement.id)
     return paginate(session, stmt, page=page, per_page=per_page)

@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kam_common.db import utcnow
 from kam_common.errors import AppError, Conflict, NotFound
-from kam_common.pagination import paginate
-from kam_common.scope import account_scope, in_scope
+from kam_common.pagination import paginate, where_given
+from kam_common.scope import in_scope, scoped
 from kam_offerings import events
 from kam_offerings.domain.bundles import Line, Option, build_options, segment_minimum_set
 from kam_offerings.domain.catalog import tightest
@@ -135,14 +135,11 @@ def list_proposals(
     account_id: str | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
-    stmt: Select[Any] = select(Proposal)
-    scope = account_scope()
-    if scope is not None:
-        stmt = stmt.where(Proposal.account_id.in_(scope))
-    if account_id:
-        stmt = stmt.where(Proposal.account_id == account_id)
-    if status:
-        stmt = stmt.where(Proposal.status == status)
+    stmt = where_given(
+        scoped(select(Proposal), Proposal.account_id),
+        (Proposal.account_id, account_id),
+        (Proposal.status, status),
+    )
     stmt = stmt.order_by(Proposal.created_at.desc(), Proposal.id)
     return paginate(session, stmt, page=page, per_page=per_page)
 
