@@ -1,4 +1,4 @@
-"""Helpers the tests share: real HTTP servers for apps, in threads."""
+"""Helpers the tests share: real HTTP servers for apps in threads, and assertions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -32,3 +34,14 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def problem(response: requests.Response, status: int) -> dict[str, Any]:
+    """Assert an RFC 9457 answer with that status; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"] and body["title"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return dict(body)

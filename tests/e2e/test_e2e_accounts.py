@@ -8,21 +8,11 @@ from typing import Any
 
 import pytest
 import requests
+from support import problem
 
 pytestmark = pytest.mark.e2e
 
 MakeKey = Callable[..., dict[str, str]]
-
-
-def problem(response: requests.Response, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 answer with that status; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"] and body["title"]
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return dict(body)
 
 
 def unique(name: str) -> str:

@@ -10,22 +10,12 @@ from typing import Any
 
 import pytest
 import requests
+from support import problem
 
 pytestmark = pytest.mark.e2e
 
 MakeKey = Callable[..., dict[str, str]]
 CreateKey = Callable[..., dict[str, Any]]
-
-
-def problem(response: requests.Response, status: int) -> dict[str, Any]:
-    """Assert an RFC 9457 answer with that status; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"] and body["title"]
-    assert body["request_id"] == response.headers["X-Request-ID"]
-    return dict(body)
 
 
 def test_healthz_answers_without_a_key(gateway_url: str) -> None:
