@@ -80,6 +80,17 @@ class AccountsReader:
     def __init__(self, client: ServiceClient):
         self.client = client
 
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> AccountsReader:
+        """From an app's `ACCOUNTS_URL`, `INTERNAL_TOKEN` and `ACCOUNTS_TIMEOUT` settings."""
+        client = ServiceClient(
+            "accounts",
+            settings["ACCOUNTS_URL"],
+            settings["INTERNAL_TOKEN"],
+            read_timeout=settings["ACCOUNTS_TIMEOUT"],
+        )
+        return cls(client)
+
     def __call__(self, account_id: str) -> dict[str, Any] | None:
         """The account as the accounts service has it (with `account_id` beside `id`), None
         when it does not exist; a 503/504 problem naming accounts when it cannot say."""

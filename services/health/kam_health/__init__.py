@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from kam_common.http import AccountsReader, ServiceClient
+from kam_common.http import AccountsReader
 from kam_common.integration import init_inbox
 from kam_common.web import build_service
 from kam_health import config as app_config
@@ -24,13 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings=settings,
         idempotency_keys=idempotency_keys,
     )
-    accounts = ServiceClient(
-        "accounts",
-        settings["ACCOUNTS_URL"],
-        settings["INTERNAL_TOKEN"],
-        read_timeout=settings["ACCOUNTS_TIMEOUT"],
-    )
-    reader = AccountsReader(accounts)
+    reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader
     init_inbox(app, db, inbox, handlers(reader))
 

@@ -25,12 +25,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         settings=settings,
         idempotency_keys=idempotency_keys,
     )
-    accounts = ServiceClient(
-        "accounts",
-        settings["ACCOUNTS_URL"],
-        settings["INTERNAL_TOKEN"],
-        read_timeout=settings["ACCOUNTS_TIMEOUT"],
-    )
     health = ServiceClient(
         "health",
         settings["HEALTH_URL"],
@@ -38,7 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         connect_timeout=min(1.0, settings["HEALTH_TIMEOUT"]),
         read_timeout=settings["HEALTH_TIMEOUT"],
     )
-    app.extensions["kam_offerings_accounts"] = AccountsReader(accounts)
+    app.extensions["kam_offerings_accounts"] = AccountsReader.from_settings(settings)
     app.extensions["kam_offerings_health"] = HealthReader(health)
     init_inbox(app, db, inbox, handlers())
 
