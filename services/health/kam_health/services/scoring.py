@@ -17,7 +17,7 @@ from kam_health.domain.scorecard import Scorecard
 from kam_health.models import AccountFacts, RescoreQueue, Score, Snapshot
 from kam_health.models import Scorecard as ScorecardRow
 from kam_health.services.alerts import raise_alert
-from kam_health.services.tallies import AccountRow, tally_accounts
+from kam_health.services.tallies import AccountRow, iter_tallies, tally_accounts
 
 
 def load_scorecard(session: Session) -> Scorecard:
@@ -89,14 +89,6 @@ def _score_and_store(
     *,
     everyone: bool = False,
 ) -> None:
-    tallies = tally_accounts(
-        session,
-        facts,
-        now=now,
-        window_days=card.window_days,
-        half_life_days=card.half_life_days,
-        everyone=everyone,
-    )
     # The stored fingerprint says whether anything changed; the JSON is never read back.
     stmt = select(Score.account_id, Score.score, Score.band, Score.scorecard_version, Score.digest)
     if not everyone:
@@ -105,12 +97,23 @@ def _score_and_store(
     new_rows: list[dict[str, Any]] = []
     existing_rows: list[dict[str, Any]] = []
     snapshots: list[dict[str, Any]] = []
-    for fact in facts:
-        digest = fingerprint(tallies[fact.account_id], card, fact.breach_limit_days)
+    by_id = {fact.account_id: fact for fact in facts}
+    parts = iter_tallies(
+        session,
+        facts,
+        now=now,
+        window_days=card.window_days,
+        half_life_days=card.half_life_days,
+        everyone=everyone,
+    )
+    # Each part is scored while the database still scans the next ones.
+    for account_id, tallies in ((a, t) for part in parts for a, t in part.items()):
+        fact = by_id[account_id]
+        digest = fingerprint(tallies, card, fact.breach_limit_days)
         before = stored.get(fact.account_id)
         if before is not None and before.digest == digest:
             continue  # same score, same sentences: nothing to compute or write
-        computed = compute(tallies[fact.account_id], card, fact.breach_limit_days)
+        computed = compute(tallies, card, fact.breach_limit_days)
         row = {
             "account_id": fact.account_id,
             "score": computed.score,

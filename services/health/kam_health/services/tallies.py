@@ -8,10 +8,11 @@ Tests check both agree on random data.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
-from collections.abc import Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -69,28 +70,65 @@ def tally_accounts(
 ) -> dict[str, Tallies]:
     """Tallies for the given accounts; `everyone` scans all events once instead of filtering
     by account (the portfolio rescore, where the filter would only cost)."""
+    merged: dict[str, Tallies] = {}
+    for part in iter_tallies(
+        session,
+        facts,
+        now=now,
+        window_days=window_days,
+        half_life_days=half_life_days,
+        everyone=everyone,
+    ):
+        merged.update(part)
+    return merged
+
+
+def iter_tallies(
+    session: Session,
+    facts: Sequence[AccountRow],
+    *,
+    now: datetime,
+    window_days: int,
+    half_life_days: float,
+    everyone: bool = False,
+) -> Iterator[dict[str, Tallies]]:
+    """Tallies in parts, each as soon as its scan is done: for the whole portfolio the caller
+    scores one account range while the database scans the next."""
     if not facts:
-        return {}
+        return
     ids = [f.account_id for f in facts]
-    rows = _event_aggregates(session, ids, now, window_days, half_life_days, everyone)
     departed = _departed(session, ids, everyone)
     window = pts.Window(now, window_days, half_life_days)
-    result: dict[str, Tallies] = {}
-    for fact in facts:
-        tallies = Tallies()
-        row = rows.get(fact.account_id)
-        if row is not None:
-            _fill(tallies, row)
-        view = AccountView(
-            created_at=fact.created_at,
-            cadence_days=fact.contact_cadence_days,
-            last_contact_at=fact.last_contact_at,
-            breach_limit_days=fact.breach_limit_days,
-            departed=tuple(departed.get(fact.account_id, ())),
-        )
-        tally_people(tallies.commitment, view, window)
-        result[fact.account_id] = tallies
-    return result
+    by_id = {f.account_id: f for f in facts}
+    params = _parameters(now, window_days, half_life_days)
+    if everyone:
+        parts = _scan_in_ranges(session, params, sorted(ids))
+    else:
+        stmt = _aggregate_statement().where(Event.account_id.in_(bindparam("ids", expanding=True)))
+        parts = iter([(ids, list(session.execute(stmt, {**params, "ids": ids})))])
+    for part_ids, rows in parts:
+        found = {row.account_id: row for row in rows}
+        yield {
+            account_id: _tallies(by_id[account_id], found.get(account_id), departed, window)
+            for account_id in part_ids
+        }
+
+
+def _tallies(
+    fact: AccountRow, row: Any, departed: dict[str, list[Departed]], window: pts.Window
+) -> Tallies:
+    tallies = Tallies()
+    if row is not None:
+        _fill(tallies, row)
+    view = AccountView(
+        created_at=fact.created_at,
+        cadence_days=fact.contact_cadence_days,
+        last_contact_at=fact.last_contact_at,
+        breach_limit_days=fact.breach_limit_days,
+        departed=tuple(departed.get(fact.account_id, ())),
+    )
+    tally_people(tallies.commitment, view, window)
+    return tallies
 
 
 def _fill(t: Tallies, row: Any) -> None:
@@ -119,26 +157,14 @@ def _fill(t: Tallies, row: Any) -> None:
     }
 
 
-def _event_aggregates(
-    session: Session,
-    ids: list[str],
-    now: datetime,
-    window_days: int,
-    half_life_days: float,
-    everyone: bool,
-) -> dict[str, Any]:
+def _parameters(now: datetime, window_days: int, half_life_days: float) -> dict[str, Any]:
     now_ts = now.timestamp()
-    params = {
+    return {
         "now_ts": now_ts,
         "today": day_number(now),
         "cutoff": now_ts - window_days * pts.DAY,
         "decay": math.log(2) / (half_life_days * pts.DAY),
     }
-    stmt = _aggregate_statement()
-    if not everyone:
-        stmt = stmt.where(Event.account_id.in_(bindparam("ids", expanding=True)))
-        return {row.account_id: row for row in session.execute(stmt, {**params, "ids": ids})}
-    return _scan_in_shards(session, stmt, params, sorted(ids))
 
 
 @functools.cache
@@ -233,36 +259,34 @@ def _aggregate_statement() -> Any:
     return stmt
 
 
-def _scan_in_shards(
-    session: Session, stmt: Any, params: dict[str, Any], ids: list[str]
-) -> dict[str, Any]:
-    """The whole portfolio, as account-id ranges read on parallel connections.
+def _scan_in_ranges(
+    session: Session, params: dict[str, Any], ids: list[str]
+) -> Iterator[tuple[list[str], list[Any]]]:
+    """The whole portfolio as account-id ranges, read on parallel connections, yielded as each
+    range completes.
 
-    The scan is CPU-bound inside the database driver, which lets go of the GIL meanwhile, so
-    on a machine with several cores the ranges run at once (SQLite readers never block each
-    other in WAL mode; PostgreSQL runs each on its own backend).
+    Scanning is CPU-bound inside the database (and its driver lets go of the GIL), scoring is
+    CPU-bound in Python: with more ranges than cores, the caller scores one range while the
+    database scans the next. SQLite readers never block each other in WAL mode; PostgreSQL
+    runs each range on its own backend.
     """
-    shards = min(SCAN_SHARDS, max(1, len(ids) // 1000))
-    if shards == 1:
-        return {row.account_id: row for row in session.execute(stmt, params)}
-    bounds = [ids[len(ids) * n // shards] for n in range(1, shards)]
-    ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+    ranges_count = min(SCAN_SHARDS * 4, max(1, len(ids) // 500))
+    cuts = [len(ids) * n // ranges_count for n in range(ranges_count + 1)]
+    chunks = [ids[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+    stmt = _aggregate_statement()
     # Plain readers, outside the caller's transaction: they see committed events, which is what
     # a portfolio rescore scores (it changes scores, not events).
     engine = session.get_bind().execution_options(kam_write=False)
 
-    def scan(low: str | None, high: str | None) -> list[Any]:
-        shard = stmt
-        if low is not None:
-            shard = shard.where(Event.account_id >= low)
-        if high is not None:
-            shard = shard.where(Event.account_id < high)
+    def scan(chunk: list[str]) -> tuple[list[str], list[Any]]:
+        shard = stmt.where(Event.account_id >= chunk[0], Event.account_id <= chunk[-1])
         with engine.connect() as conn:
-            return list(conn.execute(shard, params))
+            return chunk, list(conn.execute(shard, params))
 
-    with ThreadPoolExecutor(max_workers=shards) as pool:
-        parts = list(pool.map(lambda r: scan(*r), ranges))
-    return {row.account_id: row for part in parts for row in part}
+    with ThreadPoolExecutor(max_workers=SCAN_SHARDS) as pool:
+        futures = [pool.submit(scan, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _departed(session: Session, ids: Collection[str], everyone: bool) -> dict[str, list[Departed]]:
