@@ -32,6 +32,9 @@ class ServiceClient:
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
         self.http = requests.Session()
+        # Internal calls never go through proxies: skip requests' per-call scan of the
+        # environment for proxy and netrc settings (most of its overhead on a fast hop).
+        self.http.trust_env = False
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
