@@ -12,10 +12,14 @@ from kam_common.db import Database
 from kam_common.web import build_app
 from kam_gateway import config as app_config
 from kam_gateway.auth import init_auth
+from kam_gateway.config import SERVICES
 from kam_gateway.keys import ensure_bootstrap_key
-from kam_gateway.proxy import forward, make_clients
+from kam_gateway.latency import init_latency_header
+from kam_gateway.proxy import forward
+from kam_gateway.ratelimit import init_rate_limits
 from kam_gateway.route_table import ROUTES
 from kam_gateway.state import GatewayState, gateway_state
+from kam_gateway.upstream import make_upstreams
 
 FORWARDED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 HEALTHZ_DOC = {
@@ -47,11 +51,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db = Database(settings["DATABASE_URL"])
     db.init_app(app)
     app.extensions["kam_gateway"] = GatewayState(
-        clients=make_clients(settings),
+        upstreams=make_upstreams(settings, SERVICES),
         executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="kam-gateway"),
         settings=settings,
     )
     init_auth(app, db, ROUTES)
+    init_rate_limits(app, settings)  # after the gate: only keys that passed it spend budget
+    init_latency_header(app)
 
     from kam_gateway.api import register_blueprints
 
@@ -71,7 +77,7 @@ def _forward(subpath: str) -> Response:
     """Everything under /api/v1 that the gateway does not answer itself."""
     route = g.get("route")
     service = route.rule.service if route is not None else None
-    clients = gateway_state().clients
-    if service not in clients:
+    upstreams = gateway_state().upstreams
+    if service not in upstreams:
         raise NotFound()
-    return forward(clients[service], g.caller)
+    return forward(upstreams[service], g.caller)

@@ -5,27 +5,82 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kam_common.config import database_url, env_float, internal_token, service_url
+from limits import parse_many
+
+from kam_common.config import (
+    database_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_str,
+    internal_token,
+    service_url,
+)
 
 # The services behind the gateway and their default ports on one machine.
 SERVICES = {"accounts": 8081, "offerings": 8082, "health": 8083}
 
+# Requests per API key, by the key's role (flask-limiter notation; `;` separates several).
+# Generous enough for a sales tool or a dashboard refreshing often; partners are outside
+# systems, so they get less by default.
+DEFAULT_RATE_LIMITS = {
+    "admin": "1200/minute",
+    "executive": "600/minute",
+    "sales": "600/minute",
+    "engineer": "600/minute",
+    "partner": "120/minute",
+}
+
+
+def _optional_float(name: str) -> float | None:
+    return env_float(name, 0.0) if os.environ.get(name) else None
+
+
+def rate_limits() -> dict[str, str]:
+    found = {}
+    for role, default in DEFAULT_RATE_LIMITS.items():
+        name = f"KAM_RATE_LIMIT_{role.upper()}"
+        value = env_str(name, default)
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise RuntimeError(f"{name} must look like '600/minute', got {value!r}") from exc
+        found[role] = value
+    return found
+
 
 def load() -> dict[str, Any]:
+    threads = env_int("KAM_THREADS", 8)  # gunicorn's threads per worker (kam_common.gunicorn_conf)
     settings: dict[str, Any] = {
         "DATABASE_URL": database_url("gateway"),
         "INTERNAL_TOKEN": internal_token(),
-        # Connect fails fast (a stopped service refuses at once); reads allow for real work.
-        "UPSTREAM_CONNECT_TIMEOUT": env_float("KAM_UPSTREAM_CONNECT_TIMEOUT", 1.0),
-        "UPSTREAM_READ_TIMEOUT": env_float("KAM_UPSTREAM_READ_TIMEOUT", 10.0),
+        # Connect fails fast (a stopped service refuses at once, a live one accepts in well under
+        # a millisecond); reads allow for real work. `KAM_<SERVICE>_CONNECT_TIMEOUT` and
+        # `KAM_<SERVICE>_READ_TIMEOUT` override these for one service.
+        "UPSTREAM_CONNECT_TIMEOUT": env_float("KAM_UPSTREAM_CONNECT_TIMEOUT", 0.5),
+        "UPSTREAM_READ_TIMEOUT": env_float("KAM_UPSTREAM_READ_TIMEOUT", 5.0),
         # A composite's optional parts (health, agreement) must not hold the whole answer up.
         "COMPOSITE_READ_TIMEOUT": env_float("KAM_COMPOSITE_READ_TIMEOUT", 3.0),
+        # Circuit breaker per service and process: open after this many failed calls in a row,
+        # let one probe through after the cool-down.
+        "BREAKER_FAILURES": env_int("KAM_BREAKER_FAILURES", 5),
+        "BREAKER_RESET_SECONDS": env_float("KAM_BREAKER_RESET_SECONDS", 5.0),
+        # Bulkhead: requests of one process waiting on one service at the same time. Half the
+        # threads, so a stalled service leaves the other half to everything else.
+        "UPSTREAM_MAX_CONCURRENT": env_int("KAM_UPSTREAM_MAX_CONCURRENT", max(1, threads // 2)),
         # /readyz is polled by orchestrators that give up after a second or two.
         "READY_TIMEOUT": env_float("KAM_READY_TIMEOUT", 1.0),
         # Service specs only change on deploy; refetching them per call would be wasted work.
         "OPENAPI_CACHE_SECONDS": env_float("KAM_OPENAPI_CACHE_SECONDS", 60.0),
         "BOOTSTRAP_ADMIN_KEY": os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY") or None,
+        "RATE_LIMIT_ENABLED": env_bool("KAM_RATE_LIMIT_ENABLED", True),
+        "RATE_LIMITS": rate_limits(),
+        # One process counts in memory; several (workers, replicas) must share Redis.
+        "RATE_LIMIT_STORAGE": env_str("KAM_REDIS_URL", "memory://"),
     }
     for name, port in SERVICES.items():
-        settings[f"{name.upper()}_URL"] = service_url(name, port)
+        prefix = name.upper()
+        settings[f"{prefix}_URL"] = service_url(name, port)
+        settings[f"{prefix}_CONNECT_TIMEOUT"] = _optional_float(f"KAM_{prefix}_CONNECT_TIMEOUT")
+        settings[f"{prefix}_READ_TIMEOUT"] = _optional_float(f"KAM_{prefix}_READ_TIMEOUT")
     return settings

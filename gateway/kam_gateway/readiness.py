@@ -1,4 +1,8 @@
-"""Readiness: every service answers its /healthz, asked in parallel with a short timeout."""
+"""Readiness: every service answers its /healthz, asked in parallel with a short timeout.
+
+The probe goes straight to the service, past its circuit breaker and bulkhead: readiness must
+report a service that has come back even while the breaker still holds calls off.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from kam_common.http import ServiceClient
+from kam_gateway.upstream import Upstream
 
 
 def probe(client: ServiceClient, timeout: float) -> str:
@@ -20,7 +25,10 @@ def probe(client: ServiceClient, timeout: float) -> str:
 
 
 def service_states(
-    clients: dict[str, ServiceClient], executor: ThreadPoolExecutor, timeout: float
+    upstreams: dict[str, Upstream], executor: ThreadPoolExecutor, timeout: float
 ) -> dict[str, str]:
-    futures = {name: executor.submit(probe, client, timeout) for name, client in clients.items()}
+    futures = {
+        name: executor.submit(probe, upstream.client, timeout)
+        for name, upstream in upstreams.items()
+    }
     return {name: future.result() for name, future in futures.items()}

@@ -42,6 +42,8 @@ def _rows() -> list[Rule]:
         Rule("GET", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/keys/{key_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
+        # The timeline merges health events and agreements in: partners never see it.
+        Rule("GET", ACC + "/timeline", STAFF, gw),
         # Accounts: partners read their own accounts and decision-makers, never our side.
         Rule("GET", A, STAFF_AND_PARTNER, acc),
         Rule("POST", A, SALES_ONLY, acc),
@@ -61,7 +63,6 @@ def _rows() -> list[Rule]:
         Rule("POST", ACC + "/interactions", SALES_ONLY, acc),
         Rule("GET", ACC + "/purchases", STAFF, acc),
         Rule("POST", ACC + "/purchases", SALES_ONLY, acc),
-        Rule("GET", ACC + "/timeline", STAFF, acc),
         # Health.
         Rule("GET", H + "/events", STAFF, hea),
         Rule(

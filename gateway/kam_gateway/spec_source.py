@@ -7,21 +7,22 @@ from typing import Any
 
 import requests
 
-from kam_common.http import ServiceClient
 from kam_gateway.access import Denied, RouteTable
 from kam_gateway.openapi import Spec, merge_specs
 from kam_gateway.state import GatewayState
+from kam_gateway.upstream import Upstream, UpstreamError
 
 SPEC_TIMEOUT = (1.0, 5.0)
 
 
-def fetch_spec(client: ServiceClient) -> dict[str, Any] | None:
+def fetch_spec(upstream: Upstream) -> dict[str, Any] | None:
+    """Through the breaker: a service known to be down costs nothing here."""
     try:
-        answer = client.get("/openapi.json", timeout=SPEC_TIMEOUT)
+        answer = upstream.get("/openapi.json", timeout=SPEC_TIMEOUT)
         if answer.status_code != 200:
             return None
         spec = answer.json()
-    except (requests.RequestException, ValueError):
+    except (UpstreamError, requests.RequestException, ValueError):
         return None
     return spec if isinstance(spec, dict) else None
 
@@ -32,7 +33,8 @@ def public_spec(state: GatewayState, own: Spec, table: RouteTable) -> Spec:
     if cached is not None and state.spec_cache["expires"] > time.monotonic():
         return cached  # type: ignore[no-any-return]
     futures = {
-        name: state.executor.submit(fetch_spec, client) for name, client in state.clients.items()
+        name: state.executor.submit(fetch_spec, upstream)
+        for name, upstream in state.upstreams.items()
     }
     specs = {name: future.result() for name, future in futures.items()}
 

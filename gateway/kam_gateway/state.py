@@ -1,4 +1,4 @@
-"""What one gateway process keeps between requests: pooled service clients and a thread pool."""
+"""What one gateway process keeps between requests: guarded service clients and a thread pool."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import current_app
 
-from kam_common.http import ServiceClient
+from kam_gateway.upstream import Upstream
 
 
 @dataclass
 class GatewayState:
-    clients: dict[str, ServiceClient]
+    upstreams: dict[str, Upstream]
     # Fan-out for composites, readiness and spec fetching: parallel calls, bounded threads.
     executor: ThreadPoolExecutor
     settings: dict[str, Any]

@@ -110,7 +110,7 @@ def test_a_known_path_with_another_method_is_405_listing_the_allowed_ones() -> N
         (SALES, "POST", "/api/v1/health/accounts/acc-1/override", 403),
         (SALES, "PATCH", "/api/v1/health/alerts/a-1", "health"),
         # engineer: accounts and health, not offerings
-        (ENGINEER, "GET", "/api/v1/accounts/acc-1/timeline", "accounts"),
+        (ENGINEER, "GET", "/api/v1/accounts/acc-1/timeline", "gateway"),
         (ENGINEER, "PATCH", "/api/v1/health/events/e-1", "health"),
         (ENGINEER, "PATCH", "/api/v1/health/alerts/a-1", "health"),
         (ENGINEER, "GET", "/api/v1/offerings/agreements", 403),

@@ -23,7 +23,7 @@ blp = Blueprint("meta", __name__, description="Readiness and the API description
 def readyz() -> Any:
     """Ready when every service answers its /healthz (no API key needed)."""
     state = gateway_state()
-    services = service_states(state.clients, state.executor, state.settings["READY_TIMEOUT"])
+    services = service_states(state.upstreams, state.executor, state.settings["READY_TIMEOUT"])
     down = [name for name, status in services.items() if status != "up"]
     if down:
         return problem_response(

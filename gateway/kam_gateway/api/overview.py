@@ -1,4 +1,4 @@
-"""/api/v1/accounts/{id}/overview: the account page in one call."""
+"""The composites: /api/v1/accounts/{id}/overview and /api/v1/accounts/{id}/timeline."""
 
 from __future__ import annotations
 
@@ -7,16 +7,68 @@ from typing import Any
 from flask import g
 from flask_smorest import Blueprint
 
-from kam_gateway.api.schemas import OverviewSchema
-from kam_gateway.composites import account_overview
+from kam_common.errors import Invalid
+from kam_gateway.api.schemas import OverviewSchema, TimelineArgs, TimelinePageSchema
+from kam_gateway.composites import account_overview, account_timeline
 from kam_gateway.state import gateway_state
+from kam_gateway.timeline import ALL_TYPES
 
 blp = Blueprint("overview", __name__, url_prefix="/api/v1/accounts", description="Composites")
+
+# To serve page P the gateway asks each service for its newest P × per_page entries: a bound on
+# that keeps one deep page from costing many upstream calls. Older history: the services' lists.
+MAX_TIMELINE_DEPTH = 500
 
 
 @blp.route("/<account_id>/overview", methods=["GET"])
 @blp.response(200, OverviewSchema)
-@blp.doc(responses={404: {"description": "No such account (or not one this key may see)."}})
+@blp.doc(
+    responses={
+        404: {"description": "No such account (or not one this key may see)."},
+        503: {"description": "The accounts service is down or busy (`service` names it)."},
+        504: {"description": "The accounts service did not answer in time."},
+    }
+)
 def overview(account_id: str) -> Any:
-    """Account, contacts, team, current health and active agreement; `degraded` lists gaps."""
+    """Account, contacts, team, current health and active agreement; `degraded` lists gaps.
+
+    A part the key's role may not read on its own is left out (partners: no team; engineers:
+    no agreement).
+    """
     return account_overview(gateway_state(), g.caller, account_id, g.get("request_id"))
+
+
+@blp.route("/<account_id>/timeline", methods=["GET"])
+@blp.arguments(TimelineArgs, location="query")
+@blp.response(200, TimelinePageSchema)
+@blp.doc(
+    responses={
+        404: {"description": "No such account (or not one this key may see)."},
+        503: {"description": "The accounts service is down or busy (`service` names it)."},
+        504: {"description": "The accounts service did not answer in time."},
+    }
+)
+def timeline(args: dict[str, Any], account_id: str) -> Any:
+    """Interactions, purchases, contact changes, health events and agreements, newest first.
+
+    Filter with repeated `type`. `page × per_page` may be at most 500. Entries of a service
+    that is down, slow or busy are missing and the service is named in `degraded`. Health
+    events and agreements are left out for roles that may not read them on their own
+    (engineers: no agreements).
+    """
+    page, per_page = args["page"], args["per_page"]
+    if page * per_page > MAX_TIMELINE_DEPTH:
+        raise Invalid(
+            "page",
+            f"page × per_page may be at most {MAX_TIMELINE_DEPTH}; "
+            "read older history from the services' own lists.",
+        )
+    return account_timeline(
+        gateway_state(),
+        g.caller,
+        account_id,
+        g.get("request_id"),
+        page=page,
+        per_page=per_page,
+        types=frozenset(args.get("type") or ALL_TYPES),
+    )

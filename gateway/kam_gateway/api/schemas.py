@@ -6,8 +6,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from kam_common.fields import Name, Text, Timestamp, one_of
+from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
 from kam_gateway.keys import MAX_ACCOUNT_IDS
+from kam_gateway.timeline import ENTRY_TYPES
 
 _ACCOUNT_ID = Text(validate=validate.Length(min=1, max=64))
 
@@ -64,4 +66,30 @@ class OverviewSchema(ma.Schema):
         fields.String(),
         required=True,
         metadata={"description": "Services that failed; their parts are null."},
+    )
+
+
+class TimelineArgs(PageArgs):
+    type = fields.List(
+        one_of(ENTRY_TYPES), metadata={"description": "Only these entry types (repeatable)"}
+    )
+
+
+class TimelineEntrySchema(ma.Schema):
+    type = fields.String(required=True, metadata={"enum": list(ENTRY_TYPES)})
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    id = fields.String(required=True)
+    summary = fields.String(required=True, metadata={"description": "In plain words"})
+    data = fields.Dict(required=True)
+
+
+class TimelinePageSchema(ma.Schema):
+    items = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    degraded = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Services that failed; their entries are missing."},
     )
