@@ -20,6 +20,8 @@ from flask import Flask, Response, g, has_request_context, request
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
+_QUIET_PATHS = frozenset({"/healthz", "/metrics"})
+
 access_log = logging.getLogger("kam.access")
 
 
@@ -71,7 +73,8 @@ def init_request_ids(app: Flask) -> None:
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
         started = getattr(g, "started", None)
-        if started is not None and request.path != "/healthz":
+        # Probes and scrapes come every few seconds; a line each would drown the real traffic.
+        if started is not None and request.path not in _QUIET_PATHS:
             access_log.info(
                 "%s %s %s",
                 request.method,

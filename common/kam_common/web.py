@@ -1,27 +1,40 @@
-"""The Flask base every app is built on: errors, request ids, body rules, OpenAPI, /healthz."""
+"""The Flask base every app is built on: errors, request ids, body rules, OpenAPI, /healthz,
+/metrics.
+
+Every route an app serves is in its OpenAPI document, and every error it can answer is
+documented as what it is: `application/problem+json` with the `Problem` schema.
+"""
 
 from __future__ import annotations
 
 import hmac
+import http
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask, Response, request
+from flask.views import MethodView
+from flask_smorest.utils import prepare_response
 from sqlalchemy import Table
 
 from kam_common import fields as kam_fields
 from kam_common.db import Database
 from kam_common.http import INTERNAL_TOKEN_HEADER
-from kam_common.idempotency import init_idempotency
-from kam_common.problems import problem_response, register_error_handlers
-from kam_common.requestlog import init_request_ids
+from kam_common.idempotency import HEADER as IDEMPOTENCY_HEADER
+from kam_common.idempotency import MAX_KEY_LENGTH, init_idempotency
+from kam_common.metrics import METRICS_PATH, init_metrics, metrics_response
+from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_response, register_error_handlers
+from kam_common.requestlog import REQUEST_ID_HEADER, init_request_ids
 
 MAX_BODY_BYTES = 1024 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-OPEN_PATHS = frozenset({"/healthz"})
+# Open on every app: no internal token on services, no API key at the gateway.
+OPEN_PATHS = frozenset({"/healthz", METRICS_PATH})
 
 
 class ProblemSchema(ma.Schema):
@@ -46,13 +59,157 @@ def schema_name_resolver(schema: type[ma.Schema] | ma.Schema) -> str:
     return name
 
 
+class HealthzSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"enum": ["ok"]})
+    service = ma.fields.String(required=True)
+
+
 class Api(flask_smorest.Api):
-    """flask-smorest with problem details instead of its own error payload."""
+    """flask-smorest with problem details instead of its own error payload, documented as such:
+    every error response is `application/problem+json` with the `Problem` schema."""
 
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
+
+    def _register_responses(self) -> None:
+        # flask-smorest's own version documents errors as application/json.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error, as problem details", "schema": ProblemSchema}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+# Header parameters the house conventions accept (API.md); components, referenced per operation.
+HEADER_PARAMETERS = {
+    "RequestId": {
+        "name": REQUEST_ID_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "Your id for this request, returned and carried to every log line and "
+        "service call; an unusable one is replaced by a new id.",
+        "schema": {"type": "string", "maxLength": 128},
+    },
+    "IdempotencyKey": {
+        "name": IDEMPOTENCY_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "A retry with the same key and body replays the first answer and creates "
+        "nothing; the same key with another body is a 409.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    },
+    "IfMatch": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `version` the change is based on; another current version is a 412.",
+        "schema": {"type": "string"},
+    },
+}
+_HTTP_METHODS = ("get", "put", "post", "patch", "delete")
+
+
+class HouseConventionsPlugin(BasePlugin):
+    """Documents, on every operation, the statuses and headers that the shared hooks add
+    (`build_app`, idempotency, `If-Match`, the database's own failures), so no view has to."""
+
+    def __init__(self, *, guarded: Callable[[str], bool], auth_statuses: Iterable[int]):
+        self.guarded = guarded
+        self.auth_statuses = tuple(auth_statuses)
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            if method not in _HTTP_METHODS:
+                continue
+            statuses: list[int] = []
+            parameters = ["RequestId"]
+            if path and self.guarded(path):
+                statuses += self.auth_statuses
+            if path and "{" in path:
+                statuses.append(404)
+            if method in ("post", "put", "patch"):
+                statuses += [400, 413, 415, 422]
+            if method == "post":
+                statuses.append(409)  # an Idempotency-Key reused with another body
+                parameters.append("IdempotencyKey")
+            if method == "patch":
+                statuses.append(412)
+                parameters.append("IfMatch")
+            if path not in OPEN_PATHS:
+                statuses.append(503)  # the database is busy or down
+            responses = operation.setdefault("responses", {})
+            present = {str(code) for code in responses}
+            for status in statuses:
+                if str(status) not in present:
+                    responses[status] = http.HTTPStatus(status).name
+            refs = operation.setdefault("parameters", [])
+            for name in parameters:
+                refs.append(name)  # apispec turns a name into a $ref to the component
+
+
+def _register_header_parameters(spec: APISpec) -> None:
+    for name, parameter in HEADER_PARAMETERS.items():
+        spec.components.parameter(name, parameter["in"], parameter)
+
+
+def _register_infrastructure(api: Api, *, internal: bool) -> None:
+    """/healthz and /metrics as documented routes; the service's own /openapi.json too."""
+    blp = flask_smorest.Blueprint(
+        "infrastructure", __name__, description="Liveness, metrics and this document"
+    )
+
+    @blp.route("/healthz")
+    class Healthz(MethodView):
+        @blp.response(200, HealthzSchema)
+        @blp.doc(security=[])
+        def get(self) -> dict[str, str]:
+            """The process is alive (no credentials needed)."""
+            return {"status": "ok", "service": api._app.config["KAM_SERVICE"]}
+
+    @blp.route(METRICS_PATH)
+    class Metrics(MethodView):
+        @blp.doc(
+            security=[],
+            responses={
+                200: {
+                    "description": "Prometheus text format: `kam_http_requests_total` and "
+                    "`kam_http_request_duration_seconds` by method, route template and status.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        )
+        def get(self) -> Response:
+            """Prometheus metrics of this app (no credentials needed)."""
+            return metrics_response()
+
+    api.register_blueprint(blp)
+
+    # flask-smorest serves the document from its own blueprint, outside the spec it writes.
+    for rule in api._app.url_map.iter_rules():
+        if rule.endpoint.endswith(".openapi_json"):
+            summary = "This app's OpenAPI document" + (
+                " (internal token needed)." if internal else "."
+            )
+            document = {"description": "OpenAPI 3", "content": {"application/json": {}}}
+            document["content"]["application/json"]["schema"] = {"type": "object"}
+            api.spec.path(
+                rule=rule,
+                operations={
+                    "get": {
+                        "summary": summary,
+                        "tags": ["infrastructure"],
+                        "responses": {"200": document},
+                    }
+                },
+            )
 
 
 def build_app(
@@ -79,6 +236,7 @@ def build_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    init_metrics(app)  # first, so its clock starts before any hook can answer
     init_request_ids(app)
 
     @app.before_request
@@ -113,12 +271,24 @@ def build_app(
                 )
             return None
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": service}
-
-    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver)})
+    if internal_token is not None:
+        conventions = HouseConventionsPlugin(
+            guarded=lambda path: path not in OPEN_PATHS, auth_statuses=(401,)
+        )
+    else:  # a public app: API keys (401) and roles (403) guard its /api/ paths
+        conventions = HouseConventionsPlugin(
+            guarded=lambda path: path.startswith("/api/"), auth_statuses=(401, 403)
+        )
+    api = Api(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver),
+            "extra_plugins": [conventions],
+        },
+    )
     api.register_field(kam_fields.Money, "number", None)
+    _register_header_parameters(api.spec)
+    _register_infrastructure(api, internal=internal_token is not None)
     return app, api
 
 
