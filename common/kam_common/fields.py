@@ -87,7 +87,8 @@ class Money(fields.Field):
         self.metadata.setdefault("minimum", 0)
         self.metadata.setdefault("maximum", float(MAX_MONEY))
         if positive:
-            self.metadata["exclusiveMinimum"] = 0
+            # OpenAPI 3.0 (JSON Schema draft 4): a flag on `minimum`, not a number of its own.
+            self.metadata["exclusiveMinimum"] = True
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float):

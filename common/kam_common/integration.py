@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import flask_smorest
+import marshmallow as ma
 import requests
-from flask import Flask, request
+from marshmallow import validate
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -34,9 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kam_common import fields as kam_fields
 from kam_common.db import Database, UTCDateTime, utcnow
 from kam_common.http import ServiceClient
-from kam_common.problems import problem_response
 
 log = logging.getLogger("kam.integration")
 
@@ -203,19 +205,43 @@ class Relay:
 Handler = Callable[[Session, dict[str, Any]], None]
 
 
-def init_inbox(app: Flask, db: Database, table: Table, handlers: Mapping[str, Handler]) -> None:
-    """`POST /internal/events`: apply each new event once, in its own transaction."""
+class IntegrationEventSchema(ma.Schema):
+    """One integration event as the relay sends it (fields a later version adds are ignored)."""
 
-    @app.post(EVENTS_PATH)
-    def receive_events() -> Any:
-        body = request.get_json(silent=True)
-        events = body.get("events") if isinstance(body, dict) else None
-        if not isinstance(events, list):
-            return problem_response(
-                422, 'Expected {"events": [...]}.', errors={"events": ["A list of events."]}
-            )
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    id = kam_fields.Text(required=True, validate=validate.Length(min=1, max=36))
+    type = kam_fields.Text(required=True, validate=validate.Length(min=1, max=60))
+    source = kam_fields.Text(allow_none=True, validate=validate.Length(max=40))
+    occurred_at = ma.fields.String(allow_none=True)
+    payload = ma.fields.Dict(load_default=dict)
+
+
+class IntegrationEventBatchSchema(ma.Schema):
+    events = ma.fields.List(ma.fields.Nested(IntegrationEventSchema), required=True)
+
+
+class InboxResultSchema(ma.Schema):
+    applied = ma.fields.Integer(required=True)
+    duplicates = ma.fields.Integer(required=True)
+
+
+def init_inbox(
+    api: flask_smorest.Api, db: Database, table: Table, handlers: Mapping[str, Handler]
+) -> None:
+    """`POST /internal/events`: apply each new event once, in its own transaction."""
+    blp = flask_smorest.Blueprint(
+        "internal", __name__, description="Integration events from the other services"
+    )
+
+    @blp.route(EVENTS_PATH, methods=["POST"])
+    @blp.arguments(IntegrationEventBatchSchema)
+    @blp.response(200, InboxResultSchema)
+    def receive_events(body: dict[str, Any]) -> Any:
+        """Apply each event not seen before; repeats (same `id`) are counted, not applied."""
         applied = duplicates = 0
-        for event in events:
+        for event in body["events"]:
             with db.session() as session:
                 try:
                     session.execute(
@@ -237,3 +263,5 @@ def init_inbox(app: Flask, db: Database, table: Table, handlers: Mapping[str, Ha
                 session.commit()
                 applied += 1
         return {"applied": applied, "duplicates": duplicates}
+
+    api.register_blueprint(blp)

@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader
-    init_inbox(app, db, inbox, handlers(reader))
+    init_inbox(api, db, inbox, handlers(reader))
 
     from kam_health.api import register_blueprints
 

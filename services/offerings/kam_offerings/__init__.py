@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["kam_offerings_accounts"] = AccountsReader.from_settings(settings)
     app.extensions["kam_offerings_health"] = HealthReader(health)
-    init_inbox(app, db, inbox, handlers())
+    init_inbox(api, db, inbox, handlers())
 
     from kam_offerings.api import register_blueprints
 
