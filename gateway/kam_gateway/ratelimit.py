@@ -35,7 +35,7 @@ def _not_limited() -> bool:
 
 
 def _too_many(limit: RequestLimit) -> Response:
-    retry_after = max(1, math.ceil(limit.reset_at - time.time()))
+    retry_after = max(1, math.ceil(limit.window[0] - time.time()))
     return problem_response(
         429,
         f"This API key's rate limit ({limit.limit}) is used up; retry in {retry_after} s.",

@@ -1,0 +1,179 @@
+"""Services that fail: the breaker, the bulkhead, recovery, and the gateway's own latency."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+Auth = Callable[..., dict[str, str]]
+
+
+@contextmanager
+def serve_on(url: str, app: Flask) -> Iterator[None]:
+    """Serve `app` on the port of `url` (a service coming back where it was)."""
+    server = make_server("127.0.0.1", urlsplit(url).port or 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+def test_a_dead_service_fails_fast_once_its_breaker_opens_and_recovers_by_itself(
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    auth: Auth,
+) -> None:
+    dead = upstream_tools.closed_port_url()
+    gateway = make_gateway(
+        **upstream_tools.config({**echo_upstreams, "health": dead}),
+        BREAKER_FAILURES=2,
+        BREAKER_RESET_SECONDS=0.5,
+    )
+    headers = auth("sales")
+
+    first = [gateway.get("/api/v1/health/portfolio", headers=headers) for _ in range(2)]
+    started = time.perf_counter()
+    fast = gateway.get("/api/v1/health/portfolio", headers=headers)
+    fast_ms = (time.perf_counter() - started) * 1000
+    others = gateway.get("/api/v1/accounts", headers=headers)
+
+    assert [r.status_code for r in first] == [503, 503]
+    assert fast.status_code == 503
+    assert fast.json["service"] == "health"
+    assert "failed repeatedly" in fast.json["detail"]
+    assert fast.headers["Retry-After"] == "1"
+    assert fast_ms < 50
+    assert others.status_code == 200  # only the calls that need health fail
+
+    with serve_on(dead, upstream_tools.echo_app("health")):
+        time.sleep(0.6)  # the cool-down: the next call is the probe
+        back = gateway.get("/api/v1/health/portfolio", headers=headers)
+        again = gateway.get("/api/v1/health/portfolio", headers=headers)
+
+    assert back.status_code == 200, back.json
+    assert again.status_code == 200
+
+
+def test_readyz_asks_a_service_even_while_its_breaker_is_open(
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    auth: Auth,
+) -> None:
+    dead = upstream_tools.closed_port_url()
+    gateway = make_gateway(
+        **upstream_tools.config({**echo_upstreams, "health": dead}),
+        BREAKER_FAILURES=1,
+        BREAKER_RESET_SECONDS=60,
+    )
+    gateway.get("/api/v1/health/portfolio", headers=auth("sales"))
+
+    with serve_on(dead, upstream_tools.echo_app("health")):
+        ready = gateway.get("/readyz")
+
+    assert ready.status_code == 200
+    assert ready.json["services"]["health"] == "up"
+
+
+def test_a_stalled_service_holds_only_its_bulkhead_places(
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    auth: Auth,
+) -> None:
+    gateway = make_gateway(
+        **upstream_tools.config(echo_upstreams),
+        UPSTREAM_MAX_CONCURRENT=1,
+        UPSTREAM_READ_TIMEOUT=2.0,
+    )
+    headers = auth("sales")
+    slow_answer: list[int] = []
+    slow = threading.Thread(
+        target=lambda: slow_answer.append(
+            gateway.get("/api/v1/health/portfolio?echo_sleep=0.6", headers=headers).status_code
+        )
+    )
+    slow.start()
+    time.sleep(0.2)  # the slow call holds health's only place now
+
+    started = time.perf_counter()
+    refused = gateway.get("/api/v1/health/alerts", headers=headers)
+    refused_ms = (time.perf_counter() - started) * 1000
+    others = gateway.get("/api/v1/accounts", headers=headers)
+    overview = gateway.get("/api/v1/accounts/acc-1/overview", headers=headers)
+    slow.join(5)
+
+    assert refused.status_code == 503
+    assert refused.json["service"] == "health"
+    assert "busy" in refused.json["detail"]
+    assert refused_ms < 50
+    assert others.status_code == 200
+    # The composite does not wait for health either: that part is degraded at once.
+    assert overview.status_code == 200
+    assert overview.json["degraded"] == ["health"]
+    assert slow_answer == [200]
+
+
+def test_a_stalled_service_in_a_composite_counts_as_failed_for_its_breaker(
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    auth: Auth,
+) -> None:
+    slow_health = Flask("slow-health")
+
+    @slow_health.get("/api/v1/health/accounts/<account_id>")
+    def score(account_id: str) -> object:
+        time.sleep(1)
+        return {"account_id": account_id}
+
+    with upstream_tools.serve(slow_health) as health:
+        gateway = make_gateway(
+            **upstream_tools.config({**echo_upstreams, "health": health}),
+            COMPOSITE_READ_TIMEOUT=0.2,
+            BREAKER_FAILURES=1,
+            BREAKER_RESET_SECONDS=60,
+        )
+        headers = auth("executive")
+        slow = gateway.get("/api/v1/accounts/acc-1/overview", headers=headers)
+        started = time.perf_counter()
+        fast = gateway.get("/api/v1/accounts/acc-1/overview", headers=headers)
+        fast_ms = (time.perf_counter() - started) * 1000
+
+    assert slow.json["degraded"] == ["health"] and fast.json["degraded"] == ["health"]
+    assert fast_ms < 150
+
+
+def test_every_api_answer_says_how_long_the_gateway_itself_took(
+    gateway: FlaskClient, auth: Auth
+) -> None:
+    headers = auth("sales")
+
+    answers = {
+        "ok": gateway.get("/api/v1/accounts", headers=headers),
+        "slow upstream": gateway.get("/api/v1/accounts?echo_sleep=0.3", headers=headers),
+        "no key": gateway.get("/api/v1/accounts"),
+        "unknown path": gateway.get("/api/v1/nothing-here", headers=headers),
+        "forbidden": gateway.get("/api/v1/admin/keys", headers=headers),
+        "composite": gateway.get("/api/v1/accounts/acc-1/overview", headers=headers),
+    }
+
+    for name, answer in answers.items():
+        value = answer.headers.get("X-Gateway-Latency")
+        assert value is not None, name
+        assert 0 <= float(value) < 250, (name, value)
+    # The 300 ms spent waiting on the service are not the gateway's.
+    assert float(answers["slow upstream"].headers["X-Gateway-Latency"]) < 250
