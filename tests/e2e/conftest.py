@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -83,6 +84,18 @@ class Stack:
             start_new_session=True,
         )
 
+    def signal(self, app: str, signum: int) -> None:
+        """Send `signum` to the app's whole process group (gunicorn master and workers)."""
+        os.killpg(self.processes[app].pid, signum)
+
+    def kill(self, app: str) -> None:
+        """SIGKILL the app's process group, as a crash would, and reap it."""
+        proc = self.processes[app]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        self.log_files[app].close()
+
     def stop(self) -> None:
         for proc in self.processes.values():
             if proc.poll() is None:
@@ -130,6 +143,37 @@ def stack_env(data_dir: Path, ports: dict[str, int], admin_key: str) -> dict[str
         name = f"{app.upper()}_DATABASE_URL"
         env[name] = os.environ.get(name) or f"sqlite:///{data_dir / (app + '.db')}"
     return env
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A redis-server of our own on a free port, saving nothing; returns it and its URL.
+
+    Fails (never skips) when redis-server is missing: .ci/run installs it.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (Debian package redis-server)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=folder,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), 0.5) as conn,
+        ):
+            conn.sendall(b"PING\r\n")
+            if conn.recv(16).startswith(b"+PONG"):
+                return proc, f"redis://127.0.0.1:{port}/0"
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"redis-server did not start on port {port}")
+        time.sleep(0.05)
 
 
 def migrate(stack: Stack) -> None:
