@@ -1,0 +1,129 @@
+"""Every route an app serves is in its OpenAPI document, and every documented operation is
+served: `app.url_map` and the document's `paths` name the same (method, path) pairs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from support import serve
+
+from kam_accounts import create_app as create_accounts
+from kam_accounts.models import Base as AccountsBase
+from kam_gateway import create_app as create_gateway
+from kam_gateway.keys import create_key
+from kam_gateway.models import Base as GatewayBase
+from kam_gateway.route_table import ROUTES
+from kam_health import create_app as create_health
+from kam_health.models import Base as HealthBase
+from kam_offerings import create_app as create_offerings
+from kam_offerings.models import Base as OfferingsBase
+
+SERVICES = {
+    "accounts": (create_accounts, AccountsBase.metadata),
+    "offerings": (create_offerings, OfferingsBase.metadata),
+    "health": (create_health, HealthBase.metadata),
+}
+HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
+# The gateway's one forwarding rule; what it forwards is the route table (tested below).
+FORWARD_RULE = "/api/v1/<path:subpath>"
+_CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+Operations = set[tuple[str, str]]
+
+
+def routed(app: Flask, *, skip: tuple[str, ...] = ()) -> Operations:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.rule in skip:
+            continue
+        path = _CONVERTER.sub(r"{\1}", rule.rule)
+        for method in rule.methods or ():
+            if method not in ("HEAD", "OPTIONS"):
+                found.add((method, path))
+    return found
+
+
+def documented(spec: dict[str, Any]) -> Operations:
+    return {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_a_services_routes_and_its_document_match(
+    name: str, service_client: Callable[..., FlaskClient]
+) -> None:
+    create_app, metadata = SERVICES[name]
+    client = service_client(name, create_app, metadata)
+    spec = client.get("/openapi.json").get_json()
+
+    assert routed(client.application) - documented(spec) == set(), "routes left undocumented"
+    assert documented(spec) - routed(client.application) == set(), "documented, not served"
+    assert {("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/openapi.json")} <= documented(spec)
+
+
+def test_the_inbox_is_documented_as_internal(service_client: Callable[..., FlaskClient]) -> None:
+    for name in ("offerings", "health"):
+        create_app, metadata = SERVICES[name]
+        spec = service_client(name, create_app, metadata).get("/openapi.json").get_json()
+        assert spec["paths"]["/internal/events"]["post"]["tags"] == ["internal"]
+
+
+@pytest.fixture
+def gateway(service_client: Callable[..., FlaskClient]) -> Any:
+    clients = {name: service_client(name, *SERVICES[name]) for name in SERVICES}
+    with (
+        serve(clients["accounts"].application) as accounts,
+        serve(clients["offerings"].application) as offerings,
+        serve(clients["health"].application) as health,
+    ):
+        client = service_client(
+            "gateway",
+            create_gateway,
+            GatewayBase.metadata,
+            ACCOUNTS_URL=accounts,
+            OFFERINGS_URL=offerings,
+            HEALTH_URL=health,
+        )
+        with client.application.extensions["kam_db"].session() as session:
+            _key, secret = create_key(session=session, name="parity", role="admin")
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        yield client
+
+
+def test_the_gateways_own_routes_and_its_own_document_match(gateway: FlaskClient) -> None:
+    own = gateway.application.extensions["kam_gateway_spec"]
+
+    served = routed(gateway.application, skip=(FORWARD_RULE,))
+    assert served - documented(own) == set(), "routes left undocumented"
+    assert documented(own) - served == set(), "documented, not served"
+    assert {("GET", "/healthz"), ("GET", "/metrics"), ("GET", "/readyz")} <= served
+
+
+def test_the_public_document_is_exactly_the_gateways_routes_and_the_route_table(
+    gateway: FlaskClient,
+) -> None:
+    answer = gateway.get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    public = answer.get_json()
+    assert "x-degraded" not in public
+
+    own = documented(gateway.application.extensions["kam_gateway_spec"])
+    assert documented(public) == own | set(ROUTES.operations())
+    # The services' own infrastructure and internal paths never leak into the public API.
+    paths = set(public["paths"])
+    assert not {p for p in paths if p.startswith("/internal/")}
+    assert "/openapi.json" not in paths
+    tagged = {
+        tag for item in public["paths"].values() for op in item.values() if isinstance(op, dict)
+        for tag in op.get("tags", [])
+    }  # fmt: skip
+    assert "internal" not in tagged
