@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import (
+from e2e_stack import (
     APPS,
     BIN,
     Stack,
