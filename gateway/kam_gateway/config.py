@@ -67,7 +67,10 @@ def load() -> dict[str, Any]:
         "BREAKER_RESET_SECONDS": env_float("KAM_BREAKER_RESET_SECONDS", 5.0),
         # Bulkhead: requests of one process waiting on one service at the same time. Half the
         # threads, so a stalled service leaves the other half to everything else.
-        "UPSTREAM_MAX_CONCURRENT": env_int("KAM_UPSTREAM_MAX_CONCURRENT", max(1, threads // 2)),
+        # Every thread but two may wait on one service: a stalled service cannot take the
+        # threads that other services and /healthz need.
+        "UPSTREAM_MAX_CONCURRENT": env_int("KAM_UPSTREAM_MAX_CONCURRENT", max(1, threads - 2)),
+        "UPSTREAM_QUEUE_SECONDS": env_float("KAM_UPSTREAM_QUEUE_SECONDS", 0.1),
         # /readyz is polled by orchestrators that give up after a second or two.
         "READY_TIMEOUT": env_float("KAM_READY_TIMEOUT", 1.0),
         # Service specs only change on deploy; refetching them per call would be wasted work.

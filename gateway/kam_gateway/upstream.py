@@ -134,18 +134,23 @@ class Upstream:
         timeout: Timeout,
         breaker: CircuitBreaker,
         max_concurrent: int,
+        queue_seconds: float = 0.1,
     ):
         self.client = client
         self.name = client.name
         self.timeout = timeout
         self.breaker = breaker
         self.max_concurrent = max(1, max_concurrent)
+        self.queue_seconds = queue_seconds
         self._slots = threading.BoundedSemaphore(self.max_concurrent)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one of the service's places for the length of a client request (bulkhead)."""
-        if not self._slots.acquire(blocking=False):
+        """Hold one of the service's places for the length of a client request (bulkhead).
+
+        A call waits up to `queue_seconds` for a place: a burst of quick calls passes (places
+        free up in milliseconds), while calls piling up on a stalled service are refused."""
+        if not self._slots.acquire(timeout=self.queue_seconds):
             raise UpstreamError(
                 self.name,
                 503,
@@ -224,6 +229,7 @@ def make_upstreams(settings: Mapping[str, Any], services: Iterable[str]) -> dict
             timeout=timeout,
             breaker=CircuitBreaker(settings["BREAKER_FAILURES"], settings["BREAKER_RESET_SECONDS"]),
             max_concurrent=settings["UPSTREAM_MAX_CONCURRENT"],
+            queue_seconds=settings["UPSTREAM_QUEUE_SECONDS"],
         )
     return upstreams
 
