@@ -50,8 +50,7 @@ def init_auth(app: Flask, db: Database, table: RouteTable) -> None:
         secret = bearer_secret(request.headers.get("Authorization"))
         if secret is None:
             return unauthorized("Send an API key: Authorization: Bearer <key>.", invalid=False)
-        with db.session(write=False) as session:
-            caller = authenticate(session, secret)
+        caller = authenticate(db.engine, secret)
         if caller is None:
             return unauthorized("This API key is unknown or revoked.", invalid=True)
         # The gateway's own idempotency records are per API key, like the services' ones.
