@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kam_common.fields import QueryInteger
+from kam_common.scope import scoped
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
@@ -68,3 +69,23 @@ def where_given(stmt: Any, *conditions: tuple[Any, Any]) -> Any:
         if value is not None and value != "":
             stmt = stmt.where(column == value)
     return stmt
+
+
+def list_of_accounts(
+    session: Session,
+    model: Any,
+    *,
+    order_by: tuple[Any, ...],
+    page: int,
+    per_page: int,
+    account_id: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """A page of `model` rows (with `account_id` and `status` columns) the caller may see,
+    optionally of one account and one status."""
+    stmt = where_given(
+        scoped(select(model), model.account_id),
+        (model.account_id, account_id),
+        (model.status, status),
+    )
+    return paginate(session, stmt.order_by(*order_by), page=page, per_page=per_page)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from kam_common.concurrency import check_if_match
 from kam_common.db import utcnow
 from kam_common.errors import Conflict, NotFound
-from kam_common.pagination import paginate, where_given
-from kam_common.scope import in_scope, scoped
+from kam_common.pagination import list_of_accounts
+from kam_common.scope import in_scope
 from kam_health.domain.alerts import Raised
 from kam_health.models import Alert
 
@@ -49,13 +49,15 @@ def list_alerts(
     account_id: str | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
-    stmt = where_given(
-        scoped(select(Alert), Alert.account_id),
-        (Alert.account_id, account_id),
-        (Alert.status, status),
+    return list_of_accounts(
+        session,
+        Alert,
+        order_by=(Alert.updated_at.desc(), Alert.id),
+        page=page,
+        per_page=per_page,
+        account_id=account_id,
+        status=status,
     )
-    stmt = stmt.order_by(Alert.updated_at.desc(), Alert.id)
-    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 _NEXT_STATUS = {"open": {"acknowledged", "resolved"}, "acknowledged": {"resolved", "open"}}

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from kam_common.db import utcnow
 from kam_common.errors import AppError, Conflict, NotFound
-from kam_common.pagination import paginate, where_given
-from kam_common.scope import in_scope, scoped
+from kam_common.pagination import list_of_accounts
+from kam_common.scope import in_scope
 from kam_offerings import events
 from kam_offerings.domain.bundles import Line, Option, build_options, segment_minimum_set
 from kam_offerings.domain.catalog import tightest
@@ -135,13 +135,15 @@ def list_proposals(
     account_id: str | None = None,
     status: str | None = None,
 ) -> dict[str, Any]:
-    stmt = where_given(
-        scoped(select(Proposal), Proposal.account_id),
-        (Proposal.account_id, account_id),
-        (Proposal.status, status),
+    return list_of_accounts(
+        session,
+        Proposal,
+        order_by=(Proposal.created_at.desc(), Proposal.id),
+        page=page,
+        per_page=per_page,
+        account_id=account_id,
+        status=status,
     )
-    stmt = stmt.order_by(Proposal.created_at.desc(), Proposal.id)
-    return paginate(session, stmt, page=page, per_page=per_page)
 
 
 def accept_proposal(
