@@ -6,17 +6,20 @@ The same models and migrations serve both databases; the differences are kept he
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -157,3 +160,26 @@ def request_session() -> Session:
         session = factory()
         g.db_session = session
     return session
+
+
+def get_or_insert(session: Session, model: type[T], key: Any, make: Callable[[], T]) -> T:
+    """The row with primary key `key`, inserted (from `make()`) when absent.
+
+    Safe when another transaction inserts the same key at the same moment (an integration event
+    and a read-through storing the same account): the insert runs in a savepoint, and if the key
+    is taken meanwhile (PostgreSQL makes the loser wait for the winner's commit) the winner's row
+    is read instead.
+    """
+    found = session.get(model, key)
+    if found is not None:
+        return found
+    made = make()
+    try:
+        with session.begin_nested():
+            session.add(made)
+    except IntegrityError:
+        found = session.get(model, key, populate_existing=True)
+        if found is None:
+            raise
+        return found
+    return made

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from kam_common.db import utcnow
+from kam_common.db import get_or_insert, utcnow
 from kam_common.errors import Invalid
 from kam_common.scope import in_scope
 from kam_health.models import AccountFacts, DepartedContact
@@ -21,15 +21,12 @@ AccountLookup = Callable[[str], dict[str, Any] | None]
 def facts_from(data: dict[str, Any]) -> AccountFacts:
     """Facts from the accounts service's view of an account, not (yet) stored."""
     facts = AccountFacts(account_id=data["account_id"], created_at=_moment(data["created_at"]))
-    _copy(facts, data)
-    return facts
+    return _copy(facts, data)
 
 
 def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
-    facts = session.get(AccountFacts, data["account_id"])
-    if facts is None:
-        facts = AccountFacts(account_id=data["account_id"], created_at=_moment(data["created_at"]))
-        session.add(facts)
+    # The account's event and a read-through may store the same account at the same moment.
+    facts = get_or_insert(session, AccountFacts, data["account_id"], lambda: facts_from(data))
     _copy(facts, data)
     session.flush()
     return facts
@@ -40,7 +37,7 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _copy(facts: AccountFacts, data: dict[str, Any]) -> None:
+def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
     facts.name = data["name"]
     facts.status = data["status"]
     facts.segment = data.get("segment")
@@ -48,6 +45,7 @@ def _copy(facts: AccountFacts, data: dict[str, Any]) -> None:
     facts.currency = data.get("currency") or "USD"
     facts.contact_cadence_days = data.get("contact_cadence_days") or 30
     facts.facts_at = utcnow()
+    return facts
 
 
 def require_active_account(

@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from kam_common.db import utcnow
+from kam_common.db import get_or_insert, utcnow
 from kam_common.errors import Invalid, NotFound
 from kam_common.scope import in_scope
 from kam_offerings.clients import HealthReader
@@ -46,10 +46,12 @@ def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
 
 
 def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
-    facts = session.get(AccountFacts, data["account_id"])
-    if facts is None:
-        facts = AccountFacts(account_id=data["account_id"])
-        session.add(facts)
+    facts = get_or_insert(
+        session,
+        AccountFacts,
+        data["account_id"],
+        lambda: _copy(AccountFacts(account_id=data["account_id"]), data),
+    )
     _copy(facts, data)
     session.flush()
     return facts
