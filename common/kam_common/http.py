@@ -7,16 +7,9 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import requests
-import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
 
 from kam_common.errors import ServiceTimedOut, ServiceUnavailable
+from kam_common.keepalive import KeepAlivePool
 from kam_common.requestlog import REQUEST_ID_HEADER, current_request_id
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
@@ -47,8 +40,8 @@ class Reply:
 class ServiceClient:
     """A pooled HTTP client for one internal service.
 
-    Built on urllib3's connection pool rather than requests' Session: on the gateway's hop the
-    Session's per-call machinery cost more than the call. Failures are raised as requests'
+    Built on `keepalive.KeepAlivePool` rather than requests or urllib3: on the gateway's hop
+    their per-call machinery cost more than the call. Failures are raised as requests'
     exceptions (a connect timeout is both a ConnectionError and a Timeout), which callers catch.
     """
 
@@ -67,13 +60,14 @@ class ServiceClient:
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
         parts = urlsplit(self.base_url)
-        pool_class = (
-            urllib3.HTTPSConnectionPool if parts.scheme == "https" else urllib3.HTTPConnectionPool
-        )
+        tls = parts.scheme == "https"
         self.prefix = parts.path
-        # block=False: past pool_size concurrent calls, extra connections are made and dropped.
-        self.pool = pool_class(
-            parts.hostname, parts.port, maxsize=pool_size, block=False, retries=False
+        # Past pool_size concurrent calls, extra connections are made and closed after use.
+        self.pool = KeepAlivePool(
+            parts.hostname or "127.0.0.1",
+            parts.port or (443 if tls else 80),
+            tls=tls,
+            maxsize=pool_size,
         )
 
     def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -105,27 +99,14 @@ class ServiceClient:
             url += ("&" if "?" in url else "?") + urlencode(params, quote_via=quote)
         limit = timeout if timeout is not None else self.timeout
         connect, read = limit if isinstance(limit, tuple) else (limit, limit)
+        body = data.encode() if isinstance(data, str) else data
         try:
-            answer = self.pool.urlopen(
-                method,
-                url,
-                body=data,
-                headers=sent,
-                timeout=urllib3.Timeout(connect=connect, read=read),
-                retries=False,
-                redirect=False,
-                preload_content=True,
+            status, answer_headers, content = self.pool.request(
+                method, url, sent, body, connect_timeout=connect, read_timeout=read
             )
-        # Order matters: urllib3 makes NewConnectionError (refused) a ConnectTimeoutError too.
-        except NewConnectionError as exc:
-            raise requests.ConnectionError(f"{self.name}: {exc}") from exc
-        except ConnectTimeoutError as exc:
-            raise requests.ConnectTimeout(f"{self.name}: {exc}") from exc
-        except ReadTimeoutError as exc:
-            raise requests.ReadTimeout(f"{self.name}: {exc}") from exc
-        except (ProtocolError, HTTPError, OSError) as exc:
-            raise requests.ConnectionError(f"{self.name}: {exc}") from exc
-        return Reply(answer.status, answer.headers, answer.data)
+        except requests.RequestException as exc:
+            raise type(exc)(f"{self.name}: {exc}") from exc
+        return Reply(status, answer_headers, content)
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request("GET", path, **kwargs)
