@@ -18,6 +18,9 @@ keepalive = 30
 # fight over it, and nothing here uses it.
 control_socket_disable = True
 accesslog = None  # each app writes its own JSON access line, with the request id
+# With a logging config set, gunicorn would still build its access-line fields for every
+# request (and drop them); this logger skips that work.
+logger_class = "kam_common.gunicorn_logging.NoAccessLogger"
 loglevel = env_str("KAM_LOG_LEVEL", "info")
 logconfig_dict = {
     "version": 1,

@@ -47,6 +47,11 @@ class HttpMetrics:
     def scrape(self) -> bytes:
         return generate_latest(self.registry)
 
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        labels = (method if method in _METHODS else "OTHER", route, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+
 
 def multiprocess_dir() -> str | None:
     path = os.environ.get(MULTIPROC_ENV)
@@ -78,6 +83,11 @@ def make_metrics() -> HttpMetrics:
 
 
 def route_label() -> str:
+    """The Flask rule, unless the app named the route itself (`g.metrics_route`): the gateway
+    counts forwarded calls by the public route they matched, not by its catch-all rule."""
+    named = g.get("metrics_route")
+    if named:
+        return str(named)
     rule = request.url_rule
     return rule.rule if rule is not None else UNMATCHED
 
@@ -97,10 +107,9 @@ def init_metrics(app: Flask) -> HttpMetrics:
         started = g.pop("metrics_started", None)
         if started is None or request.path == METRICS_PATH:
             return response
-        method = request.method if request.method in _METHODS else "OTHER"
-        labels = (method, route_label(), str(response.status_code))
-        metrics.requests.labels(*labels).inc()
-        metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+        metrics.observe(
+            request.method, route_label(), response.status_code, time.perf_counter() - started
+        )
         return response
 
     return metrics

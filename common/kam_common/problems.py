@@ -48,16 +48,17 @@ def problem_type(status: int, slug: str | None = None) -> str:
     return f"urn:kam:problem:{slug or _SLUGS.get(status, 'error')}"
 
 
-def problem_response(
+def problem_document(
     status: int,
     detail: str,
     *,
+    request_id: str | None,
     title: str | None = None,
     errors: Mapping[str, Any] | None = None,
     slug: str | None = None,
-    headers: Mapping[str, str] | None = None,
     extra: Mapping[str, Any] | None = None,
-) -> Response:
+) -> dict[str, Any]:
+    """The problem body itself; no Flask needed (the gateway's fast path renders it too)."""
     body: dict[str, Any] = {
         "type": problem_type(status, slug),
         "title": title or _phrase(status),
@@ -68,7 +69,29 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    body["request_id"] = getattr(g, "request_id", None)
+    body["request_id"] = request_id
+    return body
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: Mapping[str, Any] | None = None,
+    slug: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body = problem_document(
+        status,
+        detail,
+        request_id=getattr(g, "request_id", None),
+        title=title,
+        errors=errors,
+        slug=slug,
+        extra=extra,
+    )
     response = Response(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )

@@ -60,11 +60,39 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # plugin set-up chatter on import
 
 
+def request_id_from(incoming: str | None) -> str:
+    """The caller's `X-Request-ID` when it is sane, else a new id."""
+    return incoming if incoming and _SANE_ID.match(incoming) else uuid.uuid4().hex
+
+
+def log_access(
+    method: str, path: str, status: int, seconds: float, request_id: str | None = None
+) -> None:
+    """The one access line per answered request (probes and scrapes excepted)."""
+    if path in _QUIET_PATHS:
+        # Probes and scrapes come every few seconds; a line each would drown the real traffic.
+        return
+    access_log.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "request_id": request_id,
+            "fields": {
+                "method": method,
+                "path": path,
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+            },
+        },
+    )
+
+
 def init_request_ids(app: Flask) -> None:
     @app.before_request
     def _assign_request_id() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         g.started = time.perf_counter()
 
     @app.after_request
@@ -73,20 +101,12 @@ def init_request_ids(app: Flask) -> None:
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
         started = getattr(g, "started", None)
-        # Probes and scrapes come every few seconds; a line each would drown the real traffic.
-        if started is not None and request.path not in _QUIET_PATHS:
-            access_log.info(
-                "%s %s %s",
+        if started is not None:
+            log_access(
                 request.method,
                 request.path,
                 response.status_code,
-                extra={
-                    "fields": {
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                },
+                time.perf_counter() - started,
+                request_id,
             )
         return response
