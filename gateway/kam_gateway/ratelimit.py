@@ -1,89 +1,175 @@
-"""Rate limits per API key, the budget set by the key's role (flask-limiter).
+"""Rate limits per API key, the budget set by the key's role (fixed windows on the clock).
 
-One budget per key across the whole API (an application-wide limit keyed by the key id). Only
-calls that passed the gate count: without a valid key there is no budget to spend, so a
-stranger's 401s cannot exhaust a partner's allowance; /healthz, /readyz and /metrics carry no
-key and are never limited. Over the limit: a 429 problem with `Retry-After` (seconds). Answers
-within the limit carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`. Storage is `memory://`
-for one process, Redis (`KAM_REDIS_URL`) when several workers or gateways must share the count.
-If Redis fails, calls are let through (and the failure logged): an outage of the counter must
-not become an outage of the API.
+One budget per key across the whole API, whichever path serves the call (the fast proxy path or
+Flask). Only calls that passed the gate count: without a valid key there is no budget to spend,
+so a stranger's 401s cannot exhaust a partner's allowance; /healthz, /readyz and /metrics carry
+no key and are never limited. Over the limit: a 429 problem with `Retry-After` (seconds).
+Answers within the limit carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`. Storage is
+`memory://` for one process, Redis (`KAM_REDIS_URL`) when several workers or gateways must share
+the count. If Redis fails, calls are let through (and the failure logged): an outage of the
+counter must not become an outage of the API.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.errors import RateLimitExceeded
+from limits import RateLimitItem, parse_many
 
 from kam_common.problems import problem_response
+from kam_gateway.access import PARTNER, Caller
 
 log = logging.getLogger("kam.gateway.ratelimit")
 
-
-def _key() -> str:
-    return str(g.caller.key_id)
-
-
-def _not_limited() -> bool:
-    return g.get("caller") is None
+KEY_PREFIX = "kam-gateway"
+STORAGE_RETRY_SECONDS = 5.0
 
 
-def _too_many(limit: RequestLimit) -> Response:
-    retry_after = max(1, math.ceil(limit.window[0] - time.time()))
-    return problem_response(
-        429,
-        f"This API key's rate limit ({limit.limit}) is used up; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-    )
+@dataclass(frozen=True)
+class Verdict:
+    """One call's spend: allowed or not, and what the headers say about the budget left."""
+
+    allowed: bool
+    limit: RateLimitItem
+    remaining: int
+    reset_at: float  # epoch seconds when the window ends
+
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+    def headers(self) -> list[tuple[str, str]]:
+        """`X-RateLimit-*` for an allowed call; `Retry-After` for a refused one."""
+        if not self.allowed:
+            return [("Retry-After", str(self.retry_after()))]
+        return [
+            ("X-RateLimit-Limit", str(self.limit.amount)),
+            ("X-RateLimit-Remaining", str(max(0, self.remaining))),
+            ("X-RateLimit-Reset", str(math.ceil(self.reset_at))),
+        ]
+
+    def detail(self) -> str:
+        return (
+            f"This API key's rate limit ({self.limit}) is used up; retry in {self.retry_after()} s."
+        )
 
 
-def _limit_exceeded(error: RateLimitExceeded) -> Response:
-    return error.response or problem_response(429, "This API key's rate limit is used up.")
+class MemoryWindows:
+    """Counts per window in this process. Windows are aligned to the clock (a minute's window
+    ends on the minute), so a count needs no timer: a stale window is simply replaced."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[str, list[float]] = {}
+
+    def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        """Count one call; returns the count so far in this window and the window's end."""
+        now = time.time()
+        end = now - now % seconds + seconds
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or window[0] <= now:
+                if len(self._windows) >= _PRUNE_AT:
+                    self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+                window = self._windows[key] = [end, 0]
+            window[1] += 1
+            return int(window[1]), end
 
 
-def init_rate_limits(app: Flask, settings: dict[str, Any]) -> Limiter | None:
-    """Call after the auth gate is installed: the limiter's check must run after it."""
+class RedisWindows:
+    """The same counts in Redis, shared by every worker and gateway: one round trip per call
+    (INCR, and EXPIREAT so a window's key leaves Redis when the window is over)."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def hit(self, key: str, seconds: int) -> tuple[int, float]:
+        now = time.time()
+        start = int(now - now % seconds)
+        end = start + seconds
+        window_key = f"{key}:{start}"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.incr(window_key)
+        pipe.expireat(window_key, end + 1)
+        count, _ = pipe.execute()
+        return int(count), float(end)
+
+
+_PRUNE_AT = 10_000  # windows kept in memory before the ended ones are dropped
+
+
+class KeyLimits:
+    """The budgets by role and the counter they are spent on."""
+
+    def __init__(self, by_role: Mapping[str, str], storage_uri: str):
+        self.by_role = {role: parse_many(text) for role, text in by_role.items()}
+        self.windows: MemoryWindows | RedisWindows = (
+            MemoryWindows() if storage_uri.startswith("memory://") else RedisWindows(storage_uri)
+        )
+        self._paused_until = 0.0
+        self.in_memory = isinstance(self.windows, MemoryWindows)
+
+    def spend(self, caller: Caller) -> Verdict | None:
+        """Count one call of `caller`. None when the counter is unreachable (the call passes).
+
+        With several limits for a role (`600/minute;20/second`), each counts the call; the
+        first one used up refuses it, else the headers describe the one with the least left."""
+        items = self.by_role.get(caller.role) or self.by_role[PARTNER]
+        tightest: Verdict | None = None
+        if time.monotonic() < self._paused_until:
+            return None
+        try:
+            for item in items:
+                seconds = item.get_expiry()
+                key = f"{KEY_PREFIX}:{caller.key_id}:{item.amount}/{seconds}"
+                count, end = self.windows.hit(key, seconds)
+                verdict = Verdict(count <= item.amount, item, item.amount - count, end)
+                if not verdict.allowed:
+                    return verdict
+                if tightest is None or verdict.remaining < tightest.remaining:
+                    tightest = verdict
+        except Exception:  # noqa: BLE001 - storage trouble must not fail the call
+            # Calls pass uncounted for a few seconds rather than each waiting on a dead counter.
+            self._paused_until = time.monotonic() + STORAGE_RETRY_SECONDS
+            log.warning(
+                "rate limit storage unavailable; calls pass uncounted for %s s",
+                STORAGE_RETRY_SECONDS,
+                exc_info=True,
+            )
+            return None
+        return tightest
+
+
+def init_rate_limits(app: Flask, settings: dict[str, Any]) -> KeyLimits | None:
+    """Call after the auth gate is installed: the spend must run after it (it needs the key)."""
     if not settings["RATE_LIMIT_ENABLED"]:
         return None
-    by_role: dict[str, str] = dict(settings["RATE_LIMITS"])
+    limits = KeyLimits(settings["RATE_LIMITS"], settings["RATE_LIMIT_STORAGE"])
 
-    def role_limit() -> str:
-        return by_role.get(g.caller.role, by_role["partner"])
-
-    limiter = Limiter(
-        key_func=_key,
-        application_limits=[role_limit],
-        storage_uri=settings["RATE_LIMIT_STORAGE"],
-        strategy="fixed-window",
-        # flask-limiter's own headers would put Retry-After on every answer, over a service's.
-        headers_enabled=False,
-        swallow_errors=True,
-        on_breach=_too_many,
-        key_prefix="kam-gateway",
-    )
-    limiter.request_filter(_not_limited)
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, _limit_exceeded)
+    @app.before_request
+    def _spend() -> Response | None:
+        caller = g.get("caller")
+        if caller is None:
+            return None
+        verdict = g.rate_limit = limits.spend(caller)
+        if verdict is not None and not verdict.allowed:
+            return problem_response(429, verdict.detail(), headers=dict(verdict.headers()))
+        return None
 
     @app.after_request
-    def _rate_limit_headers(response: Response) -> Response:
-        limit = limiter.current_limit
-        if limit is None:
-            return response
-        try:
-            remaining, reset_at = limit.remaining, limit.reset_at
-        except Exception:  # noqa: BLE001 - storage trouble must not fail the answer
-            log.warning("rate limit storage unavailable for headers", exc_info=True)
-            return response
-        response.headers["X-RateLimit-Limit"] = str(limit.limit.amount)
-        response.headers["X-RateLimit-Remaining"] = str(max(0, remaining))
-        response.headers["X-RateLimit-Reset"] = str(reset_at)
+    def _headers(response: Response) -> Response:
+        verdict = g.get("rate_limit")
+        if verdict is not None and verdict.allowed:
+            for name, value in verdict.headers():
+                response.headers[name] = value
         return response
 
-    return limiter
+    return limits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask.testing import FlaskClient
 
@@ -105,3 +106,19 @@ def test_two_gateways_share_the_count_through_redis(
     assert answers[3].content_type == "application/problem+json"
     assert answers[3].json["status"] == 429
     assert int(answers[3].headers["Retry-After"]) >= 1
+
+
+def test_a_dead_counter_lets_calls_through_uncounted(
+    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str], upstream_tools: Any
+) -> None:
+    gateway = make_gateway(
+        **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()},
+        RATE_LIMITS=TINY,
+        RATE_LIMIT_STORAGE="redis://" + upstream_tools.closed_port_url().split("//")[1] + "/0",
+    )
+    sales = _key(gateway, "sales")
+
+    answers = [gateway.get("/api/v1/accounts", headers=sales) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200] * 4  # 2/minute, but nobody can count
+    assert all("X-RateLimit-Remaining" not in a.headers for a in answers)
