@@ -24,4 +24,4 @@ WORKDIR /var/lib/kam
 
 EXPOSE 8080 8081 8082 8083
 # The gateway by default; compose overrides this for the services and the migrate job.
-CMD ["gunicorn", "-c", "python:kam_common.gunicorn_conf", "--bind", "0.0.0.0:8080", "kam_gateway.wsgi:app"]
+CMD ["gunicorn", "-c", "python:kam_common.gunicorn_conf", "-k", "kam_gateway.serving.GatewayWorker", "--bind", "0.0.0.0:8080", "kam_gateway.asgi:app"]

@@ -62,7 +62,11 @@ class Stack:
         if gunicorn.version_info >= (25,):
             # Every master would otherwise claim the same ~/.gunicorn/gunicorn.ctl.
             command.append("--no-control-socket")
-        command += ["--bind", f"127.0.0.1:{self.ports[app]}", f"kam_{app}.wsgi:app"]
+        command += ["--bind", f"127.0.0.1:{self.ports[app]}"]
+        if app == "gateway":  # the ASGI front, as the Procfile runs it
+            command += ["-k", "kam_gateway.serving.GatewayWorker", "kam_gateway.asgi:app"]
+        else:
+            command.append(f"kam_{app}.wsgi:app")
         self.launch(app, command)
 
     def launch(self, app: str, command: list[str]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,3 +47,101 @@ def problem(response: requests.Response, status: int) -> dict[str, Any]:
     assert body["type"] and body["title"]
     assert body["request_id"] == response.headers["X-Request-ID"]
     return dict(body)
+
+
+@contextmanager
+def serve_asgi(app: Any) -> Iterator[str]:
+    """Run an ASGI app under uvicorn (uvloop, httptools: as in production) on a free local port
+    for the duration; yields its base URL."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.005)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+class HttpResponse:
+    """A requests response with the parts of Flask's test response the tests read."""
+
+    def __init__(self, response: requests.Response):
+        self.response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.data = response.content
+        self.content_type = response.headers.get("Content-Type")
+
+    @property
+    def json(self) -> Any:
+        return self.get_json(silent=True)
+
+    def get_json(self, silent: bool = False) -> Any:
+        try:
+            return self.response.json()
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    def get_data(self, as_text: bool = False) -> bytes | str:
+        return self.response.text if as_text else self.response.content
+
+
+class HttpClient:
+    """Flask-test-client-like calls, over real HTTP to `base_url`. `application` is the Flask
+    app behind it, for tests that reach into its database."""
+
+    def __init__(self, base_url: str, application: Flask):
+        self.base_url = base_url
+        self.application = application
+        self.session = requests.Session()
+
+    def open(self, path: str, method: str = "GET", **kwargs: Any) -> HttpResponse:
+        kwargs.setdefault("timeout", 30)
+        if "json" in kwargs:  # as Flask's test client sends it: UTF-8, not \u escapes
+            body = kwargs.pop("json")
+            kwargs["data"] = jsonlib.dumps(body, ensure_ascii=False).encode()
+            given = kwargs.get("headers") or {}
+            kwargs["headers"] = {"Content-Type": "application/json", **given}
+        response = self.session.request(method, self.base_url + path, **kwargs)
+        return HttpResponse(response)
+
+    def get(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open(path, "GET", **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open(path, "HEAD", **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open(path, "POST", **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open(path, "PUT", **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open(path, "PATCH", **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open(path, "DELETE", **kwargs)

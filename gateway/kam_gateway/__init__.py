@@ -13,6 +13,7 @@ from kam_common.web import build_app
 from kam_gateway import config as app_config
 from kam_gateway.auth import init_auth
 from kam_gateway.config import SERVICES
+from kam_gateway.keycache import KeyCache
 from kam_gateway.keys import ensure_bootstrap_key
 from kam_gateway.latency import init_latency_header
 from kam_gateway.proxy import forward
@@ -50,13 +51,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     db = Database(settings["DATABASE_URL"])
     db.init_app(app)
+    upstreams = make_upstreams(settings, SERVICES)
     app.extensions["kam_gateway"] = GatewayState(
-        upstreams=make_upstreams(settings, SERVICES),
+        upstreams=upstreams,
         executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="kam-gateway"),
         settings=settings,
     )
-    init_auth(app, db, ROUTES)
-    init_rate_limits(app, settings)  # after the gate: only keys that passed it spend budget
+    keys = KeyCache(db.engine)
+    init_auth(app, keys, ROUTES)
+    limits = init_rate_limits(app, settings)  # after the gate: only keys that passed it spend
     init_latency_header(app)
 
     from kam_gateway.api import register_blueprints
@@ -68,6 +71,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     own_spec["paths"]["/healthz"] = HEALTHZ_DOC
     app.extensions["kam_gateway_spec"] = own_spec
 
+    # What the ASGI front's fast path shares with the Flask app (see asgi.py).
+    app.extensions["kam_gateway_parts"] = {
+        "keys": keys,
+        "table": ROUTES,
+        "upstreams": upstreams,
+        "limits": limits,
+        "metrics": app.extensions["kam_metrics"],
+    }
     if settings.get("BOOTSTRAP_ADMIN_KEY"):
         ensure_bootstrap_key(db, settings["BOOTSTRAP_ADMIN_KEY"])
     return app

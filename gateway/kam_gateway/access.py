@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ROLES = ("admin", "executive", "sales", "engineer", "partner")
@@ -56,6 +57,11 @@ class Rule:
     # The body names an account (`account_id`); a partner may only name its own.
     body_account: bool = False
 
+    @cached_property
+    def metrics_route(self) -> str:
+        """The pattern in the services' own label style: `/api/v1/accounts/<account_id>`."""
+        return _PARAM.sub(r"<\1>", self.pattern)
+
 
 @dataclass(frozen=True)
 class Denied:
@@ -93,8 +99,13 @@ class RouteTable:
                 raise ValueError(f"duplicate row {rule.method} {rule.pattern}")
             methods[rule.method] = rule
         # Literal segments before parameters: `/accounts/{id}/overview` beats a generic match.
+        # Parameters never span a `/`, so only patterns with the path's number of segments can
+        # match it: they are grouped by that number, and a request tests only its group.
         ordered = sorted(by_pattern.items(), key=lambda item: -len(_PARAM.sub("", item[0])))
-        self._compiled = [(compile_pattern(p), methods) for p, methods in ordered]
+        self._by_depth: dict[int, list[tuple[re.Pattern[str], dict[str, Rule]]]] = {}
+        for pattern, methods in ordered:
+            group = self._by_depth.setdefault(pattern.count("/"), [])
+            group.append((compile_pattern(pattern), methods))
 
     def match(self, method: str, path: str) -> Match | Denied:
         if len(path) > 1:
@@ -103,7 +114,7 @@ class RouteTable:
         if "/./" in path + "/" or "/../" in path + "/":
             # A dot segment could be resolved differently upstream than here: refuse it.
             return Denied(404, "No such resource.")
-        for regex, methods in self._compiled:
+        for regex, methods in self._by_depth.get(path.count("/"), ()):
             found = regex.match(path)
             if found is None:
                 continue

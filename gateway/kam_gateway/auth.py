@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from kam_common.db import Database
 from kam_common.problems import problem_response
 from kam_gateway.access import Denied, RouteTable, authorize, check_body, needs_body
-from kam_gateway.keys import authenticate
+from kam_gateway.keycache import KeyCache
 
 API_PREFIX = "/api/v1"
 # The identity headers services trust; a client must never be able to set them itself.
@@ -38,7 +37,7 @@ def denied_response(denied: Denied) -> Response:
     return problem_response(denied.status, denied.detail, errors=denied.errors, headers=headers)
 
 
-def init_auth(app: Flask, db: Database, table: RouteTable) -> None:
+def init_auth(app: Flask, keys: KeyCache, table: RouteTable) -> None:
     @app.before_request
     def _gate() -> Response | None:
         path = request.path
@@ -50,7 +49,7 @@ def init_auth(app: Flask, db: Database, table: RouteTable) -> None:
         secret = bearer_secret(request.headers.get("Authorization"))
         if secret is None:
             return unauthorized("Send an API key: Authorization: Bearer <key>.", invalid=False)
-        caller = authenticate(db.engine, secret)
+        caller = keys.lookup(secret)
         if caller is None:
             return unauthorized("This API key is unknown or revoked.", invalid=True)
         # The gateway's own idempotency records are per API key, like the services' ones.
@@ -59,6 +58,7 @@ def init_auth(app: Flask, db: Database, table: RouteTable) -> None:
         found = table.match(request.method, path)
         if isinstance(found, Denied):
             return denied_response(found)
+        g.metrics_route = found.rule.metrics_route
         refusal = authorize(caller, found)
         if refusal is None and needs_body(caller, found.rule):
             # Malformed JSON passes through: the service answers it with its own 400.

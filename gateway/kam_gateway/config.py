@@ -20,7 +20,7 @@ from kam_common.config import (
 # The services behind the gateway and their default ports on one machine.
 SERVICES = {"accounts": 8081, "offerings": 8082, "health": 8083}
 
-# Requests per API key, by the key's role (flask-limiter notation; `;` separates several).
+# Requests per API key, by the key's role (`limits` notation; `;` separates several).
 # Generous enough for a sales tool or a dashboard refreshing often; partners are outside
 # systems, so they get less by default.
 DEFAULT_RATE_LIMITS = {
@@ -76,6 +76,8 @@ def load() -> dict[str, Any]:
         # Service specs only change on deploy; refetching them per call would be wasted work.
         "OPENAPI_CACHE_SECONDS": env_float("KAM_OPENAPI_CACHE_SECONDS", 60.0),
         "BOOTSTRAP_ADMIN_KEY": os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY") or None,
+        # Plain forwards skip Flask's request cycle (see fastpath.py); off only to compare.
+        "FAST_PATH": env_bool("KAM_FAST_PATH", True),
         "RATE_LIMIT_ENABLED": env_bool("KAM_RATE_LIMIT_ENABLED", True),
         "RATE_LIMITS": rate_limits(),
         # One process counts in memory; several (workers, replicas) must share Redis.

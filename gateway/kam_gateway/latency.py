@@ -2,7 +2,8 @@
 
 That is the time from the first to the last of the gateway's hooks minus the time the request
 waited on the services (`upstream.add_wait`). The hooks are put first and last in Flask's lists,
-so the key lookup, the rate limit and every other hook are counted.
+so the key lookup, the rate limit and every other hook are counted. (The fast path stamps the
+same header itself, from its own clock: see `fastpath.py`.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def _stamp(response: Response) -> Response:
 
 
 def init_latency_header(app: Flask) -> None:
-    """Call after every other hook is registered (flask-limiter's included)."""
+    """Call after every other hook is registered (the rate limits' included)."""
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     # after_request hooks run last-registered first: the first in the list runs last.
     app.after_request_funcs.setdefault(None, []).insert(0, _stamp)

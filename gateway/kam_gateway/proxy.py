@@ -9,11 +9,12 @@ service's status, body and the headers that matter to it. A service that is down
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from urllib.parse import quote
 
-import requests
 from flask import Response, request
 
+from kam_common.http import Reply
 from kam_common.scope import CLIENT_HEADER, ROLE_HEADER, SCOPE_HEADER
 from kam_gateway.access import Caller
 from kam_gateway.upstream import Upstream, UpstreamError, add_wait
@@ -32,16 +33,41 @@ def identity_headers(caller: Caller) -> dict[str, str]:
     return headers
 
 
-def forward(upstream: Upstream, caller: Caller) -> Response:
+def forward_headers(header: Callable[[str], str | None], caller: Caller) -> dict[str, str]:
+    """The client's headers a service needs, plus who is calling. `header(name)` reads one."""
     headers = {
-        name: value
-        for name in FORWARDED_REQUEST_HEADERS
-        if (value := request.headers.get(name)) is not None
+        name: value for name in FORWARDED_REQUEST_HEADERS if (value := header(name)) is not None
     }
     headers.update(identity_headers(caller))
-    target = quote(request.path, safe=_PATH_SAFE)
-    if request.query_string:
-        target += "?" + request.query_string.decode("latin-1")
+    return headers
+
+
+def upstream_target(path: str, query: str) -> str:
+    """The decoded path put back on the wire, with the query string as the client sent it."""
+    target = quote(path, safe=_PATH_SAFE)
+    return f"{target}?{query}" if query else target
+
+
+def relayed_headers(upstream: Upstream, answer: Reply) -> list[tuple[str, str]]:
+    """The service's headers that matter to the client, `Location` made gateway-relative."""
+    headers = []
+    content_type = answer.headers.get("Content-Type")
+    if content_type:
+        headers.append(("Content-Type", content_type))
+    base_url = upstream.client.base_url
+    for name in RETURNED_HEADERS:
+        value = answer.headers.get(name)
+        if value is not None:
+            if name == "Location" and value.startswith(base_url):
+                value = value[len(base_url) :] or "/"  # the client only knows the gateway
+            headers.append((name, value))
+    return headers
+
+
+def forward(upstream: Upstream, caller: Caller) -> Response:
+    """The Flask path's forwarding (HEAD, and whatever the fast path leaves to Flask)."""
+    headers = forward_headers(request.headers.get, caller)
+    target = upstream_target(request.path, request.query_string.decode("latin-1"))
     body = request.get_data() or None
     started = time.perf_counter()
     try:
@@ -54,18 +80,10 @@ def forward(upstream: Upstream, caller: Caller) -> Response:
     return relay(upstream, answer)
 
 
-def relay(upstream: Upstream, answer: requests.Response) -> Response:
+def relay(upstream: Upstream, answer: Reply) -> Response:
+    """A service's answer as the Flask response to the client."""
     response = Response(answer.content, status=answer.status_code)
-    content_type = answer.headers.get("Content-Type")
-    if content_type:
-        response.headers["Content-Type"] = content_type
-    else:
-        del response.headers["Content-Type"]
-    base_url = upstream.client.base_url
-    for name in RETURNED_HEADERS:
-        value = answer.headers.get(name)
-        if value is not None:
-            if name == "Location" and value.startswith(base_url):
-                value = value[len(base_url) :] or "/"  # the client only knows the gateway
-            response.headers[name] = value
+    del response.headers["Content-Type"]
+    for name, value in relayed_headers(upstream, answer):
+        response.headers[name] = value
     return response

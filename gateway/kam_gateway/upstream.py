@@ -144,6 +144,32 @@ class Upstream:
         self.queue_seconds = queue_seconds
         self._slots = threading.BoundedSemaphore(self.max_concurrent)
 
+    def busy(self) -> UpstreamError:
+        """The bulkhead is full."""
+        return UpstreamError(
+            self.name,
+            503,
+            f"The {self.name} service is busy: too many calls to it are in progress.",
+            retry_after=1,
+        )
+
+    def held_off(self) -> UpstreamError:
+        """The breaker is open."""
+        return UpstreamError(
+            self.name,
+            503,
+            f"The {self.name} service is unavailable (it failed repeatedly; "
+            "the gateway is not calling it for a few seconds).",
+            retry_after=self.breaker.retry_after(),
+        )
+
+    def try_slot(self) -> bool:
+        """Take a place without waiting (the event loop's calls poll; see async_upstream)."""
+        return self._slots.acquire(blocking=False)
+
+    def release_slot(self) -> None:
+        self._slots.release()
+
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one of the service's places for the length of a client request (bulkhead).
@@ -151,12 +177,7 @@ class Upstream:
         A call waits up to `queue_seconds` for a place: a burst of quick calls passes (places
         free up in milliseconds), while calls piling up on a stalled service are refused."""
         if not self._slots.acquire(timeout=self.queue_seconds):
-            raise UpstreamError(
-                self.name,
-                503,
-                f"The {self.name} service is busy: too many calls to it are in progress.",
-                retry_after=1,
-            )
+            raise self.busy()
         try:
             yield
         finally:
@@ -173,13 +194,7 @@ class Upstream:
     ) -> requests.Response:
         """One call through the breaker, retried once on a failed connection if idempotent."""
         if not self.breaker.allow():
-            raise UpstreamError(
-                self.name,
-                503,
-                f"The {self.name} service is unavailable (it failed repeatedly; "
-                "the gateway is not calling it for a few seconds).",
-                retry_after=self.breaker.retry_after(),
-            )
+            raise self.held_off()
         attempts = 2 if method in IDEMPOTENT_METHODS else 1
         extra = dict(headers) if headers else None
         try:
@@ -192,17 +207,24 @@ class Upstream:
                 except requests.ConnectionError:
                     if attempt + 1 == attempts:
                         raise
-        except requests.Timeout as exc:  # ConnectTimeout included: it is both
-            self.breaker.failed()
-            raise timed_out(self.name) from exc
-        except requests.RequestException as exc:
-            self.breaker.failed()
-            raise unavailable(self.name) from exc
-        except BaseException:
-            self.breaker.failed()  # never leave a half-open probe hanging
-            raise
+        except BaseException as exc:
+            problem = self.failure(exc)
+            if problem is exc:
+                raise
+            raise problem from exc
         self.breaker.succeeded()
         return answer
+
+    def failure(self, exc: BaseException) -> BaseException:
+        """Count a call that got no answer against the breaker (a half-open probe included, so
+        it never hangs); returns what to raise: a 504/503 problem, or `exc` itself if it is no
+        network failure."""
+        self.breaker.failed()
+        if isinstance(exc, requests.Timeout):  # ConnectTimeout included: it is both
+            return timed_out(self.name)
+        if isinstance(exc, requests.RequestException):
+            return unavailable(self.name)
+        return exc
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.call("GET", path, **kwargs)

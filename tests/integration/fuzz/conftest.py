@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from fuzz_seeds import KNOWN_IDS
-from support import serve
+from support import serve, serve_asgi
 
 from kam_accounts import create_app as create_accounts
 from kam_accounts.models import Base as AccountsBase
@@ -134,6 +134,15 @@ def gateway_app(
         OFFERINGS_URL=offerings.url,
     )
     return client.application  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def gateway_url(gateway_app: Flask) -> Iterator[str]:
+    """The gateway served as in production (its ASGI front) on a real port."""
+    from kam_gateway.front import build
+
+    with serve_asgi(build(gateway_app)) as url:
+        yield url
 
 
 @pytest.fixture

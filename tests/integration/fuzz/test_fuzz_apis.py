@@ -133,5 +133,6 @@ def test_offerings_service(case: Any, offerings_app: Flask) -> None:
 
 @gateway.parametrize()
 @FUZZ
-def test_gateway(case: Any, gateway_app: Flask, admin_headers: dict[str, str]) -> None:
-    case.call_and_validate(app=gateway_app, headers=admin_headers, checks=CHECKS)
+def test_gateway(case: Any, gateway_url: str, admin_headers: dict[str, str]) -> None:
+    # Over HTTP to the front as served: the fast path and the Flask app behind it.
+    case.call_and_validate(base_url=gateway_url, headers=admin_headers, checks=CHECKS)
