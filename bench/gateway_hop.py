@@ -5,7 +5,12 @@ to the accounts service (the baseline a hop can approach), all on local free por
 temporary SQLite database; then runs wrk against `GET /api/v1/accounts/{id}` on each, at
 concurrency 1 and 16, and prints req/s, p50 and p99 with the gateway's figures against direct.
 
-    .venv/bin/python bench/gateway_hop.py [--seconds 10] [--workers 2]
+A shared machine's speed drifts from one second to the next, so the three targets are run in
+turn, round after round (`--rounds`), and each figure is the median over the rounds; the hop and
+the ratio are taken within each round (direct and gateway measured seconds apart), then their
+median is printed.
+
+    .venv/bin/python bench/gateway_hop.py [--seconds 5] [--rounds 5] [--workers 2]
 
 Needs wrk and nginx (Debian packages `wrk`, `nginx`); as root the script installs them.
 """
@@ -19,12 +24,12 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -123,7 +128,8 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> di
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=4, help="length of one wrk run")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each target, in turn")
     parser.add_argument("--workers", default="2", help="gunicorn workers per app")
     args = parser.parse_args()
     ensure_tools()
@@ -154,7 +160,13 @@ def main() -> int:
         ),
         start(
             "gateway",
-            [*gunicorn, f"127.0.0.1:{ports['gateway']}", "kam_gateway.wsgi:app"],
+            [
+                *gunicorn,
+                f"127.0.0.1:{ports['gateway']}",
+                "-k",
+                "kam_gateway.serving.GatewayWorker",
+                "kam_gateway.asgi:app",
+            ],
             {**env, "KAM_SERVICE_NAME": "gateway"},
             folder,
         ),
@@ -190,17 +202,20 @@ def main() -> int:
             "nginx": (f"http://127.0.0.1:{ports['nginx']}{path}", {}),
             "gateway": (f"http://127.0.0.1:{ports['gateway']}{path}", bearer),
         }
-        results: dict[tuple[str, int], dict[str, float]] = {}
+        rounds: dict[tuple[str, int], list[dict[str, float]]] = {}
         for connections in (1, 16):
-            for name, (url, headers) in targets.items():
+            for url, headers in targets.values():
                 wrk(url, connections, 2, headers)  # warm up pools and caches
-                results[(name, connections)] = wrk(url, connections, args.seconds, headers)
-                figures = results[(name, connections)]
-                say(
-                    f"  {name:8} c={connections:<3} {figures['rps']:9.0f} req/s   "
-                    f"p50 {figures['p50']:7.3f} ms   p99 {figures['p99']:7.3f} ms"
-                )
-        report(results)
+            for number in range(1, args.rounds + 1):
+                for name, (url, headers) in targets.items():
+                    figures = wrk(url, connections, args.seconds, headers)
+                    rounds.setdefault((name, connections), []).append(figures)
+                    say(
+                        f"  round {number}/{args.rounds}  {name:8} c={connections:<3} "
+                        f"{figures['rps']:9.0f} req/s   p50 {figures['p50']:7.3f} ms   "
+                        f"p99 {figures['p99']:7.3f} ms"
+                    )
+        report(rounds)
     finally:
         for proc in processes:
             with contextlib.suppress(ProcessLookupError):
@@ -210,31 +225,38 @@ def main() -> int:
     return 0
 
 
-def report(results: dict[tuple[str, int], Any]) -> None:
+def report(rounds: dict[tuple[str, int], list[dict[str, float]]]) -> None:
+    """Medians over the rounds; hop and ratio are paired with the same round's direct run."""
+
+    def median_of(name: str, connections: int, key: str) -> float:
+        return statistics.median(r[key] for r in rounds[(name, connections)])
+
+    def paired(name: str, connections: int) -> tuple[float, float]:
+        pairs = list(zip(rounds[(name, connections)], rounds[("direct", connections)], strict=True))
+        hop = statistics.median(r["p50"] - d["p50"] for r, d in pairs)
+        ratio = statistics.median(r["rps"] / d["rps"] for r, d in pairs)
+        return hop, ratio
+
     say("")
     say("GET /api/v1/accounts/{id}   direct = the accounts service; nginx = plain proxy_pass")
+    say(f"medians of {len(rounds[('direct', 1)])} rounds")
     say(f"{'':18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'hop p50 ms':>12}{'vs direct':>11}")
     for connections in (1, 16):
-        base = results[("direct", connections)]
         for name in ("direct", "nginx", "gateway"):
-            r = results[(name, connections)]
-            hop = r["p50"] - base["p50"]
-            ratio = r["rps"] / base["rps"]
+            hop, ratio = paired(name, connections)
             say(
-                f"{name + f' c={connections}':18}{r['rps']:10.0f}{r['p50']:10.3f}{r['p99']:10.3f}"
+                f"{name + f' c={connections}':18}"
+                f"{median_of(name, connections, 'rps'):10.0f}"
+                f"{median_of(name, connections, 'p50'):10.3f}"
+                f"{median_of(name, connections, 'p99'):10.3f}"
                 f"{hop:12.3f}{ratio:10.0%}"
             )
-    one, many = results[("gateway", 1)], results[("gateway", 16)]
+    hop, _ = paired("gateway", 1)
+    nginx_hop, _ = paired("nginx", 1)
+    _, ratio = paired("gateway", 16)
     say("")
-    say(
-        f"gateway hop at c=1: +{one['p50'] - results[('direct', 1)]['p50']:.3f} ms p50 "
-        "(target ≤ 1 ms); nginx's hop: "
-        f"+{results[('nginx', 1)]['p50'] - results[('direct', 1)]['p50']:.3f} ms"
-    )
-    say(
-        f"gateway throughput at c=16: {many['rps'] / results[('direct', 16)]['rps']:.0%} "
-        "of direct (target ≥ 60%)"
-    )
+    say(f"gateway hop at c=1: +{hop:.3f} ms p50 (target ≤ 1 ms); nginx's hop: +{nginx_hop:.3f} ms")
+    say(f"gateway throughput at c=16: {ratio:.0%} of direct (target ≥ 60%)")
 
 
 if __name__ == "__main__":
