@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         "upstreams": upstreams,
         "limits": limits,
         "metrics": app.extensions["kam_metrics"],
+        "max_pending": settings["UPSTREAM_MAX_PENDING"],
     }
     if settings.get("BOOTSTRAP_ADMIN_KEY"):
         ensure_bootstrap_key(db, settings["BOOTSTRAP_ADMIN_KEY"])

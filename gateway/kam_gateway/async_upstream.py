@@ -1,16 +1,18 @@
 """The services as seen from the gateway's event loop: the fast path's calls, guarded alike.
 
 The asyncio twin of `upstream.Upstream`, sharing its circuit breaker (one per service and
-process, whichever path called), its timeouts and its retry rule, and its bulkhead (waiting
-for a place on the loop instead of in a thread). Connections are pooled per service and kept alive;
-requests and answers are framed by `kam_common.keepalive`'s functions, as in the threaded client.
+process, whichever path called), its timeouts and its retry rule. Its bulkhead is its own:
+the threaded one keeps a stalled service from taking all of the Flask pool's threads, while a
+forwarded call waits on the loop and holds no thread, so here the bound is on calls pending on
+one service (`KAM_UPSTREAM_MAX_PENDING`, per worker), the same queue wait, the same "busy" 503.
+Connections are pooled per service and kept alive; requests and answers are framed by
+`kam_common.keepalive`'s functions, as in the threaded client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -29,7 +31,6 @@ from kam_common.keepalive import (
 from kam_gateway.upstream import IDEMPOTENT_METHODS, Upstream
 
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-SLOT_POLL_SECONDS = 0.005
 
 
 class AsyncServicePool:
@@ -123,11 +124,12 @@ async def _read_answer(
 class AsyncUpstream:
     """One service for the event loop: shares `upstream`'s breaker, timeouts and name."""
 
-    def __init__(self, upstream: Upstream):
+    def __init__(self, upstream: Upstream, *, max_pending: int):
         self.upstream = upstream
         self.name = upstream.name
         self.client = upstream.client  # its base URL, for rewriting Location
         self.pool = AsyncServicePool(upstream.client.base_url, upstream.client.token)
+        self._slots = asyncio.Semaphore(max(1, max_pending))
 
     async def call(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
@@ -137,7 +139,14 @@ class AsyncUpstream:
         upstream = self.upstream
         if not upstream.breaker.allow():
             raise upstream.held_off()
-        await self._take_slot()
+        if self._slots.locked():  # full: wait a little for a place (free ones need no timer)
+            try:
+                async with asyncio.timeout(upstream.queue_seconds):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise upstream.busy() from None
+        else:
+            await self._slots.acquire()
         connect, read = upstream.timeout
         attempts = 2 if method in IDEMPOTENT_METHODS else 1
         try:
@@ -156,20 +165,6 @@ class AsyncUpstream:
                 raise
             raise problem from exc
         finally:
-            upstream.release_slot()
+            self._slots.release()
         upstream.breaker.succeeded()
         return answer
-
-    async def _take_slot(self) -> None:
-        """A place in the service's bulkhead, the one the threaded calls use too: one count of
-        calls waiting on the service per process. When it is full, look again every few
-        milliseconds up to the queue time (rare: it only fills when the service stalls)."""
-        upstream = self.upstream
-        if upstream.try_slot():
-            return
-        deadline = time.monotonic() + upstream.queue_seconds
-        while time.monotonic() < deadline:
-            await asyncio.sleep(SLOT_POLL_SECONDS)
-            if upstream.try_slot():
-                return
-        raise upstream.busy()

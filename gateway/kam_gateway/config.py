@@ -65,11 +65,13 @@ def load() -> dict[str, Any]:
         # let one probe through after the cool-down.
         "BREAKER_FAILURES": env_int("KAM_BREAKER_FAILURES", 5),
         "BREAKER_RESET_SECONDS": env_float("KAM_BREAKER_RESET_SECONDS", 5.0),
-        # Bulkhead: requests of one process waiting on one service at the same time. Half the
-        # threads, so a stalled service leaves the other half to everything else.
-        # Every thread but two may wait on one service: a stalled service cannot take the
-        # threads that other services and /healthz need.
+        # Bulkhead of the Flask pool (composites, the Flask path): every thread but two may wait
+        # on one service, so a stalled service cannot take the threads that other services and
+        # /healthz need.
         "UPSTREAM_MAX_CONCURRENT": env_int("KAM_UPSTREAM_MAX_CONCURRENT", max(1, threads - 2)),
+        # Forwarded calls wait on the event loop, not in a thread; bound them per service and
+        # worker all the same, so a stalled service cannot pile up connections without end.
+        "UPSTREAM_MAX_PENDING": env_int("KAM_UPSTREAM_MAX_PENDING", 64),
         "UPSTREAM_QUEUE_SECONDS": env_float("KAM_UPSTREAM_QUEUE_SECONDS", 0.1),
         # /readyz is polled by orchestrators that give up after a second or two.
         "READY_TIMEOUT": env_float("KAM_READY_TIMEOUT", 1.0),

@@ -93,10 +93,14 @@ class FastPath:
         upstreams: Mapping[str, Upstream],
         limits: KeyLimits | None,
         metrics: HttpMetrics,
+        max_pending: int,
     ):
         self.keys = keys
         self.table = table
-        self.upstreams = {name: AsyncUpstream(upstream) for name, upstream in upstreams.items()}
+        self.upstreams = {
+            name: AsyncUpstream(upstream, max_pending=max_pending)
+            for name, upstream in upstreams.items()
+        }
         self.limits = limits
         self.metrics = metrics
         # A key lookup or a shared counter that needs a network round trip runs in a thread,

@@ -19,4 +19,6 @@ class GatewayWorker(UvicornWorker):  # type: ignore[misc]
         "lifespan": "on",
         "access_log": False,
         "server_header": False,
+        # The gateway is the edge: it does not rewrite the client address from X-Forwarded-*.
+        "proxy_headers": False,
     }

@@ -163,13 +163,6 @@ class Upstream:
             retry_after=self.breaker.retry_after(),
         )
 
-    def try_slot(self) -> bool:
-        """Take a place without waiting (the event loop's calls poll; see async_upstream)."""
-        return self._slots.acquire(blocking=False)
-
-    def release_slot(self) -> None:
-        self._slots.release()
-
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one of the service's places for the length of a client request (bulkhead).

@@ -96,7 +96,7 @@ def test_a_stalled_service_holds_only_its_bulkhead_places(
 ) -> None:
     gateway = make_gateway(
         **upstream_tools.config(echo_upstreams),
-        UPSTREAM_MAX_CONCURRENT=1,
+        UPSTREAM_MAX_PENDING=1,
         UPSTREAM_QUEUE_SECONDS=0.05,
         UPSTREAM_READ_TIMEOUT=2.0,
     )
@@ -108,12 +108,13 @@ def test_a_stalled_service_holds_only_its_bulkhead_places(
         )
     )
     slow.start()
-    time.sleep(0.2)  # the slow call holds health's only place now
+    time.sleep(0.2)  # the slow call holds health's only place for forwarded calls now
 
     started = time.perf_counter()
     refused = gateway.get("/api/v1/health/alerts", headers=headers)
     refused_ms = (time.perf_counter() - started) * 1000
     others = gateway.get("/api/v1/accounts", headers=headers)
+    # The composite asks health from the Flask pool, whose places the stalled call never took.
     overview = gateway.get("/api/v1/accounts/acc-1/overview", headers=headers)
     slow.join(5)
 
@@ -123,10 +124,52 @@ def test_a_stalled_service_holds_only_its_bulkhead_places(
     # It waited its 50 ms for a place, not the 600 ms the stalled call holds it.
     assert 40 <= refused_ms < 300
     assert others.status_code == 200
-    # The composite does not wait for health either: that part is degraded at once.
     assert overview.status_code == 200
-    assert overview.json["degraded"] == ["health"]
+    assert overview.json["degraded"] == []
     assert slow_answer == [200]
+
+
+def test_composites_hold_only_the_flask_pools_places(
+    make_gateway: Callable[..., FlaskClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    auth: Auth,
+) -> None:
+    slow_health = Flask("slow-health")
+
+    @slow_health.get("/api/v1/health/accounts/<account_id>")
+    def score(account_id: str) -> object:
+        time.sleep(1)
+        return {"account_id": account_id}
+
+    @slow_health.get("/api/v1/health/alerts")
+    def alerts() -> object:
+        return {"items": []}
+
+    with upstream_tools.serve(slow_health) as health:
+        gateway = make_gateway(
+            **upstream_tools.config({**echo_upstreams, "health": health}),
+            UPSTREAM_MAX_CONCURRENT=1,
+            UPSTREAM_QUEUE_SECONDS=0.05,
+            COMPOSITE_READ_TIMEOUT=0.8,
+        )
+        headers = auth("sales")
+        # A composite stalled on health holds health's only place in the Flask pool...
+        stalled = threading.Thread(
+            target=lambda: gateway.get("/api/v1/accounts/acc-1/overview", headers=headers)
+        )
+        stalled.start()
+        time.sleep(0.2)
+        second = gateway.get("/api/v1/accounts/acc-2/overview", headers=headers)
+        forwarded = gateway.get("/api/v1/health/alerts", headers=headers)
+        stalled.join(5)
+
+    # ...(and accounts' one: a composite holds a place per service it asks), so another
+    # composite is refused at once, while a forwarded call to health passes: it waits on the
+    # event loop, not in the pool.
+    assert second.status_code == 503
+    assert second.json["service"] == "accounts" and "busy" in second.json["detail"]
+    assert forwarded.status_code == 200
 
 
 def test_a_stalled_service_in_a_composite_counts_as_failed_for_its_breaker(
