@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flask.testing import FlaskClient
+from support import HttpClient
 
 from kam_common.cli import main
 
@@ -18,7 +18,7 @@ def gateway_db(monkeypatch: pytest.MonkeyPatch, database_url: Callable[[str], st
 
 
 def test_create_key_prints_a_working_secret_once(
-    gateway: FlaskClient, gateway_db: str, capsys: pytest.CaptureFixture[str]
+    gateway: HttpClient, gateway_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["create-key", "--name", "me", "--role", "admin"]) == 0
 

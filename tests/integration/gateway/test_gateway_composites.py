@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import Flask, jsonify
-from flask.testing import FlaskClient
+from support import HttpClient
 
 Auth = Callable[..., dict[str, str]]
 
@@ -35,7 +35,7 @@ def _health_and_offerings_stub() -> Flask:
     return app
 
 
-def _create_account(gateway: FlaskClient, headers: dict[str, str]) -> str:
+def _create_account(gateway: HttpClient, headers: dict[str, str]) -> str:
     created = gateway.post("/api/v1/accounts", json={"name": "Acme Kft."}, headers=headers)
     assert created.status_code == 201, created.json
     account_id: str = created.json["id"]
@@ -47,7 +47,7 @@ def _create_account(gateway: FlaskClient, headers: dict[str, str]) -> str:
 
 
 def test_overview_combines_the_services(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     tools: SimpleNamespace,
     key_for: Callable[..., str],
@@ -70,7 +70,7 @@ def test_overview_combines_the_services(
 
 
 def test_overview_degrades_when_health_and_offerings_are_down(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     tools: SimpleNamespace,
     key_for: Callable[..., str],
@@ -93,7 +93,7 @@ def test_overview_degrades_when_health_and_offerings_are_down(
 
 
 def test_overview_of_a_missing_account_is_404_and_partners_get_no_team(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     tools: SimpleNamespace,
     key_for: Callable[..., str],
@@ -115,7 +115,7 @@ def test_overview_of_a_missing_account_is_404_and_partners_get_no_team(
 
 
 def test_overview_with_accounts_down_is_503_naming_accounts(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     tools: SimpleNamespace,
     auth: Auth,
@@ -128,7 +128,7 @@ def test_overview_with_accounts_down_is_503_naming_accounts(
     assert response.json["service"] == "accounts"
 
 
-def test_readyz_is_200_when_every_service_answers(gateway: FlaskClient) -> None:
+def test_readyz_is_200_when_every_service_answers(gateway: HttpClient) -> None:
     response = gateway.get("/readyz")
 
     assert response.status_code == 200
@@ -139,7 +139,7 @@ def test_readyz_is_200_when_every_service_answers(gateway: FlaskClient) -> None:
 
 
 def test_readyz_is_503_naming_the_service_that_is_down(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     tools: SimpleNamespace,
 ) -> None:
@@ -153,12 +153,12 @@ def test_readyz_is_503_naming_the_service_that_is_down(
     assert "offerings" in response.json["detail"]
 
 
-def test_healthz_needs_no_key(gateway: FlaskClient) -> None:
+def test_healthz_needs_no_key(gateway: HttpClient) -> None:
     assert gateway.get("/healthz").json["status"] == "ok"
 
 
 def test_openapi_merges_the_services_documents(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     echo_upstreams: dict[str, str],
     tools: SimpleNamespace,
@@ -194,7 +194,7 @@ def test_openapi_merges_the_services_documents(
 
 
 def test_openapi_lists_the_services_it_could_not_reach(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     tools: SimpleNamespace,
     auth: Auth,

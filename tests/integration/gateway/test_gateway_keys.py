@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
+from support import HttpClient
 
 from kam_gateway.keys import hash_secret
 from kam_gateway.models import ApiKey
@@ -18,7 +18,7 @@ def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def test_a_call_without_a_key_is_401_with_a_bearer_challenge(gateway: FlaskClient) -> None:
+def test_a_call_without_a_key_is_401_with_a_bearer_challenge(gateway: HttpClient) -> None:
     response = gateway.get("/api/v1/accounts")
 
     assert response.status_code == 401
@@ -31,7 +31,7 @@ def test_a_call_without_a_key_is_401_with_a_bearer_challenge(gateway: FlaskClien
 @pytest.mark.parametrize(
     "header", ["Bearer kam_not-a-real-key", "Basic dXNlcjpwYXNz", "Bearer ", "kam_abc"]
 )
-def test_an_unknown_or_malformed_key_is_401(gateway: FlaskClient, header: str) -> None:
+def test_an_unknown_or_malformed_key_is_401(gateway: HttpClient, header: str) -> None:
     response = gateway.get("/api/v1/accounts", headers={"Authorization": header})
 
     assert response.status_code == 401
@@ -39,7 +39,7 @@ def test_an_unknown_or_malformed_key_is_401(gateway: FlaskClient, header: str) -
 
 
 def test_unknown_paths_are_401_without_a_key_and_404_with_one(
-    gateway: FlaskClient, auth: Callable[..., dict[str, str]]
+    gateway: HttpClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     assert gateway.get("/api/v1/nothing-here").status_code == 401
 
@@ -50,7 +50,7 @@ def test_unknown_paths_are_401_without_a_key_and_404_with_one(
 
 
 def test_created_key_is_shown_once_and_works(
-    gateway: FlaskClient, auth: Callable[..., dict[str, str]]
+    gateway: HttpClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth("admin")
 
@@ -74,7 +74,7 @@ def test_created_key_is_shown_once_and_works(
 
 
 def test_the_key_list_never_shows_a_secret(
-    gateway: FlaskClient, auth: Callable[..., dict[str, str]]
+    gateway: HttpClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth("admin")
     secret = gateway.post(
@@ -97,7 +97,7 @@ def test_the_key_list_never_shows_a_secret(
 
 
 def test_revoked_key_gets_401_immediately(
-    gateway: FlaskClient, auth: Callable[..., dict[str, str]]
+    gateway: HttpClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth("admin")
     created = gateway.post(KEYS, json={"name": "temp", "role": "engineer"}, headers=admin).json
@@ -126,7 +126,7 @@ def test_revoked_key_gets_401_immediately(
     ],
 )
 def test_invalid_key_requests_are_422_naming_the_field(
-    gateway: FlaskClient, auth: Callable[..., dict[str, str]], body: dict, field: str
+    gateway: HttpClient, auth: Callable[..., dict[str, str]], body: dict, field: str
 ) -> None:
     admin = auth("admin")
 
@@ -138,7 +138,7 @@ def test_invalid_key_requests_are_422_naming_the_field(
 
 
 def test_key_creation_replays_for_the_same_idempotency_key(
-    gateway: FlaskClient, auth: Callable[..., dict[str, str]]
+    gateway: HttpClient, auth: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth("admin")
     headers = {**admin, "Idempotency-Key": "create-ci-key"}
@@ -163,7 +163,7 @@ def test_key_creation_replays_for_the_same_idempotency_key(
 
 
 def test_clients_cannot_pose_as_another_key_for_idempotency(
-    gateway: FlaskClient, key_for: Callable[..., str]
+    gateway: HttpClient, key_for: Callable[..., str]
 ) -> None:
     first_admin, second_admin = key_for("admin"), key_for("admin")
     db = gateway.application.extensions["kam_db"]
@@ -186,7 +186,7 @@ def test_clients_cannot_pose_as_another_key_for_idempotency(
 
 
 def test_bootstrap_admin_key_works_and_survives_restarts_and_revocation(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
 ) -> None:
     secret = "bootstrap-secret-for-tests"
     gateway = make_gateway(BOOTSTRAP_ADMIN_KEY=secret)

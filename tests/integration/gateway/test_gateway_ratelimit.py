@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask.testing import FlaskClient
+from support import HttpClient
 
 from kam_gateway.config import DEFAULT_RATE_LIMITS
 from kam_gateway.keys import create_key
@@ -13,14 +13,14 @@ from kam_gateway.keys import create_key
 TINY = {**DEFAULT_RATE_LIMITS, "partner": "3/minute", "sales": "2/minute"}
 
 
-def _key(gateway: FlaskClient, role: str, account_ids: list[str] | None = None) -> dict[str, str]:
+def _key(gateway: HttpClient, role: str, account_ids: list[str] | None = None) -> dict[str, str]:
     with gateway.application.extensions["kam_db"].session() as session:
         _row, secret = create_key(session=session, name=role, role=role, account_ids=account_ids)
     return {"Authorization": f"Bearer {secret}"}
 
 
 def test_over_the_limit_is_a_429_problem_with_retry_after(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str]
+    make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str]
 ) -> None:
     gateway = make_gateway(
         **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()}, RATE_LIMITS=TINY
@@ -41,7 +41,7 @@ def test_over_the_limit_is_a_429_problem_with_retry_after(
 
 
 def test_budgets_are_per_key_and_by_role(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str]
+    make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str]
 ) -> None:
     gateway = make_gateway(
         **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()}, RATE_LIMITS=TINY
@@ -64,7 +64,7 @@ def test_budgets_are_per_key_and_by_role(
 
 
 def test_strangers_and_probes_spend_no_budget(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str]
+    make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str]
 ) -> None:
     gateway = make_gateway(
         **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()}, RATE_LIMITS=TINY
@@ -84,7 +84,7 @@ def test_strangers_and_probes_spend_no_budget(
 
 
 def test_two_gateways_share_the_count_through_redis(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str], redis_url: str
+    make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str], redis_url: str
 ) -> None:
     config = {
         **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()},
@@ -109,7 +109,7 @@ def test_two_gateways_share_the_count_through_redis(
 
 
 def test_a_dead_counter_lets_calls_through_uncounted(
-    make_gateway: Callable[..., FlaskClient], echo_upstreams: dict[str, str], upstream_tools: Any
+    make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str], upstream_tools: Any
 ) -> None:
     gateway = make_gateway(
         **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()},

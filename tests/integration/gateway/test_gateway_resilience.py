@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask.testing import FlaskClient
+from support import HttpClient
 from werkzeug.serving import make_server
 
 Auth = Callable[..., dict[str, str]]
@@ -31,7 +31,7 @@ def serve_on(url: str, app: Flask) -> Iterator[None]:
 
 
 def test_a_dead_service_fails_fast_once_its_breaker_opens_and_recovers_by_itself(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,
@@ -68,7 +68,7 @@ def test_a_dead_service_fails_fast_once_its_breaker_opens_and_recovers_by_itself
 
 
 def test_readyz_asks_a_service_even_while_its_breaker_is_open(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,
@@ -89,7 +89,7 @@ def test_readyz_asks_a_service_even_while_its_breaker_is_open(
 
 
 def test_a_stalled_service_holds_only_its_bulkhead_places(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,
@@ -129,24 +129,29 @@ def test_a_stalled_service_holds_only_its_bulkhead_places(
     assert slow_answer == [200]
 
 
-def test_composites_hold_only_the_flask_pools_places(
-    make_gateway: Callable[..., FlaskClient],
-    echo_upstreams: dict[str, str],
-    upstream_tools: SimpleNamespace,
-    auth: Auth,
-) -> None:
-    slow_health = Flask("slow-health")
+def slow_scores() -> Flask:
+    """A health service whose account scores take a second; its alerts answer at once."""
+    app = Flask("slow-health")
 
-    @slow_health.get("/api/v1/health/accounts/<account_id>")
+    @app.get("/api/v1/health/accounts/<account_id>")
     def score(account_id: str) -> object:
         time.sleep(1)
         return {"account_id": account_id}
 
-    @slow_health.get("/api/v1/health/alerts")
+    @app.get("/api/v1/health/alerts")
     def alerts() -> object:
         return {"items": []}
 
-    with upstream_tools.serve(slow_health) as health:
+    return app
+
+
+def test_composites_hold_only_the_flask_pools_places(
+    make_gateway: Callable[..., HttpClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    auth: Auth,
+) -> None:
+    with upstream_tools.serve(slow_scores()) as health:
         gateway = make_gateway(
             **upstream_tools.config({**echo_upstreams, "health": health}),
             UPSTREAM_MAX_CONCURRENT=1,
@@ -173,19 +178,12 @@ def test_composites_hold_only_the_flask_pools_places(
 
 
 def test_a_stalled_service_in_a_composite_counts_as_failed_for_its_breaker(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,
 ) -> None:
-    slow_health = Flask("slow-health")
-
-    @slow_health.get("/api/v1/health/accounts/<account_id>")
-    def score(account_id: str) -> object:
-        time.sleep(1)
-        return {"account_id": account_id}
-
-    with upstream_tools.serve(slow_health) as health:
+    with upstream_tools.serve(slow_scores()) as health:
         gateway = make_gateway(
             **upstream_tools.config({**echo_upstreams, "health": health}),
             COMPOSITE_READ_TIMEOUT=0.2,
@@ -203,7 +201,7 @@ def test_a_stalled_service_in_a_composite_counts_as_failed_for_its_breaker(
 
 
 def test_every_api_answer_says_how_long_the_gateway_itself_took(
-    gateway: FlaskClient, auth: Auth
+    gateway: HttpClient, auth: Auth
 ) -> None:
     headers = auth("sales")
 
@@ -225,7 +223,7 @@ def test_every_api_answer_says_how_long_the_gateway_itself_took(
 
 
 def test_a_burst_of_quick_calls_waits_briefly_for_places_instead_of_being_refused(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,

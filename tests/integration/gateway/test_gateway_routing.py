@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
-from flask.testing import FlaskClient
+from support import HttpClient
 
 Auth = Callable[..., dict[str, str]]
 Received = dict[str, list[dict]]
@@ -24,7 +24,7 @@ Received = dict[str, list[dict]]
     ],
 )
 def test_paths_go_to_their_service_unchanged(
-    gateway: FlaskClient, auth: Auth, received: Received, path: str, service: str
+    gateway: HttpClient, auth: Auth, received: Received, path: str, service: str
 ) -> None:
     response = gateway.get(path, headers=auth("sales"))
 
@@ -37,7 +37,7 @@ def test_paths_go_to_their_service_unchanged(
 
 
 def test_forwarded_calls_carry_the_needed_headers_and_nothing_else(
-    gateway: FlaskClient, key_for: Callable[..., str]
+    gateway: HttpClient, key_for: Callable[..., str]
 ) -> None:
     secret = key_for("sales")
 
@@ -71,7 +71,7 @@ def test_forwarded_calls_carry_the_needed_headers_and_nothing_else(
     assert response.headers["X-Request-ID"] == "req-123"
 
 
-def test_status_and_client_facing_headers_come_back(gateway: FlaskClient, auth: Auth) -> None:
+def test_status_and_client_facing_headers_come_back(gateway: HttpClient, auth: Auth) -> None:
     created = gateway.post(
         "/api/v1/accounts?echo_status=201",
         json={"name": "Acme"},
@@ -88,7 +88,7 @@ def test_status_and_client_facing_headers_come_back(gateway: FlaskClient, auth: 
 
 
 def test_partner_lists_carry_the_partner_scope(
-    gateway: FlaskClient, auth: Auth, received: Received
+    gateway: HttpClient, auth: Auth, received: Received
 ) -> None:
     partner = auth("partner", ["acc-1", "acc-2"])
 
@@ -113,7 +113,7 @@ def test_partner_lists_carry_the_partner_scope(
     ],
 )
 def test_partner_addressing_a_foreign_account_gets_404_and_nothing_is_called(
-    gateway: FlaskClient, auth: Auth, received: Received, path: str
+    gateway: HttpClient, auth: Auth, received: Received, path: str
 ) -> None:
     response = gateway.get(path, headers=auth("partner", ["acc-1"]))
 
@@ -122,7 +122,7 @@ def test_partner_addressing_a_foreign_account_gets_404_and_nothing_is_called(
     assert not any(received.values())
 
 
-def test_partner_reads_its_own_account(gateway: FlaskClient, auth: Auth) -> None:
+def test_partner_reads_its_own_account(gateway: HttpClient, auth: Auth) -> None:
     partner = auth("partner", ["acc-1"])
 
     assert gateway.get("/api/v1/accounts/acc-1", headers=partner).status_code == 200
@@ -152,7 +152,7 @@ def test_partner_reads_its_own_account(gateway: FlaskClient, auth: Auth) -> None
     ],
 )
 def test_the_role_table_decides(
-    gateway: FlaskClient, auth: Auth, role: str, method: str, path: str, status: int
+    gateway: HttpClient, auth: Auth, role: str, method: str, path: str, status: int
 ) -> None:
     headers = auth(role, ["acc-1"] if role == "partner" else None)
     body = {} if method in ("POST", "PUT", "PATCH") else None
@@ -165,7 +165,7 @@ def test_the_role_table_decides(
         assert role in response.json["detail"]
 
 
-def test_a_known_path_with_a_wrong_method_is_405(gateway: FlaskClient, auth: Auth) -> None:
+def test_a_known_path_with_a_wrong_method_is_405(gateway: HttpClient, auth: Auth) -> None:
     response = gateway.put("/api/v1/accounts", json={}, headers=auth("admin"))
 
     assert response.status_code == 405
@@ -185,7 +185,7 @@ def test_a_known_path_with_a_wrong_method_is_405(gateway: FlaskClient, auth: Aut
     ],
 )
 def test_event_types_each_role_may_log(
-    gateway: FlaskClient, auth: Auth, received: Received, role: str, event_type: str, status: int
+    gateway: HttpClient, auth: Auth, received: Received, role: str, event_type: str, status: int
 ) -> None:
     headers = auth(role, ["acc-1"] if role == "partner" else None)
 
@@ -204,7 +204,7 @@ def test_event_types_each_role_may_log(
 
 
 def test_every_event_of_a_batch_is_checked(
-    gateway: FlaskClient, auth: Auth, received: Received
+    gateway: HttpClient, auth: Auth, received: Received
 ) -> None:
     partner = auth("partner", ["acc-1"])
     events = [
@@ -224,7 +224,7 @@ def test_every_event_of_a_batch_is_checked(
 
 
 def test_partner_events_for_foreign_accounts_are_422_like_unknown_accounts(
-    gateway: FlaskClient, auth: Auth, received: Received
+    gateway: HttpClient, auth: Auth, received: Received
 ) -> None:
     partner = auth("partner", ["acc-1"])
 
@@ -250,7 +250,7 @@ def test_partner_events_for_foreign_accounts_are_422_like_unknown_accounts(
 
 
 def test_a_stopped_service_is_a_503_naming_it(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,
@@ -270,7 +270,7 @@ def test_a_stopped_service_is_a_503_naming_it(
 
 
 def test_a_slow_service_is_a_504_naming_it(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,

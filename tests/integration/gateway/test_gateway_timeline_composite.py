@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, jsonify, request
-from flask.testing import FlaskClient
+from support import HttpClient
 
 Auth = Callable[..., dict[str, str]]
 
@@ -71,7 +71,7 @@ def stub_health_and_offerings(seen: list[str]) -> Flask:
 
 @pytest.fixture
 def setup(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     upstream_tools: SimpleNamespace,
     key_for: Callable[..., str],
@@ -161,7 +161,7 @@ def test_engineers_see_no_agreements_in_the_timeline(setup: SimpleNamespace, aut
 
 
 def test_the_timeline_degrades_when_health_and_offerings_are_down(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     accounts_service: str,
     upstream_tools: SimpleNamespace,
     key_for: Callable[..., str],
@@ -183,7 +183,7 @@ def test_the_timeline_degrades_when_health_and_offerings_are_down(
 
 
 def test_the_timeline_with_accounts_down_is_503_naming_accounts(
-    make_gateway: Callable[..., FlaskClient],
+    make_gateway: Callable[..., HttpClient],
     echo_upstreams: dict[str, str],
     upstream_tools: SimpleNamespace,
     auth: Auth,
