@@ -68,9 +68,45 @@ def merge_specs(
         for method, op in doc["paths"].get(path, {}).items():
             if method in HTTP_METHODS:
                 op["security"] = []
+    add_gateway_answers(doc)
     if degraded:
         doc["x-degraded"] = degraded
     return doc
+
+
+# What the gateway itself may answer on any /api/ operation, whichever service is behind it.
+GATEWAY_ANSWERS = {
+    "401": ("UNAUTHORIZED", "No API key, or an unknown or revoked one."),
+    "403": ("FORBIDDEN", "The key's role may not call this operation."),
+    "429": ("TOO_MANY_REQUESTS", "The key's rate limit is used up; see `Retry-After`."),
+    "503": ("SERVICE_UNAVAILABLE", "A service is down, busy, or held off by its breaker."),
+    "504": ("GATEWAY_TIMEOUT", "A service did not answer in time."),
+}
+
+
+def add_gateway_answers(doc: Spec) -> None:
+    """Document, on every public /api/ operation, the problems the gateway adds on its way:
+    key and role refusals, the rate limit, and a service that is down or slow."""
+    responses = doc.setdefault("components", {}).setdefault("responses", {})
+    for name, description in GATEWAY_ANSWERS.values():
+        responses.setdefault(
+            name,
+            {
+                "description": description,
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            },
+        )
+    for path, item in doc.get("paths", {}).items():
+        if not path.startswith("/api/") or path in OPEN_PATHS:
+            continue
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            answers = operation.setdefault("responses", {})
+            for status, (name, _description) in GATEWAY_ANSWERS.items():
+                answers.setdefault(status, {"$ref": f"#/components/responses/{name}"})
 
 
 def plan_renames(

@@ -9,6 +9,10 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def ok(schema: str) -> dict:
+    return {"content": {"application/json": {"schema": ref(schema)}}}
+
+
 def op(schema: str) -> dict:
     return {
         "responses": {"200": {"content": {"application/json": {"schema": ref(schema)}}}},
@@ -95,7 +99,8 @@ def test_only_public_operations_are_published() -> None:
 
     assert "/internal/accounts/{id}" not in doc["paths"]
     assert "/healthz" not in doc["paths"]
-    assert doc["paths"]["/api/v1/accounts"] == {"get": op("A"), "parameters": []}
+    assert doc["paths"]["/api/v1/accounts"]["parameters"] == []
+    assert doc["paths"]["/api/v1/accounts"]["get"]["responses"]["200"] == ok("A")
 
 
 def test_gateway_operations_win_over_a_services_same_operation() -> None:
@@ -103,8 +108,27 @@ def test_gateway_operations_win_over_a_services_same_operation() -> None:
 
     doc = merge_specs(OWN, {"accounts": service}, everything_public)
 
-    assert doc["paths"]["/api/v1/admin/keys"]["get"] == op("Key")
-    assert doc["paths"]["/api/v1/admin/keys"]["post"] == op("Other")
+    assert doc["paths"]["/api/v1/admin/keys"]["get"]["responses"]["200"] == ok("Key")
+    assert doc["paths"]["/api/v1/admin/keys"]["post"]["responses"]["200"] == ok("Other")
+
+
+def test_every_api_operation_documents_what_the_gateway_itself_may_answer() -> None:
+    own_503 = {"description": "the service's own words"}
+    service = {
+        "paths": {"/api/v1/accounts": {"get": {"responses": {"200": ok("A"), "503": own_503}}}}
+    }
+
+    doc = merge_specs(OWN, {"accounts": service}, everything_public)
+
+    for path in ("/api/v1/accounts", "/api/v1/admin/keys"):
+        answers = doc["paths"][path]["get"]["responses"]
+        assert answers["429"] == {"$ref": "#/components/responses/TOO_MANY_REQUESTS"}
+        assert answers["504"] == {"$ref": "#/components/responses/GATEWAY_TIMEOUT"}
+        assert {"401", "403", "503"} <= set(answers)
+    assert doc["paths"]["/api/v1/accounts"]["get"]["responses"]["503"] == own_503
+    assert "429" not in doc["paths"]["/readyz"]["get"]["responses"]  # a probe has no key
+    limited = doc["components"]["responses"]["TOO_MANY_REQUESTS"]
+    assert limited["content"]["application/problem+json"]["schema"] == ref("Problem")
 
 
 def test_unreachable_services_are_listed_as_degraded() -> None:
