@@ -10,6 +10,12 @@ turn, round after round (`--rounds`), and each figure is the median over the rou
 the ratio are taken within each round (direct and gateway measured seconds apart), then their
 median is printed.
 
+At c=16 the direct figure swings from round to round: wrk opens its 16 keep-alive connections
+at once and the service's two gunicorn workers split them as they happen to accept them (15 to
+1 as often as 8 to 8), and a lopsided split leaves one worker, and one core, idle. So the
+throughput target is also checked against direct's best round, the service at full speed: the
+stricter of the two ratios is the one that counts.
+
     .venv/bin/python bench/gateway_hop.py [--seconds 5] [--rounds 5] [--workers 2]
 
 Needs wrk and nginx (Debian packages `wrk`, `nginx`); as root the script installs them.
@@ -131,7 +137,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=4, help="length of one wrk run")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each target, in turn")
     parser.add_argument("--workers", default="2", help="gunicorn workers per app")
-    args = parser.parse_args()
+    args, others = parser.parse_known_args()
+    if others:
+        say(f"(not for this benchmark, ignored: {' '.join(others)})")
     ensure_tools()
 
     folder = Path(tempfile.mkdtemp(prefix="kam-hop-"))
@@ -254,9 +262,21 @@ def report(rounds: dict[tuple[str, int], list[dict[str, float]]]) -> None:
     hop, _ = paired("gateway", 1)
     nginx_hop, _ = paired("nginx", 1)
     _, ratio = paired("gateway", 16)
+    best_direct = max(r["rps"] for r in rounds[("direct", 16)])
+    strict = min(ratio, median_of("gateway", 16, "rps") / best_direct)
     say("")
     say(f"gateway hop at c=1: +{hop:.3f} ms p50 (target ≤ 1 ms); nginx's hop: +{nginx_hop:.3f} ms")
-    say(f"gateway throughput at c=16: {ratio:.0%} of direct (target ≥ 60%)")
+    say(
+        f"gateway throughput at c=16: {ratio:.0%} of direct in the same round, "
+        f"{strict:.0%} against direct's best round ({best_direct:.0f} req/s) (target ≥ 60%)"
+    )
+    if strict > 1:
+        say(
+            "  (direct was slower than the gateway in every round: its connections were split "
+            "lopsidedly each time; more --rounds give a fairer baseline)"
+        )
+    met = hop <= 1.0 and strict >= 0.6
+    say(f"targets {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

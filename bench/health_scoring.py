@@ -193,7 +193,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_HEALTH_DATABASE_URL"))
     parser.add_argument("--port", type=int, default=18083)
-    args = parser.parse_args()
+    args, others = parser.parse_known_args()
+    if others:
+        print(f"(not for this benchmark, ignored: {' '.join(others)})", flush=True)
 
     data_dir = Path(tempfile.mkdtemp(prefix="kam-bench-"))
     url = args.database_url or f"sqlite:///{data_dir / 'health.db'}"
