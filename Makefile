@@ -14,12 +14,13 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## Migrate every database, seed the demo portfolio once, start all four apps in the foreground.
+## Migrate every database, seed the demo portfolio once, start all four apps and the worker in the
+## foreground (a process that dies is started again; Ctrl-C stops them all).
 run: install
 	$(BIN)/kam migrate
 	$(BIN)/kam seed
 	$(BIN)/kam keys-hint
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile start
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/kam run --procfile Procfile
 
 ## The whole suite: unit, API (real database) and end-to-end (real gunicorn processes).
 test: install

@@ -1,4 +1,4 @@
-"""`kam`: the project's command line (migrate, seed demo data, API keys, the worker).
+"""`kam`: the project's command line (migrate, seed demo data, API keys, the worker, run all).
 
 Each app contributes a `kam_<app>.cli` module with `migrate()` and, optionally, `seed()`.
 """
@@ -106,6 +106,12 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def run(args: argparse.Namespace) -> int:
+    from kam_common.supervisor import run_procfile
+
+    return run_procfile(Path(args.procfile))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this app's relays and jobs (repeat for several; default: all), so a "
         "deployment can run one worker per app, each with only its own database",
     )
+    everything = commands.add_parser(
+        "run",
+        help="start every process of the Procfile; restart one that dies; Ctrl-C stops all",
+    )
+    everything.add_argument("--procfile", default="Procfile", help="default: ./Procfile")
     return parser
 
 
@@ -143,6 +154,7 @@ _COMMANDS = {
     "create-key": create_key,
     "keys-hint": keys_hint,
     "worker": worker,
+    "run": run,
 }
 
 

@@ -1,0 +1,51 @@
+import signal
+
+import pytest
+
+from kam_common.supervisor import (
+    FIRST_DELAY_S,
+    MAX_DELAY_S,
+    STEADY_S,
+    ProcfileError,
+    describe_exit,
+    next_delay,
+    parse_procfile,
+)
+
+
+def test_a_procfile_is_read_in_order_without_comments_or_blank_lines() -> None:
+    text = "# the apps\nweb: exec gunicorn app:app --bind :${PORT:-8080}\n\nworker:kam worker\n"
+
+    assert parse_procfile(text) == [
+        ("web", "exec gunicorn app:app --bind :${PORT:-8080}"),
+        ("worker", "kam worker"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("web exec gunicorn", "line 1: expected `name: command`"),
+        ("web: a\nweb: b", "line 2: 'web' is defined twice"),
+        ("# nothing\n", "no processes defined"),
+    ],
+)
+def test_a_bad_procfile_is_refused_with_the_line(text: str, said: str) -> None:
+    with pytest.raises(ProcfileError, match=said.replace("`", ".")):
+        parse_procfile(text)
+
+
+def test_restarts_back_off_while_a_process_keeps_failing_and_start_over_once_it_held() -> None:
+    delays = []
+    delay = None
+    for _ in range(7):
+        delay = next_delay(delay, uptime=0.5)
+        delays.append(delay)
+
+    assert delays == [1, 2, 4, 8, 16, MAX_DELAY_S, MAX_DELAY_S]
+    assert next_delay(MAX_DELAY_S, uptime=STEADY_S) == FIRST_DELAY_S
+
+
+def test_an_exit_is_described_by_its_code_or_its_signal() -> None:
+    assert describe_exit(3) == "exited with code 3"
+    assert describe_exit(-signal.SIGKILL) == "killed by SIGKILL"
