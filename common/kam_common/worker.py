@@ -1,7 +1,9 @@
 """The background worker: integration-event relays and periodic jobs, in one loop.
 
 Apps contribute through their `kam_<app>.cli` module: `relays()` returns the `Relay`s for the
-outboxes they publish from, `jobs()` returns `(every_seconds, name, callable)` tuples.
+outboxes they publish from, `jobs()` returns `(every_seconds, name, callable)` tuples. A job
+returns a few words on what it did, or None when it found nothing to do: a queue polled twice a
+second must not write two log lines a second while idle.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ IDLE_SLEEP = 0.2
 class Job:
     every: float
     name: str
-    run: Callable[[], object]
+    run: Callable[[], str | None]
     due: float = field(default=0.0)
 
 
@@ -54,11 +56,12 @@ class Worker:
                 except Exception:
                     log.exception("job %s failed", job.name)
                     continue
-                log.info(
+                log.log(
+                    logging.DEBUG if result is None else logging.INFO,
                     "job %s done in %.0f ms: %s",
                     job.name,
                     (time.perf_counter() - started) * 1000,
-                    result,
+                    result if result is not None else "nothing to do",
                 )
         return delivered
 

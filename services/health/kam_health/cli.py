@@ -20,7 +20,7 @@ def migrate() -> None:
     print("health: database migrated")
 
 
-def jobs() -> list[tuple[float, str, Callable[[], object]]]:
+def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
     """Scores age (evidence decays, contact falls overdue): rescore the portfolio regularly."""
     db = Database(config.load()["DATABASE_URL"])
 
@@ -30,11 +30,11 @@ def jobs() -> list[tuple[float, str, Callable[[], object]]]:
             session.commit()
         return f"{scored} accounts rescored"
 
-    def rescore_batched() -> str:
+    def rescore_batched() -> str | None:
         with db.session() as session:
             scored = rescore_queued(session)
             session.commit()
-        return f"{scored} queued accounts rescored"
+        return f"{scored} queued accounts rescored" if scored else None
 
     return [
         (env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all),
