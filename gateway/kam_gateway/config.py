@@ -8,6 +8,7 @@ from typing import Any
 from limits import parse_many
 
 from kam_common.config import (
+    data_dir,
     database_url,
     env_bool,
     env_float,
@@ -49,6 +50,17 @@ def rate_limits() -> dict[str, str]:
     return found
 
 
+def rate_limit_storage() -> str:
+    """Redis when gateways on several machines share the counts (`KAM_REDIS_URL`); else a
+    mapped file that the gateway's workers on this machine share; `KAM_RATE_LIMIT_STORAGE`
+    may name another place (`file:///path`, or `memory://` for one process's own count)."""
+    return (
+        env_str("KAM_REDIS_URL", "")
+        or env_str("KAM_RATE_LIMIT_STORAGE", "")
+        or f"file://{data_dir() / 'gateway-ratelimits'}"
+    )
+
+
 def load() -> dict[str, Any]:
     threads = env_int("KAM_THREADS", 8)  # gunicorn's threads per worker (kam_common.gunicorn_conf)
     settings: dict[str, Any] = {
@@ -82,8 +94,7 @@ def load() -> dict[str, Any]:
         "FAST_PATH": env_bool("KAM_FAST_PATH", True),
         "RATE_LIMIT_ENABLED": env_bool("KAM_RATE_LIMIT_ENABLED", True),
         "RATE_LIMITS": rate_limits(),
-        # One process counts in memory; several (workers, replicas) must share Redis.
-        "RATE_LIMIT_STORAGE": env_str("KAM_REDIS_URL", "memory://"),
+        "RATE_LIMIT_STORAGE": rate_limit_storage(),
     }
     for name, port in SERVICES.items():
         prefix = name.upper()

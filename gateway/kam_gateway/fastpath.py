@@ -106,7 +106,7 @@ class FastPath:
         # A key lookup or a shared counter that needs a network round trip runs in a thread,
         # so the loop never waits on a database or Redis.
         self.keys_in_loop = keys.sqlite_path is not None
-        self.limits_in_loop = limits is None or limits.in_memory
+        self.limits_in_loop = limits is None or limits.local
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Serve the call if it is a plain forward; False leaves it, untouched, to Flask."""

@@ -4,10 +4,11 @@ One budget per key across the whole API, whichever path serves the call (the fas
 Flask). Only calls that passed the gate count: without a valid key there is no budget to spend,
 so a stranger's 401s cannot exhaust a partner's allowance; /healthz, /readyz and /metrics carry
 no key and are never limited. Over the limit: a 429 problem with `Retry-After` (seconds).
-Answers within the limit carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`. Storage is
-`memory://` for one process, Redis (`KAM_REDIS_URL`) when several workers or gateways must share
-the count. If Redis fails, calls are let through (and the failure logged): an outage of the
-counter must not become an outage of the API.
+Answers within the limit carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`. Storage: by
+default a file in KAM_DATA_DIR mapped into memory, shared by the gateway's worker processes on
+this machine (`sharedcount.py`); Redis (`KAM_REDIS_URL`) when gateways on several machines must
+share the count; `memory://` counts in one process only. If the storage fails, calls are let
+through (and the failure logged): an outage of the counter must not become an outage of the API.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g
@@ -25,6 +27,7 @@ from limits import RateLimitItem, parse_many
 
 from kam_common.problems import problem_response
 from kam_gateway.access import PARTNER, Caller
+from kam_gateway.sharedcount import SharedWindows
 
 log = logging.getLogger("kam.gateway.ratelimit")
 
@@ -105,17 +108,28 @@ class RedisWindows:
 
 _PRUNE_AT = 10_000  # windows kept in memory before the ended ones are dropped
 
+FILE_SCHEME = "file://"
+
+
+def windows_for(storage_uri: str) -> MemoryWindows | SharedWindows | RedisWindows:
+    """`memory://` (this process), `file:///path` (this machine's gateway processes) or a Redis
+    URL (every gateway)."""
+    if storage_uri.startswith("memory://"):
+        return MemoryWindows()
+    if storage_uri.startswith(FILE_SCHEME):
+        return SharedWindows(Path(storage_uri.removeprefix(FILE_SCHEME)))
+    return RedisWindows(storage_uri)
+
 
 class KeyLimits:
     """The budgets by role and the counter they are spent on."""
 
     def __init__(self, by_role: Mapping[str, str], storage_uri: str):
         self.by_role = {role: parse_many(text) for role, text in by_role.items()}
-        self.windows: MemoryWindows | RedisWindows = (
-            MemoryWindows() if storage_uri.startswith("memory://") else RedisWindows(storage_uri)
-        )
+        self.windows = windows_for(storage_uri)
         self._paused_until = 0.0
-        self.in_memory = isinstance(self.windows, MemoryWindows)
+        # Counted on this machine, without a network round trip: cheap enough for an event loop.
+        self.local = not isinstance(self.windows, RedisWindows)
 
     def spend(self, caller: Caller) -> Verdict | None:
         """Count one call of `caller`. None when the counter is unreachable (the call passes).

@@ -146,3 +146,22 @@ def test_only_admins_manage_keys(gateway_url: str, make_key: MakeKey) -> None:
     )
 
     problem(response, 403)
+
+
+def test_a_keys_rate_limit_is_one_budget_across_the_gateways_workers(
+    gateway_url: str, make_key: MakeKey
+) -> None:
+    """Two gunicorn workers and no Redis: the partner's 120 calls a minute are counted once,
+    not once per worker (each call on a new connection, so both workers take calls)."""
+    partner = make_key("partner", [str(uuid.uuid4())])
+    if 60 - time.time() % 60 < 15:  # the minute's window must not end halfway through
+        time.sleep(60 - time.time() % 60 + 0.1)
+
+    answers = [
+        requests.get(f"{gateway_url}/api/v1/accounts", headers=partner, timeout=10)
+        for _ in range(125)
+    ]
+
+    assert [a.status_code for a in answers] == [200] * 120 + [429] * 5
+    assert answers[119].headers["X-RateLimit-Remaining"] == "0"
+    assert int(answers[120].headers["Retry-After"]) >= 1

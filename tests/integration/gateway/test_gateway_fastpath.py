@@ -43,8 +43,9 @@ def pair(
     make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str]
 ) -> tuple[HttpClient, HttpClient, dict[str, str]]:
     urls = {f"{name.upper()}_URL": url for name, url in echo_upstreams.items()}
-    fast = make_gateway(**urls)
-    slow = make_gateway(**urls, FAST_PATH=False)
+    # Each counts its own calls: on the machine's shared counter the second would see the first's.
+    fast = make_gateway(**urls, RATE_LIMIT_STORAGE="memory://")
+    slow = make_gateway(**urls, RATE_LIMIT_STORAGE="memory://", FAST_PATH=False)
     with fast.application.extensions["kam_db"].session() as session:
         _key, secret = create_key(session=session, name="sales", role="sales")
     return fast, slow, {"Authorization": f"Bearer {secret}", "X-Request-ID": "same-id"}
@@ -81,8 +82,9 @@ def test_the_fast_path_answers_a_dead_service_as_flask_would(
 ) -> None:
     urls = {f"{name.upper()}_URL": url for name, url in echo_upstreams.items()}
     urls["HEALTH_URL"] = upstream_tools.closed_port_url()
-    fast = make_gateway(**urls)
-    slow = make_gateway(**urls, FAST_PATH=False)
+    # Each counts its own calls: on the machine's shared counter the second would see the first's.
+    fast = make_gateway(**urls, RATE_LIMIT_STORAGE="memory://")
+    slow = make_gateway(**urls, RATE_LIMIT_STORAGE="memory://", FAST_PATH=False)
     with fast.application.extensions["kam_db"].session() as session:
         _key, secret = create_key(session=session, name="eng", role="engineer")
     headers = {"Authorization": f"Bearer {secret}", "X-Request-ID": "dead-1"}
