@@ -48,6 +48,9 @@ class ProblemSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), allow_none=True
     )
     request_id = ma.fields.String(allow_none=True)
+    service = ma.fields.String(
+        metadata={"description": "The service that is down or did not answer (503, 504)."}
+    )
 
 
 def schema_name_resolver(schema: type[ma.Schema] | ma.Schema) -> str:
@@ -66,9 +69,15 @@ class HealthzSchema(ma.Schema):
 
 class Api(flask_smorest.Api):
     """flask-smorest with problem details instead of its own error payload, documented as such:
-    every error response is `application/problem+json` with the `Problem` schema."""
+    every error response is `application/problem+json` with the `Problem` schema.
+
+    No operation carries a `default` response: each documents the statuses it really answers
+    (`HouseConventionsPlugin` and the view's own decorators), so a client, and the fuzzing,
+    can tell an undocumented status from a documented one."""
 
     ERROR_SCHEMA = ProblemSchema
+    # Read by every blueprint registered on this Api when it documents a view's responses.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
@@ -81,9 +90,43 @@ class Api(flask_smorest.Api):
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Any other error, as problem details", "schema": ProblemSchema}
-        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+def problem_doc(
+    blp: flask_smorest.Blueprint, status: int, description: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Documents a problem that a view answers beyond the house conventions, saying when."""
+    return blp.alt_response(  # type: ignore[no-any-return]
+        status, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description=description
+    )
+
+
+def reads_through(
+    blp: flask_smorest.Blueprint, service: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Documents what a view that reads through to another service may also answer."""
+    unavailable = problem_doc(
+        blp, 503, f"The database, or the {service} service, is busy or down (`service` names it)."
+    )
+    timed_out = problem_doc(blp, 504, f"The {service} service did not answer in time.")
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        return unavailable(timed_out(view))
+
+    return decorator
+
+
+def honours_if_match(
+    blp: flask_smorest.Blueprint,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Documents `If-Match` and its 412 on a view that checks it although it is no PATCH."""
+    refused = problem_doc(blp, 412, "`If-Match` names another version than the current one.")
+    header = blp.doc(parameters=["IfMatch"])
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        return header(refused(view))  # type: ignore[no-any-return]
+
+    return decorator
 
 
 # Header parameters the house conventions accept (API.md); components, referenced per operation.
@@ -150,6 +193,8 @@ class HouseConventionsPlugin(BasePlugin):
             for status in statuses:
                 if str(status) not in present:
                     responses[status] = http.HTTPStatus(status).name
+            # A view's own alternative responses come first otherwise: read in status order.
+            operation["responses"] = dict(sorted(responses.items(), key=lambda kv: str(kv[0])))
             refs = operation.setdefault("parameters", [])
             for name in parameters:
                 refs.append(name)  # apispec turns a name into a $ref to the component
@@ -233,6 +278,8 @@ def build_app(
     )
     app.config.update(config or {})
     app.url_map.strict_slashes = False
+    # Werkzeug would answer `//` (an id given as `%2F...`) with a redirect to another resource.
+    app.url_map.merge_slashes = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

@@ -2,8 +2,9 @@
 
 Only operations in the route table are published, so a service's internal endpoints stay out.
 Components with the same name and the same definition are shared; a real conflict renames the
-service's one (`Account` → `AccountsAccount`) and rewrites its `$ref`s. A service that cannot be
-reached is listed in `x-degraded` and the rest is still served.
+service's one (`Account` → `AccountsAccount`) and rewrites its `$ref`s. Only tags that a
+published operation uses are kept. A service that cannot be reached is listed in `x-degraded`
+and the rest is still served.
 """
 
 from __future__ import annotations
@@ -56,8 +57,17 @@ def merge_specs(
                 merged.setdefault(key, value)  # the gateway's own operation wins
         for tag in spec.get("tags", []):
             tags.setdefault(tag["name"], tag)
-    if tags:
-        doc["tags"] = list(tags.values())
+    # A tag of a service's unpublished operations (`internal`) would list an empty group.
+    used = {
+        tag
+        for item in doc["paths"].values()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+        for tag in op.get("tags", [])
+    }
+    doc.pop("tags", None)
+    if kept := [tag for name, tag in tags.items() if name in used]:
+        doc["tags"] = kept
     components.setdefault("securitySchemes", {})[BEARER] = {
         "type": "http",
         "scheme": "bearer",

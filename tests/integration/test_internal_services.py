@@ -54,6 +54,21 @@ def test_unknown_path_with_the_token_is_a_404_problem(client) -> None:
     assert response.headers["X-Request-ID"] == "req-404"
 
 
+ITEM_PATHS = {
+    "accounts": "/api/v1/accounts/",
+    "offerings": "/api/v1/offerings/catalog/",
+    "health": "/api/v1/health/events/",
+}
+
+
+def test_an_id_starting_with_a_slash_is_a_404_problem_not_a_redirect(client) -> None:
+    name, app = client
+    response = app.get(ITEM_PATHS[name] + "%2Fx")
+
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
+
+
 def test_openapi_is_served_to_internal_callers(client) -> None:
     name, app = client
     response = app.get("/openapi.json")

@@ -1,5 +1,7 @@
 """Every route an app serves is in its OpenAPI document, and every documented operation is
-served: `app.url_map` and the document's `paths` name the same (method, path) pairs."""
+served: `app.url_map` and the document's `paths` name the same (method, path) pairs. No
+operation has a `default` response: each lists the statuses it may answer, so an answer with
+any other status is a fault that the fuzzing reports."""
 
 from __future__ import annotations
 
@@ -55,6 +57,31 @@ def documented(spec: dict[str, Any]) -> Operations:
         for method in item
         if method in HTTP_METHODS
     }
+
+
+def catch_alls(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    """Operations with a `default` response, which would accept any status."""
+    return {
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS and "default" in operation.get("responses", {})
+    }
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_a_services_operations_document_their_statuses_and_no_default(
+    name: str, service_client: Callable[..., FlaskClient]
+) -> None:
+    create_app, metadata = SERVICES[name]
+    spec = service_client(name, create_app, metadata).get("/openapi.json").get_json()
+
+    assert catch_alls(spec) == set()
+    assert "DEFAULT_ERROR" not in spec["components"].get("responses", {})
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                assert any(code.startswith("2") for code in operation["responses"]), (method, path)
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -127,3 +154,15 @@ def test_the_public_document_is_exactly_the_gateways_routes_and_the_route_table(
         for tag in op.get("tags", [])
     }  # fmt: skip
     assert "internal" not in tagged
+    assert {tag["name"] for tag in public["tags"]} == tagged  # no group without operations
+
+
+def test_no_operation_of_the_gateways_documents_has_a_default_response(
+    gateway: FlaskClient,
+) -> None:
+    own = gateway.application.extensions["kam_gateway_spec"]
+    public = gateway.get("/api/v1/openapi.json").get_json()
+
+    assert catch_alls(own) == set()
+    assert catch_alls(public) == set()
+    assert "DEFAULT_ERROR" not in public["components"].get("responses", {})

@@ -13,10 +13,10 @@ def ok(schema: str) -> dict:
     return {"content": {"application/json": {"schema": ref(schema)}}}
 
 
-def op(schema: str) -> dict:
+def op(schema: str, tag: str = "x") -> dict:
     return {
         "responses": {"200": {"content": {"application/json": {"schema": ref(schema)}}}},
-        "tags": ["x"],
+        "tags": [tag],
     }
 
 
@@ -24,7 +24,7 @@ PROBLEM = {"type": "object", "properties": {"title": {"type": "string"}}}
 OWN = {
     "openapi": "3.0.3",
     "info": {"title": "KAM API", "version": "1.0.0"},
-    "paths": {"/api/v1/admin/keys": {"get": op("Key")}, "/readyz": {"get": op("Ready")}},
+    "paths": {"/api/v1/admin/keys": {"get": op("Key", "keys")}, "/readyz": {"get": op("Ready")}},
     "components": {
         "schemas": {
             "Key": {"type": "object"},
@@ -43,7 +43,12 @@ def everything_public(method: str, path: str) -> bool:
 
 def test_paths_are_united_and_the_gateway_adds_bearer_security() -> None:
     accounts = {
-        "paths": {"/api/v1/accounts": {"get": op("Account"), "post": op("Account")}},
+        "paths": {
+            "/api/v1/accounts": {
+                "get": op("Account", "accounts"),
+                "post": op("Account", "accounts"),
+            }
+        },
         "components": {"schemas": {"Account": {"type": "object"}, "Problem": PROBLEM}},
         "tags": [{"name": "accounts"}],
     }
@@ -129,6 +134,29 @@ def test_every_api_operation_documents_what_the_gateway_itself_may_answer() -> N
     assert "429" not in doc["paths"]["/readyz"]["get"]["responses"]  # a probe has no key
     limited = doc["components"]["responses"]["TOO_MANY_REQUESTS"]
     assert limited["content"]["application/problem+json"]["schema"] == ref("Problem")
+
+
+def test_tags_that_no_published_operation_uses_are_dropped() -> None:
+    service = {
+        "paths": {
+            "/api/v1/accounts": {"get": op("A", "accounts")},
+            "/internal/events": {"post": op("A", "internal")},
+        },
+        "tags": [{"name": "internal"}, {"name": "accounts"}, {"name": "unused"}],
+    }
+    own = {**OWN, "tags": [{"name": "keys"}, {"name": "meta"}]}
+
+    doc = merge_specs(own, {"accounts": service}, lambda method, path: path != "/internal/events")
+
+    assert [t["name"] for t in doc["tags"]] == ["keys", "accounts"]
+
+
+def test_no_tags_are_listed_when_no_published_operation_has_one() -> None:
+    untagged = {"paths": {"/api/v1/admin/keys": {"get": {"responses": {"200": ok("Key")}}}}}
+
+    doc = merge_specs({**OWN, **untagged}, {}, everything_public)
+
+    assert "tags" not in doc
 
 
 def test_unreachable_services_are_listed_as_degraded() -> None:

@@ -8,6 +8,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 from kam_common.errors import Invalid
+from kam_common.web import problem_doc, reads_through
 from kam_gateway.api.schemas import OverviewSchema, TimelineArgs, TimelinePageSchema
 from kam_gateway.composites import account_overview, account_timeline
 from kam_gateway.state import gateway_state
@@ -22,13 +23,8 @@ MAX_TIMELINE_DEPTH = 500
 
 @blp.route("/<account_id>/overview", methods=["GET"])
 @blp.response(200, OverviewSchema)
-@blp.doc(
-    responses={
-        404: {"description": "No such account (or not one this key may see)."},
-        503: {"description": "The accounts service is down or busy (`service` names it)."},
-        504: {"description": "The accounts service did not answer in time."},
-    }
-)
+@problem_doc(blp, 404, "No such account (or not one this key may see).")
+@reads_through(blp, "accounts")
 def overview(account_id: str) -> Any:
     """Account, contacts, team, current health and active agreement; `degraded` lists gaps.
 
@@ -41,13 +37,8 @@ def overview(account_id: str) -> Any:
 @blp.route("/<account_id>/timeline", methods=["GET"])
 @blp.arguments(TimelineArgs, location="query")
 @blp.response(200, TimelinePageSchema)
-@blp.doc(
-    responses={
-        404: {"description": "No such account (or not one this key may see)."},
-        503: {"description": "The accounts service is down or busy (`service` names it)."},
-        504: {"description": "The accounts service did not answer in time."},
-    }
-)
+@problem_doc(blp, 404, "No such account (or not one this key may see).")
+@reads_through(blp, "accounts")
 def timeline(args: dict[str, Any], account_id: str) -> Any:
     """Interactions, purchases, contact changes, health events and agreements, newest first.
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
+
 from kam_offerings.domain.pareto import positions
 
 TODAY = "2026-11-01"
@@ -122,6 +124,17 @@ def test_unknown_account_is_404_on_lookups(client):
     assert client.get("/api/v1/offerings/recommendations?account_id=nope").status_code == 404
     assert client.get("/api/v1/offerings/recommendations").status_code == 422
     assert client.get("/api/v1/offerings/economics/nope").status_code == 404
+
+
+@pytest.mark.parametrize("account_id", ["/x", "a//b", "//"])
+def test_an_id_with_slashes_is_an_unknown_account_not_a_failing_service(client, account_id):
+    # Sent on to accounts as one segment (`%2F`), it arrives there as `//`: no account, no 503.
+    response = client.get(
+        "/api/v1/offerings/recommendations", query_string={"account_id": account_id}
+    )
+
+    assert response.status_code == 404
+    assert response.content_type == "application/problem+json"
 
 
 def test_pareto_position_matches_the_reference(client):

@@ -12,6 +12,7 @@ from kam_accounts.services import accounts as use_cases
 from kam_accounts.services.lookup import get_account
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.web import honours_if_match
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1/accounts", description="Client accounts")
 
@@ -47,6 +48,7 @@ class AccountById(MethodView):
         )
 
     @blp.response(204)
+    @honours_if_match(blp)
     def delete(self, account_id: str) -> None:
         """Archive an account: it leaves default lists, nothing is erased."""
         use_cases.archive_account(session=request_session(), account_id=account_id)

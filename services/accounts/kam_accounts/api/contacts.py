@@ -11,6 +11,7 @@ from kam_accounts.api.schemas import ContactListArgs, ContactSchema, OrgChartSch
 from kam_accounts.services import contacts as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.web import honours_if_match, problem_doc
 
 blp = Blueprint(
     "contacts", __name__, url_prefix="/api/v1/accounts", description="The client's decision-makers"
@@ -43,6 +44,7 @@ class ContactById(MethodView):
 
     @blp.arguments(ContactSchema(partial=True))
     @blp.response(200, ContactSchema)
+    @problem_doc(blp, 409, "The account is archived: it takes no changes.")
     def patch(self, changes: dict[str, Any], account_id: str, contact_id: str) -> Any:
         """Change a contact; a reporting loop is a 422."""
         return use_cases.update_contact(
@@ -53,6 +55,8 @@ class ContactById(MethodView):
         )
 
     @blp.response(204)
+    @problem_doc(blp, 409, "The account is archived: it takes no changes.")
+    @honours_if_match(blp)
     def delete(self, account_id: str, contact_id: str) -> None:
         """Record that the person left: they stay on the map, inactive, with `left_on`."""
         use_cases.remove_contact(

@@ -11,6 +11,7 @@ from kam_accounts.api.schemas import TeamListArgs, TeamMemberSchema
 from kam_accounts.services import team as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.web import problem_doc
 
 blp = Blueprint("team", __name__, url_prefix="/api/v1/accounts", description="Our account team")
 
@@ -35,6 +36,7 @@ class Team(MethodView):
 @blp.route("/<account_id>/team/<member_id>")
 class TeamMemberById(MethodView):
     @blp.response(204)
+    @problem_doc(blp, 409, "The account is archived: it takes no changes.")
     def delete(self, account_id: str, member_id: str) -> None:
         """Take someone off the account team."""
         use_cases.remove_team_member(

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.web import problem_doc
 from kam_health.api.schemas import AlertListArgs, AlertSchema
 from kam_health.services import alerts as use_cases
 
@@ -30,6 +31,7 @@ class Alerts(MethodView):
 class AlertById(MethodView):
     @blp.arguments(AlertSchema(partial=True))
     @blp.response(200, AlertSchema)
+    @problem_doc(blp, 409, "The alert cannot move from its status to the one asked for.")
     def patch(self, changes: dict[str, Any], alert_id: str) -> Any:
         """Acknowledge or resolve an alert (`status`, `note`)."""
         return use_cases.update_alert(session=request_session(), alert_id=alert_id, changes=changes)

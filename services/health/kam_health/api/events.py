@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.problems import load_each
+from kam_common.web import reads_through
 from kam_health.api import lookup
 from kam_health.api.schemas import (
     BatchResultSchema,
@@ -35,6 +36,7 @@ class Events(MethodView):
 
     @blp.arguments(EventSchema)
     @blp.response(201, EventSchema)
+    @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> Any:
         """Log an event; the account's score follows at once."""
         return use_cases.log_event(session=request_session(), data=data, lookup=lookup())
@@ -44,6 +46,7 @@ class Events(MethodView):
 class EventBatch(MethodView):
     @blp.arguments(EventBatchSchema)
     @blp.response(201, BatchResultSchema)
+    @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Log up to 1000 events: all valid → all stored; else none, each bad index named."""
         items, errors = load_each(EventSchema(), data["events"], prefix="events")

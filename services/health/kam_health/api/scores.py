@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kam_common.db import request_session
+from kam_common.web import reads_through
 from kam_health.api import lookup
 from kam_health.api.schemas import (
     HistoryArgs,
@@ -27,6 +28,7 @@ blp = Blueprint(
 @blp.route("/accounts/<account_id>")
 class AccountScore(MethodView):
     @blp.response(200, ScoreSchema)
+    @reads_through(blp, "accounts")
     def get(self, account_id: str) -> dict[str, Any]:
         """The current score with its components, evidence, drivers, trend and override."""
         return views.current_score(
@@ -38,6 +40,7 @@ class AccountScore(MethodView):
 class AccountHistory(MethodView):
     @blp.arguments(HistoryArgs, location="query")
     @blp.response(200, HistorySchema)
+    @reads_through(blp, "accounts")
     def get(self, args: dict[str, Any], account_id: str) -> dict[str, Any]:
         """Score points, oldest first (filters: `from`, `to`)."""
         return views.history(
@@ -49,6 +52,7 @@ class AccountHistory(MethodView):
 class AccountOverride(MethodView):
     @blp.arguments(OverrideSchema)
     @blp.response(201, OverrideSchema)
+    @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any], account_id: str) -> dict[str, Any]:
         """An executive's judgement, shown beside the computed score until `expires_on`."""
         return judgement.set_override(

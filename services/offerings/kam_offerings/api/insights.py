@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from kam_common.db import request_session
+from kam_common.web import problem_doc, reads_through
 from kam_offerings.api.schemas import AccountArgs, EconomicsSchema, RecommendationsSchema
 from kam_offerings.services import economics, recommendations
 
@@ -23,6 +24,8 @@ blp = Blueprint(
 class Recommendations(MethodView):
     @blp.arguments(AccountArgs, location="query")
     @blp.response(200, RecommendationsSchema)
+    @problem_doc(blp, 404, "No such account (or not one the caller may see).")
+    @reads_through(blp, "accounts")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Cross-sell and up-sell suggestions, or why they are held back."""
         return recommendations.recommendations(
@@ -33,6 +36,7 @@ class Recommendations(MethodView):
 @blp.route("/economics/<account_id>")
 class Economics(MethodView):
     @blp.response(200, EconomicsSchema)
+    @reads_through(blp, "accounts")
     def get(self, account_id: str) -> dict[str, Any]:
         """Revenue, cost to serve, margin and the account's place on the 80/20 revenue curve."""
         return economics.account_economics(session=request_session(), account_id=account_id)

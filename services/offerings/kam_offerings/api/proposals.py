@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.web import reads_through
 from kam_offerings.api.schemas import (
     AcceptSchema,
     AgreementListArgs,
@@ -37,6 +38,7 @@ class Proposals(MethodView):
 
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
+    @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> Any:
         """Build the three options for an account and recommend one; earlier drafts of the
         account are superseded."""
