@@ -33,11 +33,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kam_common import fields as kam_fields
 from kam_common.db import Database, UTCDateTime, utcnow
+from kam_common.errors import AppError
 from kam_common.http import ServiceClient
 
 log = logging.getLogger("kam.integration")
@@ -204,6 +205,24 @@ class Relay:
 
 Handler = Callable[[Session, dict[str, Any]], None]
 
+# What a handler meets in a payload that lacks a field or holds a value of the wrong kind. The
+# publishers are our own services, so this is a bug on their side: refuse it plainly (422) and
+# keep it out of the inbox, so the relay keeps the event and says why in its `last_error`.
+MALFORMED_PAYLOAD = (KeyError, TypeError, ValueError, AttributeError, ma.ValidationError, DataError)
+
+
+class MalformedEvent(AppError):
+    status = 422
+
+    def __init__(self, index: int, event: Mapping[str, Any], exc: Exception):
+        reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0][:200]
+        field = f"events.{index}.payload"
+        super().__init__(
+            f"Event {event['id']} ({event['type']}) cannot be applied: {reason}. "
+            f"The {index} event(s) before it were applied; none after it were.",
+            errors={field: [f"{exc.__class__.__name__}: {reason}"]},
+        )
+
 
 class IntegrationEventSchema(ma.Schema):
     """One integration event as the relay sends it (fields a later version adds are ignored)."""
@@ -239,9 +258,12 @@ def init_inbox(
     @blp.arguments(IntegrationEventBatchSchema)
     @blp.response(200, InboxResultSchema)
     def receive_events(body: dict[str, Any]) -> Any:
-        """Apply each event not seen before; repeats (same `id`) are counted, not applied."""
+        """Apply each event not seen before, in order, each in its own transaction; repeats
+        (same `id`) are counted, not applied. An event whose payload cannot be applied stops the
+        batch with a 422 naming it (`events.<i>.payload`); the events before it stay applied,
+        and the relay's retry finds them duplicates."""
         applied = duplicates = 0
-        for event in body["events"]:
+        for index, event in enumerate(body["events"]):
             with db.session() as session:
                 try:
                     session.execute(
@@ -259,7 +281,12 @@ def init_inbox(
                     continue
                 handler = handlers.get(event["type"])
                 if handler is not None:
-                    handler(session, event)
+                    try:
+                        handler(session, event)
+                    except MALFORMED_PAYLOAD as exc:
+                        session.rollback()  # neither the inbox row nor any part of the change
+                        log.warning("event %s refused", event["id"], exc_info=True)
+                        raise MalformedEvent(index, event, exc) from exc
                 session.commit()
                 applied += 1
         return {"applied": applied, "duplicates": duplicates}

@@ -196,3 +196,28 @@ def test_band_changes_are_published_for_offerings(client, make_account, log):
     assert rows[0].payload["account_id"] == account["id"]
     assert (rows[0].payload["previous_band"], rows[0].payload["band"]) == ("healthy", "watch")
     assert rows[0].payload["score"] == 74.6
+
+
+def test_an_event_that_cannot_be_applied_is_refused_by_name_and_not_half_applied(client, accounts):
+    for name in ("First", "Third"):
+        accounts.client.post("/api/v1/accounts", json={"name": name})
+    first, third = (
+        {"id": r.event_id, "type": r.type, "source": "accounts", "payload": r.payload}
+        for r in pending(accounts.client)
+    )
+    broken = {"id": "evt-broken", "type": "account.archived", "payload": {"name": "No id"}}
+
+    refused = client.post("/internal/events", json={"events": [first, broken, third]})
+
+    assert refused.status_code == 422
+    assert refused.content_type == "application/problem+json"
+    assert "evt-broken" in refused.json["detail"]
+    assert list(refused.json["errors"]) == ["events.1.payload"]
+    db = client.application.extensions["kam_db"]
+    with db.session(write=False) as session:
+        seen = {row.event_id for row in session.execute(select(inbox))}
+        assert seen == {first["id"]}  # neither the broken event nor any after it
+        assert session.get(AccountFacts, third["payload"]["account_id"]) is None
+    fixed = {**broken, "payload": first["payload"]}
+    again = client.post("/internal/events", json={"events": [first, fixed, third]})
+    assert again.get_json() == {"applied": 2, "duplicates": 1}
