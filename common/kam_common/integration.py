@@ -284,7 +284,7 @@ def init_inbox(
                     try:
                         handler(session, event)
                     except MALFORMED_PAYLOAD as exc:
-                        session.rollback()  # neither the inbox row nor any part of the change
+                        # Leaving the session rolls back the inbox row and any part of the change.
                         log.warning("event %s refused", event["id"], exc_info=True)
                         raise MalformedEvent(index, event, exc) from exc
                 session.commit()

@@ -99,7 +99,7 @@ class Supervisor:
         self.children = [Child(f"{name}.1", command) for name, command in entries]
         self.env = dict(env if env is not None else os.environ)
         self.out = out or sys.stdout
-        self.width = max(len(child.name) for child in self.children + [Child("system", "")])
+        self.width = max(len("system"), *(len(child.name) for child in self.children))
         self._lock = threading.Lock()
         self._stop = threading.Event()
 

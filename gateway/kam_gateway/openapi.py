@@ -13,6 +13,8 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kam_common.problems import PROBLEM_CONTENT_TYPE
+
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 BEARER = "bearerAuth"
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -104,7 +106,7 @@ def add_gateway_answers(doc: Spec) -> None:
             {
                 "description": description,
                 "content": {
-                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
                 },
             },
         )

@@ -27,7 +27,7 @@ from limits import RateLimitItem, parse_many
 
 from kam_common.problems import problem_response
 from kam_gateway.access import PARTNER, Caller
-from kam_gateway.sharedcount import SharedWindows
+from kam_gateway.sharedcount import SharedWindows, window_end
 
 log = logging.getLogger("kam.gateway.ratelimit")
 
@@ -74,7 +74,7 @@ class MemoryWindows:
     def hit(self, key: str, seconds: int) -> tuple[int, float]:
         """Count one call; returns the count so far in this window and the window's end."""
         now = time.time()
-        end = now - now % seconds + seconds
+        end = window_end(now, seconds)
         with self._lock:
             window = self._windows.get(key)
             if window is None or window[0] <= now:
@@ -95,10 +95,8 @@ class RedisWindows:
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
     def hit(self, key: str, seconds: int) -> tuple[int, float]:
-        now = time.time()
-        start = int(now - now % seconds)
-        end = start + seconds
-        window_key = f"{key}:{start}"
+        end = window_end(time.time(), seconds)
+        window_key = f"{key}:{end - seconds}"
         pipe = self.client.pipeline(transaction=False)
         pipe.incr(window_key)
         pipe.expireat(window_key, end + 1)

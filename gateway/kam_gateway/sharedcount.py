@@ -36,6 +36,11 @@ class TableFull(RuntimeError):
     """Every slot near the key holds a live window of another key."""
 
 
+def window_end(now: float, seconds: int) -> int:
+    """The end of the clock-aligned window holding `now` (a minute's window ends on the minute)."""
+    return int(now - now % seconds) + seconds
+
+
 def key_hash(key: str) -> int:
     digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
     return digest or 1  # 0 marks a slot never used
@@ -52,7 +57,6 @@ class SharedWindows:
         self.clock = clock
         self.size = HEADER.size + slots * SLOT.size
         self._lock = threading.Lock()
-        self._hashes: dict[str, int] = {}
         self._open()
         _OPEN.add(self)
 
@@ -83,12 +87,8 @@ class SharedWindows:
     def hit(self, key: str, seconds: int) -> tuple[int, float]:
         """Count one call; returns the count so far in this window and the window's end."""
         now = self.clock()
-        end = int(now - now % seconds) + seconds
-        wanted = self._hashes.get(key)
-        if wanted is None:
-            if len(self._hashes) >= 10_000:
-                self._hashes.clear()
-            wanted = self._hashes[key] = key_hash(key)
+        end = window_end(now, seconds)
+        wanted = key_hash(key)
         first = wanted % self.slots
         with self._lock:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
