@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml ./
 COPY common ./common
+COPY cli ./cli
 COPY services ./services
 COPY gateway ./gateway
 # A regular (non-editable) install: the image runs from site-packages, /src is only the build input.

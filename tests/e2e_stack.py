@@ -177,7 +177,7 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def migrate(stack: Stack) -> None:
     """`kam migrate` when the CLI is there (it is what operators run), else each app's history."""
-    if importlib.util.find_spec("kam_common.cli") is not None:
+    if importlib.util.find_spec("kam_cli.main") is not None:
         result = subprocess.run(
             [str(BIN / "kam"), "migrate"],
             env=stack.env,

@@ -2,7 +2,7 @@ import signal
 
 import pytest
 
-from kam_common.supervisor import (
+from kam_cli.supervisor import (
     FIRST_DELAY_S,
     MAX_DELAY_S,
     STEADY_S,

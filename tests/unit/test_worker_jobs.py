@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from kam_common.worker import Job, Worker
+from kam_cli.worker import Job, Worker
 
 
 def test_a_job_that_did_something_says_so_and_an_idle_one_stays_quiet(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from support import HttpClient
 
-from kam_common.cli import main
+from kam_cli.main import main
 
 
 @pytest.fixture

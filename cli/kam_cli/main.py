@@ -88,8 +88,8 @@ def keys_hint(_args: argparse.Namespace) -> int:
 
 
 def worker(args: argparse.Namespace) -> int:
+    from kam_cli.worker import Job, Worker
     from kam_common.requestlog import configure_logging
-    from kam_common.worker import Job, Worker
 
     configure_logging("worker")
     relays, jobs = [], []
@@ -107,7 +107,7 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kam_common.supervisor import run_procfile
+    from kam_cli.supervisor import run_procfile
 
     return run_procfile(Path(args.procfile))
 
