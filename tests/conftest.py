@@ -19,11 +19,10 @@ from sqlalchemy import MetaData
 # Keep the token file and SQLite files of anything started by the tests out of ./var.
 os.environ.setdefault("KAM_DATA_DIR", tempfile.mkdtemp(prefix="kam-test-"))
 
-from kam_common.db import make_engine  # noqa: E402
+from support import TEST_TOKEN, empty_tables  # noqa: E402
+
 from kam_common.http import INTERNAL_TOKEN_HEADER  # noqa: E402
 from kam_common.migrations import upgrade  # noqa: E402
-
-TEST_TOKEN = "test-internal-token"
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +40,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], st
         return urls[app]
 
     return get
-
-
-def empty_tables(url: str, metadata: MetaData) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
-    engine.dispose()
 
 
 @pytest.fixture

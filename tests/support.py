@@ -12,7 +12,20 @@ from typing import Any
 
 import requests
 from flask import Flask
+from sqlalchemy import MetaData
 from werkzeug.serving import make_server
+
+from kam_common.db import make_engine
+
+TEST_TOKEN = "test-internal-token"
+
+
+def empty_tables(url: str, metadata: MetaData) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
 
 
 @contextmanager
@@ -64,7 +77,7 @@ def serve_asgi(app: Any) -> Iterator[str]:
         port=port,
         loop="uvloop",
         http="httptools",
-        lifespan="off",
+        lifespan="auto",  # so an app closes what it opened, on its own loop
         log_config=None,
         access_log=False,
     )
@@ -110,10 +123,10 @@ class HttpResponse:
 
 
 class HttpClient:
-    """Flask-test-client-like calls, over real HTTP to `base_url`. `application` is the Flask
-    app behind it, for tests that reach into its database."""
+    """Flask-test-client-like calls, over real HTTP to `base_url`. `application` is the app
+    behind it, for tests that reach into its database."""
 
-    def __init__(self, base_url: str, application: Flask):
+    def __init__(self, base_url: str, application: Any):
         self.base_url = base_url
         self.application = application
         self.session = requests.Session()

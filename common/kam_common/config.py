@@ -77,5 +77,15 @@ def internal_token() -> str:
     return path.read_text().strip()
 
 
-def service_url(app_name: str, default_port: int) -> str:
-    return env_str(f"KAM_{app_name.upper()}_URL", f"http://127.0.0.1:{default_port}").rstrip("/")
+# Where each app listens on one machine by default: the one place these numbers are written.
+# `KAM_<APP>_PORT` moves one (the Procfile and `kam run` read it); `KAM_<APP>_URL` finds it.
+SERVICE_PORTS = {"gateway": 8080, "accounts": 8081, "offerings": 8082, "health": 8083}
+
+
+def service_port(app_name: str) -> int:
+    return env_int(f"KAM_{app_name.upper()}_PORT", SERVICE_PORTS[app_name])
+
+
+def service_url(app_name: str, default_port: int | None = None) -> str:
+    port = default_port if default_port is not None else SERVICE_PORTS[app_name]
+    return env_str(f"KAM_{app_name.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")

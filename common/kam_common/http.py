@@ -1,49 +1,26 @@
-"""Calls between apps: the internal token and the request id ride along on every call."""
+"""Calls between apps: the internal token and the request id ride along on every call.
+
+Synchronous, on `requests` (a pooled session per client): the services' read-throughs, the
+worker's deliveries and the CLI. The gateway, which serves on an event loop, has its own
+asynchronous client (`kam_gateway.upstream`).
+"""
 
 from __future__ import annotations
 
-import json as jsonlib
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from kam_common.errors import ServiceTimedOut, ServiceUnavailable
-from kam_common.keepalive import KeepAlivePool
 from kam_common.requestlog import REQUEST_ID_HEADER, current_request_id
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
 
 
-class Reply:
-    """A service's answer, read whole: status, headers (case-insensitive) and body."""
-
-    __slots__ = ("content", "headers", "status_code")
-
-    def __init__(self, status_code: int, headers: Any, content: bytes):
-        self.status_code = status_code
-        self.headers = headers
-        self.content = content
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code < 400
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        return jsonlib.loads(self.content)
-
-
 class ServiceClient:
-    """A pooled HTTP client for one internal service.
-
-    Built on `keepalive.KeepAlivePool` rather than requests or urllib3: on the gateway's hop
-    their per-call machinery cost more than the call. Failures are raised as requests'
-    exceptions (a connect timeout is both a ConnectionError and a Timeout), which callers catch.
-    """
+    """A pooled HTTP client for one internal service. Failures raise requests' exceptions."""
 
     def __init__(
         self,
@@ -59,16 +36,9 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = (connect_timeout, read_timeout)
-        parts = urlsplit(self.base_url)
-        tls = parts.scheme == "https"
-        self.prefix = parts.path
-        # Past pool_size concurrent calls, extra connections are made and closed after use.
-        self.pool = KeepAlivePool(
-            parts.hostname or "127.0.0.1",
-            parts.port or (443 if tls else 80),
-            tls=tls,
-            maxsize=pool_size,
-        )
+        self.session = requests.Session()
+        self.session.trust_env = False  # our services are never behind the operator's proxy
+        self.session.mount(self.base_url, HTTPAdapter(pool_maxsize=pool_size))
 
     def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {INTERNAL_TOKEN_HEADER: self.token}
@@ -85,30 +55,23 @@ class ServiceClient:
         path: str,
         *,
         headers: dict[str, str] | None = None,
-        params: dict[str, Any] | None = None,
-        data: bytes | str | None = None,
-        json: Any = None,
         timeout: float | tuple[float, float] | None = None,
-    ) -> Reply:
-        sent = self.headers(headers)
-        if json is not None:
-            data = jsonlib.dumps(json).encode()
-            sent.setdefault("Content-Type", "application/json")
-        url = self.prefix + path
-        if params:
-            url += ("&" if "?" in url else "?") + urlencode(params, quote_via=quote)
-        limit = timeout if timeout is not None else self.timeout
-        connect, read = limit if isinstance(limit, tuple) else (limit, limit)
-        body = data.encode() if isinstance(data, str) else data
+        **kwargs: Any,
+    ) -> requests.Response:
+        """`params`, `data` and `json` as for requests."""
         try:
-            status, answer_headers, content = self.pool.request(
-                method, url, sent, body, connect_timeout=connect, read_timeout=read
+            return self.session.request(
+                method,
+                self.base_url + path,
+                headers=self.headers(headers),
+                timeout=timeout if timeout is not None else self.timeout,
+                allow_redirects=False,
+                **kwargs,
             )
         except requests.RequestException as exc:
             raise type(exc)(f"{self.name}: {exc}") from exc
-        return Reply(status, answer_headers, content)
 
-    def get(self, path: str, **kwargs: Any) -> Reply:
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
 
     def fetch(self, path: str, **kwargs: Any) -> dict[str, Any] | None:

@@ -84,12 +84,17 @@ class Api(flask_smorest.Api):
 
     def _register_responses(self) -> None:
         # flask-smorest's own version documents errors as application/json.
-        for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
-            if not (100 <= status < 200) and status not in (204, 304):
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
-            self.spec.components.response(status.name, response, lazy=True)
+        register_problem_responses(self.spec)
+
+
+def register_problem_responses(spec: APISpec) -> None:
+    """A response component per status (`NOT_FOUND`, …): a problem, listed once referenced."""
+    for status in http.HTTPStatus:
+        response: dict[str, Any] = {"description": status.phrase}
+        if not (100 <= status < 200) and status not in (204, 304):
+            response["schema"] = ProblemSchema
+        prepare_response(response, spec, PROBLEM_CONTENT_TYPE)
+        spec.components.response(status.name, response, lazy=True)
 
 
 def problem_doc(
@@ -200,7 +205,7 @@ class HouseConventionsPlugin(BasePlugin):
                 refs.append(name)  # apispec turns a name into a $ref to the component
 
 
-def _register_header_parameters(spec: APISpec) -> None:
+def register_header_parameters(spec: APISpec) -> None:
     for name, parameter in HEADER_PARAMETERS.items():
         spec.components.parameter(name, parameter["in"], parameter)
 
@@ -334,7 +339,7 @@ def build_app(
         },
     )
     api.register_field(kam_fields.Money, "number", None)
-    _register_header_parameters(api.spec)
+    register_header_parameters(api.spec)
     _register_infrastructure(api, internal=internal_token is not None)
     return app, api
 

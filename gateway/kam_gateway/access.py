@@ -30,6 +30,7 @@ class Caller:
     key_id: str
     role: str
     account_ids: tuple[str, ...] = ()
+    name: str = ""
 
     @property
     def is_partner(self) -> bool:
@@ -56,6 +57,8 @@ class Rule:
     event_types: EventTypes | None = None
     # The body names an account (`account_id`); a partner may only name its own.
     body_account: bool = False
+    # The body's list under this name costs one unit of the rate limit per item.
+    counts_items: str | None = None
 
     @cached_property
     def metrics_route(self) -> str:

@@ -6,7 +6,6 @@
 
 from kam_common.requestlog import configure_logging
 from kam_gateway import create_app
-from kam_gateway.front import build
 
 configure_logging("gateway")
-app = build(create_app())
+app = create_app()

@@ -1,42 +1,35 @@
-"""Composite reads: one client call answered from several services in parallel.
+"""Composite reads: one client call answered from several services, their calls run as
+concurrent tasks on the event loop.
 
 The account's own part is essential: its failure (or its 404) is the answer. The other parts
 are optional: when their service is down, slow, busy or answers an error, the part is null (or
 missing from the timeline) and the service is named in `degraded`. A part the caller's role may
-not read on its own (per the route table) is left out altogether, not degraded.
-
-Every call goes through the service's `Upstream` (breaker, timeouts); each service involved
-takes one bulkhead place for the whole composite, so a stalled service cannot hold more of the
-gateway's threads through composites than through plain calls, and a service whose breaker is
-open costs microseconds here too.
+not read on its own (per the route table) is left out altogether, not degraded. Every call goes
+through the service's `Upstream` (breaker, bulkhead, timeouts).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from concurrent.futures import Future
-from contextlib import ExitStack
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Response
-
-from kam_common.requestlog import REQUEST_ID_HEADER
 from kam_gateway.access import ADMIN, Caller, Rule
-from kam_gateway.proxy import identity_headers, relay
+from kam_gateway.exchange import Answer, Call, json_answer
+from kam_gateway.forward import identity_headers, relay
 from kam_gateway.route_table import ACC, ROUTES, H, O
-from kam_gateway.state import GatewayState
 from kam_gateway.timeline import (
     ACCOUNT_ENTRY_TYPES,
     agreement_entries,
     event_entry,
     merge_newest_first,
 )
-from kam_gateway.upstream import Upstream, UpstreamError, add_wait
+from kam_gateway.upstream import Reply, Upstream
 
 MAX_UPSTREAM_PER_PAGE = 100
+Fetch = Callable[[Upstream], Awaitable[Any]]
 
 
 def _rule(method: str, pattern: str) -> Rule:
@@ -61,66 +54,36 @@ def may_read(caller: Caller, rule: Rule) -> bool:
 @dataclass(frozen=True)
 class Part:
     service: str
-    fetch: Callable[[Upstream], Any]
+    fetch: Fetch
     essential: bool = False
 
 
-def fan_out(
-    state: GatewayState, parts: dict[str, Part]
-) -> tuple[dict[str, Any], list[str], UpstreamError | None]:
-    """Run the parts in parallel. Returns each part's result (a value or the exception it
-    raised), the services that could not be asked, and the essential part's refusal if any."""
-    started = time.perf_counter()
-    results: dict[str, Any] = {}
-    degraded: list[str] = []
-    try:
-        with ExitStack() as slots:
-            held: set[str] = set()
-            for part in sorted(parts.values(), key=lambda p: not p.essential):
-                if part.service in held or part.service in degraded:
-                    continue
-                try:
-                    slots.enter_context(state.upstreams[part.service].slot())
-                    held.add(part.service)
-                except UpstreamError as busy:
-                    if part.essential:
-                        return results, degraded, busy
-                    degraded.append(part.service)
-            futures: dict[str, Future[Any]] = {
-                name: state.executor.submit(part.fetch, state.upstreams[part.service])
-                for name, part in parts.items()
-                if part.service in held
-            }
-            for name, future in futures.items():
-                try:
-                    results[name] = future.result()
-                except Exception as exc:  # noqa: BLE001 - handed to the caller as the part's result
-                    results[name] = exc
-    finally:
-        add_wait(time.perf_counter() - started)
-    essential = next((n for n, p in parts.items() if p.essential), None)
-    if essential is not None and isinstance(results.get(essential), UpstreamError):
-        return results, degraded, results[essential]
-    return results, degraded, None
+async def fan_out(
+    call: Call, upstreams: Mapping[str, Upstream], parts: dict[str, Part]
+) -> dict[str, Any]:
+    """Run the parts concurrently: each one's result, or the exception it raised. The
+    essential part's exception (a 503/504 naming its service) is raised."""
+    async with call.waiting():
+        done = await asyncio.gather(
+            *(part.fetch(upstreams[part.service]) for part in parts.values()),
+            return_exceptions=True,
+        )
+    results = dict(zip(parts, done, strict=True))
+    for name, part in parts.items():
+        if part.essential and isinstance(results[name], BaseException):
+            raise results[name]
+    return results
 
 
-def _headers(caller: Caller, request_id: str | None) -> dict[str, str]:
-    headers = identity_headers(caller)
-    if request_id:
-        # Worker threads have no request context, so the request id is passed explicitly.
-        headers[REQUEST_ID_HEADER] = request_id
-    return headers
-
-
-def _get(path: str, headers: dict[str, str], timeout: tuple[float, float] | None = None) -> Any:
-    def fetch(upstream: Upstream) -> Any:
-        return upstream.get(path, headers=headers, timeout=timeout)
+def _get(path: str, headers: dict[str, str], timeout: float | None = None) -> Fetch:
+    async def fetch(upstream: Upstream) -> Reply:
+        return await upstream.call("GET", path, headers, read_timeout=timeout)
 
     return fetch
 
 
 def _json_or_none(result: Any) -> dict[str, Any] | None:
-    if isinstance(result, Exception) or not 200 <= result.status_code < 300:
+    if not isinstance(result, Reply) or not 200 <= result.status < 300:
         return None
     try:
         body = result.json()
@@ -129,17 +92,15 @@ def _json_or_none(result: Any) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _optional_timeout(state: GatewayState) -> tuple[float, float]:
-    return (state.settings["UPSTREAM_CONNECT_TIMEOUT"], state.settings["COMPOSITE_READ_TIMEOUT"])
-
-
-def account_overview(
-    state: GatewayState, caller: Caller, account_id: str, request_id: str | None
-) -> dict[str, Any] | Response:
-    quoted = quote(account_id, safe="")
+async def account_overview(
+    call: Call, upstreams: Mapping[str, Upstream], optional_timeout: float
+) -> Answer:
+    assert call.caller is not None  # noqa: S101 - the key step ran
+    caller = call.caller
+    quoted = quote(call.params["account_id"], safe="")
     acc = "/api/v1/accounts/" + quoted
-    headers = _headers(caller, request_id)
-    optional = _optional_timeout(state)
+    headers = identity_headers(caller, call.request_id)
+    optional = optional_timeout
     parts = {"account": Part("accounts", _get(acc, headers), essential=True)}
     if may_read(caller, CONTACTS):
         contacts = _get(acc + "/contacts?per_page=100", headers, optional)
@@ -153,18 +114,17 @@ def account_overview(
         path = f"/api/v1/offerings/agreements?account_id={quoted}&status=active&per_page=1"
         parts["agreement"] = Part("offerings", _get(path, headers, optional))
 
-    results, degraded, refusal = fan_out(state, parts)
-    if refusal is not None:
-        return refusal.response()
+    results = await fan_out(call, upstreams, parts)
     account = results["account"]
-    if account.status_code != 200:
-        return relay(state.upstreams["accounts"], account)  # 404 and the like, as said
+    if account.status != 200:
+        return relay(upstreams["accounts"], account)  # 404 and the like, as said
 
+    degraded: list[str] = []
     overview: dict[str, Any] = {"account": account.json()}
     for name in ("contacts", "team", "health", "agreement"):
         if name not in parts:
             continue
-        body = _json_or_none(results[name]) if name in results else None
+        body = _json_or_none(results[name])
         if body is None:
             overview[name] = None
             if parts[name].service not in degraded:
@@ -177,7 +137,7 @@ def account_overview(
         else:
             overview[name] = body
     overview["degraded"] = degraded
-    return overview
+    return json_answer(200, overview)
 
 
 @dataclass
@@ -188,20 +148,18 @@ class Newest:
     total: int
 
 
-def _newest(
-    path: str, depth: int, headers: dict[str, str], timeout: tuple[float, float] | None
-) -> Callable[[Upstream], Newest | Any]:
+def _newest(path: str, depth: int, headers: dict[str, str], timeout: float | None) -> Fetch:
     """Page through `path` (which already has a query) until `depth` items or the end."""
     per_page = min(depth, MAX_UPSTREAM_PER_PAGE)
 
-    def fetch(upstream: Upstream) -> Newest | Any:
+    async def fetch(upstream: Upstream) -> Newest | Reply:
         items: list[dict[str, Any]] = []
         page = 1
         while True:
-            answer = upstream.get(
-                f"{path}&page={page}&per_page={per_page}", headers=headers, timeout=timeout
+            answer = await upstream.call(
+                "GET", f"{path}&page={page}&per_page={per_page}", headers, read_timeout=timeout
             )
-            if answer.status_code != 200:
+            if answer.status != 200:
                 return answer  # the caller decides what a refusal means
             body = answer.json()
             batch = body.get("items") or []
@@ -214,25 +172,26 @@ def _newest(
     return fetch
 
 
-def account_timeline(
-    state: GatewayState,
-    caller: Caller,
-    account_id: str,
-    request_id: str | None,
+async def account_timeline(
+    call: Call,
+    upstreams: Mapping[str, Upstream],
+    optional_timeout: float,
     *,
     page: int,
     per_page: int,
     types: frozenset[str],
-) -> dict[str, Any] | Response:
+) -> Answer:
     """The accounts service's own timeline merged with health events and agreements.
 
     To serve page P every source gives its newest P × per_page entries; the merge of those
     holds the newest P × per_page of all of them.
     """
-    quoted = quote(account_id, safe="")
+    assert call.caller is not None  # noqa: S101 - the key step ran
+    caller = call.caller
+    quoted = quote(call.params["account_id"], safe="")
     depth = page * per_page
-    headers = _headers(caller, request_id)
-    optional = _optional_timeout(state)
+    headers = identity_headers(caller, call.request_id)
+    optional = optional_timeout
     own_types = sorted(types & ACCOUNT_ENTRY_TYPES)
     # The accounts call also says whether the account exists (and is in scope): always made.
     query = urlencode([("type", t) for t in own_types]) if own_types else ""
@@ -255,15 +214,12 @@ def account_timeline(
         path = f"/api/v1/offerings/agreements?account_id={quoted}"
         parts["offerings"] = Part("offerings", _newest(path, depth, headers, optional))
 
-    results, degraded, refusal = fan_out(state, parts)
-    if refusal is not None:
-        return refusal.response()
+    results = await fan_out(call, upstreams, parts)
     own = results["accounts"]
     if not isinstance(own, Newest):
-        if isinstance(own, Exception):
-            raise own
-        return relay(state.upstreams["accounts"], own)
+        return relay(upstreams["accounts"], own)
 
+    degraded: list[str] = []
     sources: list[list[dict[str, Any]]] = []
     total = 0
     if own_types:
@@ -272,10 +228,9 @@ def account_timeline(
     for name in ("health", "offerings"):
         if name not in parts:
             continue
-        fetched = results.get(name)
+        fetched = results[name]
         if not isinstance(fetched, Newest):
-            if name not in degraded:
-                degraded.append(name)
+            degraded.append(name)
             continue
         if name == "health":
             sources.append([event_entry(event) for event in fetched.items])
@@ -286,10 +241,13 @@ def account_timeline(
             total += count
     merged = merge_newest_first(sources)
     start = (page - 1) * per_page
-    return {
-        "items": merged[start : start + per_page],
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "degraded": degraded,
-    }
+    return json_answer(
+        200,
+        {
+            "items": merged[start : start + per_page],
+            "total": total,
+            "page": page,
+            "per_page": per_page,
+            "degraded": degraded,
+        },
+    )

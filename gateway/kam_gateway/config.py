@@ -18,8 +18,8 @@ from kam_common.config import (
     service_url,
 )
 
-# The services behind the gateway and their default ports on one machine.
-SERVICES = {"accounts": 8081, "offerings": 8082, "health": 8083}
+# The services behind the gateway (their ports: kam_common.config.SERVICE_PORTS).
+SERVICES = ("accounts", "offerings", "health")
 
 # Requests per API key, by the key's role (`limits` notation; `;` separates several).
 # Generous enough for a sales tool or a dashboard refreshing often; partners are outside
@@ -38,16 +38,10 @@ def _optional_float(name: str) -> float | None:
 
 
 def rate_limits() -> dict[str, str]:
-    found = {}
-    for role, default in DEFAULT_RATE_LIMITS.items():
-        name = f"KAM_RATE_LIMIT_{role.upper()}"
-        value = env_str(name, default)
-        try:
-            parse_many(value)
-        except ValueError as exc:
-            raise RuntimeError(f"{name} must look like '600/minute', got {value!r}") from exc
-        found[role] = value
-    return found
+    return {
+        role: _limit(f"KAM_RATE_LIMIT_{role.upper()}", default)
+        for role, default in DEFAULT_RATE_LIMITS.items()
+    }
 
 
 def rate_limit_storage() -> str:
@@ -61,8 +55,16 @@ def rate_limit_storage() -> str:
     )
 
 
+def _limit(name: str, default: str) -> str:
+    value = env_str(name, default)
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must look like '600/minute', got {value!r}") from exc
+    return value
+
+
 def load() -> dict[str, Any]:
-    threads = env_int("KAM_THREADS", 8)  # gunicorn's threads per worker (kam_common.gunicorn_conf)
     settings: dict[str, Any] = {
         "DATABASE_URL": database_url("gateway"),
         "INTERNAL_TOKEN": internal_token(),
@@ -77,12 +79,8 @@ def load() -> dict[str, Any]:
         # let one probe through after the cool-down.
         "BREAKER_FAILURES": env_int("KAM_BREAKER_FAILURES", 5),
         "BREAKER_RESET_SECONDS": env_float("KAM_BREAKER_RESET_SECONDS", 5.0),
-        # Bulkhead of the Flask pool (composites, the Flask path): every thread but two may wait
-        # on one service, so a stalled service cannot take the threads that other services and
-        # /healthz need.
-        "UPSTREAM_MAX_CONCURRENT": env_int("KAM_UPSTREAM_MAX_CONCURRENT", max(1, threads - 2)),
-        # Forwarded calls wait on the event loop, not in a thread; bound them per service and
-        # worker all the same, so a stalled service cannot pile up connections without end.
+        # Calls wait on the event loop, not in a thread; bound them per service and worker all
+        # the same (bulkhead), so a stalled service cannot pile up connections without end.
         "UPSTREAM_MAX_PENDING": env_int("KAM_UPSTREAM_MAX_PENDING", 64),
         "UPSTREAM_QUEUE_SECONDS": env_float("KAM_UPSTREAM_QUEUE_SECONDS", 0.1),
         # /readyz is polled by orchestrators that give up after a second or two.
@@ -90,15 +88,17 @@ def load() -> dict[str, Any]:
         # Service specs only change on deploy; refetching them per call would be wasted work.
         "OPENAPI_CACHE_SECONDS": env_float("KAM_OPENAPI_CACHE_SECONDS", 60.0),
         "BOOTSTRAP_ADMIN_KEY": os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY") or None,
-        # Plain forwards skip Flask's request cycle (see fastpath.py); off only to compare.
-        "FAST_PATH": env_bool("KAM_FAST_PATH", True),
+        # A body must arrive whole within this; a slower one is a 408 and its connection closed.
+        "BODY_READ_TIMEOUT": env_float("KAM_BODY_READ_TIMEOUT", 10.0),
+        # Failed key checks per client address before its unknown keys get 429 for a while.
+        "FAILED_KEY_CHECK_LIMIT": _limit("KAM_FAILED_KEY_CHECK_LIMIT", "30/minute"),
         "RATE_LIMIT_ENABLED": env_bool("KAM_RATE_LIMIT_ENABLED", True),
         "RATE_LIMITS": rate_limits(),
         "RATE_LIMIT_STORAGE": rate_limit_storage(),
     }
-    for name, port in SERVICES.items():
+    for name in SERVICES:
         prefix = name.upper()
-        settings[f"{prefix}_URL"] = service_url(name, port)
+        settings[f"{prefix}_URL"] = service_url(name)
         settings[f"{prefix}_CONNECT_TIMEOUT"] = _optional_float(f"KAM_{prefix}_CONNECT_TIMEOUT")
         settings[f"{prefix}_READ_TIMEOUT"] = _optional_float(f"KAM_{prefix}_READ_TIMEOUT")
     return settings

@@ -1,90 +1,77 @@
-"""Who holds an API key, answered from memory when the key table cannot have changed.
+"""Who holds an API key, answered from memory, and forgotten within a quarter second of a change.
 
-Every call needs its key checked, and a revoked key must be refused at once by every worker. On
-SQLite each thread keeps its own read connection and asks `PRAGMA data_version` before every use
-of its cache: the number changes whenever another connection (another thread, worker or the
-CLI) commits to the gateway's database, and the cache is then dropped. Writes there are rare
-(keys and the gateway's own idempotency records), so the cache is nearly always good, and the
-check costs microseconds. Other databases have no such counter: there every call reads its key.
+Every call needs its key checked, and a revoked key must be refused by every gateway process at
+once. Each process remembers the keys it has seen, stamped with the key table's generation: a
+number that triggers on `api_keys` move on any insert, update or delete, whoever makes it (the
+admin API, `kam create-key`, another gateway, an operator's SQL), on SQLite and PostgreSQL alike
+(migration 0002). Before a remembered key is used, the generation is read again if the last
+reading is older than `POLL_SECONDS`; when it moved, the memory is dropped. A revoked key is so
+refused by every process within `POLL_SECONDS` plus one read, and a process reads the generation
+at most four times a second, whatever its traffic.
+
+Database reads run in a thread, so the event loop never waits on the database. Unknown secrets
+are not remembered: strangers must not fill the memory.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
-from typing import Any
+import asyncio
+import time
+from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from kam_gateway.access import Caller
 from kam_gateway.keys import authenticate, hash_secret
 
-# Secrets seen per thread before the cache starts over (a bound, not a tuning knob).
-MAX_CACHED = 10_000
-_LOOKUP_SQL = "SELECT id, role, account_ids FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"
+POLL_SECONDS = 0.25
+MAX_CACHED = 10_000  # secrets remembered before the memory starts over (a bound, not a knob)
+_GENERATION = text("SELECT generation FROM api_key_changes WHERE id = 1")
 
 
 class KeyCache:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.monotonic):
         self.engine = engine
-        url = engine.url
-        database = url.database
-        self.sqlite_path = (
-            database
-            if url.get_backend_name() == "sqlite" and database and database != ":memory:"
-            else None
-        )
-        self._local = threading.local()
+        self.clock = clock
+        self.generation: int | None = None
+        self.read_at = float("-inf")
+        self.known: dict[str, Caller] = {}
+        self._lock = asyncio.Lock()
 
-    def lookup(self, secret: str) -> Caller | None:
+    async def lookup(self, secret: str) -> Caller | None:
         """The active key holding `secret`, or None. Database errors propagate."""
-        if self.sqlite_path is None:
-            return authenticate(self.engine, secret)
-        state = self._thread_state()
-        try:
-            version = state.conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != state.version:
-                state.known.clear()
-                state.version = version
-            digest = hash_secret(secret)
-            caller = state.known.get(digest)
-            if caller is not None:
-                return caller
-            row = state.conn.execute(_LOOKUP_SQL, (digest,)).fetchone()
-        except sqlite3.Error:
-            self._forget_connection()
-            raise
-        if row is None:
-            return None  # unknown keys are not remembered: strangers must not fill the cache
-        key_id, role, account_ids = row
-        ids = tuple(json.loads(account_ids or "[]"))
-        caller = Caller(key_id=key_id, role=role, account_ids=ids)
-        if len(state.known) >= MAX_CACHED:
-            state.known.clear()
-        state.known[digest] = caller
+        if self.clock() - self.read_at >= POLL_SECONDS:
+            await self._refresh()
+        digest = hash_secret(secret)
+        caller = self.known.get(digest)
+        if caller is not None:
+            return caller
+        generation = self.generation
+        caller = await asyncio.to_thread(authenticate, self.engine, digest)
+        # A change committed while this read ran may not be in it: remember only if none was.
+        if caller is not None and generation == self.generation:
+            if len(self.known) >= MAX_CACHED:
+                self.known.clear()
+            self.known[digest] = caller
         return caller
 
-    def _thread_state(self) -> Any:
-        state = getattr(self._local, "state", None)
-        if state is None:
-            conn = sqlite3.connect(self.sqlite_path, isolation_level=None, timeout=15)
-            conn.execute("PRAGMA query_only=1")
-            state = _ThreadState(conn)
-            self._local.state = state
-        return state
+    def changed(self) -> None:
+        """This process changed a key: read the generation again before the next use."""
+        self.read_at = float("-inf")
 
-    def _forget_connection(self) -> None:
-        state = getattr(self._local, "state", None)
-        if state is not None:
-            self._local.state = None
-            state.conn.close()
+    def remembers(self, secret: str) -> bool:
+        return hash_secret(secret) in self.known
 
+    async def _refresh(self) -> None:
+        async with self._lock:  # one reading for every call that found the last one old
+            if self.clock() - self.read_at < POLL_SECONDS:
+                return
+            generation = await asyncio.to_thread(self._read_generation)
+            if generation != self.generation:
+                self.known.clear()
+                self.generation = generation
+            self.read_at = self.clock()
 
-class _ThreadState:
-    __slots__ = ("conn", "known", "version")
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.version: int | None = None
-        self.known: dict[str, Caller] = {}
+    def _read_generation(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(_GENERATION).scalar_one())

@@ -1,38 +1,55 @@
-"""Rate limits per API key, the budget set by the key's role (fixed windows on the clock).
+"""Rate limits per API key, the budget set by the key's role, counted on a `limits` storage.
 
-One budget per key across the whole API, whichever path serves the call (the fast proxy path or
-Flask). Only calls that passed the gate count: without a valid key there is no budget to spend,
-so a stranger's 401s cannot exhaust a partner's allowance; /healthz, /readyz and /metrics carry
-no key and are never limited. Over the limit: a 429 problem with `Retry-After` (seconds).
-Answers within the limit carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`. Storage: by
-default a file in KAM_DATA_DIR mapped into memory, shared by the gateway's worker processes on
-this machine (`sharedcount.py`); Redis (`KAM_REDIS_URL`) when gateways on several machines must
-share the count; `memory://` counts in one process only. If the storage fails, calls are let
-through (and the failure logged): an outage of the counter must not become an outage of the API.
+One budget per key across the whole API. Only calls that passed the key check spend: a
+stranger's 401s cannot exhaust a partner's allowance. A call costs 1, a batch of N events N.
+Over the limit: a 429 problem with `Retry-After`; answers within it carry `X-RateLimit-Limit`,
+`-Remaining` and `-Reset`.
+
+Windows are fixed and aligned to the clock (a minute's window ends on the minute), and each
+window has its own counter key: one `incr` on the storage per limit is the whole cost of a
+call, and the window's end is known without asking the storage again (the `limits` strategies
+would ask twice more for the headers, a round trip each on Redis).
+
+Storages (`limits.aio`): `async+redis://` (redis-py) when gateways on several machines share the
+counts; `async+memory://` for one process; by default `async+file://` (`sharedcount.py`), shared
+by the gateway's worker processes on one machine without a server. If the storage fails, calls
+are let through (and the failure logged) for a few seconds: an outage of the counter must not
+become an outage of the API.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from flask import Flask, Response, g
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem, parse, parse_many
+from limits.aio.storage import Storage
+from limits.storage import storage_from_string
 
-from kam_common.problems import problem_response
+import kam_gateway.sharedcount  # noqa: F401 - registers the async+file:// storage
 from kam_gateway.access import PARTNER, Caller
-from kam_gateway.sharedcount import SharedWindows, window_end
 
 log = logging.getLogger("kam.gateway.ratelimit")
 
-KEY_PREFIX = "kam-gateway"
 STORAGE_RETRY_SECONDS = 5.0
+
+
+def window_end(now: float, seconds: int) -> int:
+    """The end of the clock-aligned window holding `now`."""
+    return int(now - now % seconds) + seconds
+
+
+def open_storage(uri: str) -> Storage:
+    """`redis://…` and `memory://` as their `limits.aio` storages; `file:///path` ours."""
+    if not uri.startswith("async+"):
+        uri = "async+" + uri
+    options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
+    storage = storage_from_string(uri, **options)
+    assert isinstance(storage, Storage)  # noqa: S101 - async+ schemes give async storages
+    return storage
 
 
 @dataclass(frozen=True)
@@ -42,7 +59,8 @@ class Verdict:
     allowed: bool
     limit: RateLimitItem
     remaining: int
-    reset_at: float  # epoch seconds when the window ends
+    reset_at: int  # epoch seconds when the window ends
+    cost: int = 1
 
     def retry_after(self) -> int:
         return max(1, math.ceil(self.reset_at - time.time()))
@@ -54,102 +72,40 @@ class Verdict:
         return [
             ("X-RateLimit-Limit", str(self.limit.amount)),
             ("X-RateLimit-Remaining", str(max(0, self.remaining))),
-            ("X-RateLimit-Reset", str(math.ceil(self.reset_at))),
+            ("X-RateLimit-Reset", str(self.reset_at)),
         ]
 
     def detail(self) -> str:
+        if self.cost > self.limit.amount:
+            return (
+                f"This call counts {self.cost} (one per item), more than this API key's whole "
+                f"rate limit ({self.limit}): send smaller batches."
+            )
         return (
             f"This API key's rate limit ({self.limit}) is used up; retry in {self.retry_after()} s."
         )
 
 
-class MemoryWindows:
-    """Counts per window in this process. Windows are aligned to the clock (a minute's window
-    ends on the minute), so a count needs no timer: a stale window is simply replaced."""
+class Counter:
+    """Counts on a storage per clock-aligned window; pauses counting while the storage fails."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._windows: dict[str, list[float]] = {}
-
-    def hit(self, key: str, seconds: int) -> tuple[int, float]:
-        """Count one call; returns the count so far in this window and the window's end."""
-        now = time.time()
-        end = window_end(now, seconds)
-        with self._lock:
-            window = self._windows.get(key)
-            if window is None or window[0] <= now:
-                if len(self._windows) >= _PRUNE_AT:
-                    self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
-                window = self._windows[key] = [end, 0]
-            window[1] += 1
-            return int(window[1]), end
-
-
-class RedisWindows:
-    """The same counts in Redis, shared by every worker and gateway: one round trip per call
-    (INCR, and EXPIREAT so a window's key leaves Redis when the window is over)."""
-
-    def __init__(self, url: str):
-        import redis
-
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-    def hit(self, key: str, seconds: int) -> tuple[int, float]:
-        end = window_end(time.time(), seconds)
-        window_key = f"{key}:{end - seconds}"
-        pipe = self.client.pipeline(transaction=False)
-        pipe.incr(window_key)
-        pipe.expireat(window_key, end + 1)
-        count, _ = pipe.execute()
-        return int(count), float(end)
-
-
-_PRUNE_AT = 10_000  # windows kept in memory before the ended ones are dropped
-
-FILE_SCHEME = "file://"
-
-
-def windows_for(storage_uri: str) -> MemoryWindows | SharedWindows | RedisWindows:
-    """`memory://` (this process), `file:///path` (this machine's gateway processes) or a Redis
-    URL (every gateway)."""
-    if storage_uri.startswith("memory://"):
-        return MemoryWindows()
-    if storage_uri.startswith(FILE_SCHEME):
-        return SharedWindows(Path(storage_uri.removeprefix(FILE_SCHEME)))
-    return RedisWindows(storage_uri)
-
-
-class KeyLimits:
-    """The budgets by role and the counter they are spent on."""
-
-    def __init__(self, by_role: Mapping[str, str], storage_uri: str):
-        self.by_role = {role: parse_many(text) for role, text in by_role.items()}
-        self.windows = windows_for(storage_uri)
+    def __init__(self, storage: Storage, prefix: str):
+        self.storage = storage
+        self.prefix = prefix
         self._paused_until = 0.0
-        # Counted on this machine, without a network round trip: cheap enough for an event loop.
-        self.local = not isinstance(self.windows, RedisWindows)
 
-    def spend(self, caller: Caller) -> Verdict | None:
-        """Count one call of `caller`. None when the counter is unreachable (the call passes).
-
-        With several limits for a role (`600/minute;20/second`), each counts the call; the
-        first one used up refuses it, else the headers describe the one with the least left."""
-        items = self.by_role.get(caller.role) or self.by_role[PARTNER]
-        tightest: Verdict | None = None
+    async def count(self, key: str, item: RateLimitItem, cost: int) -> tuple[int, int] | None:
+        """The count in `key`'s current window after adding `cost`, and the window's end;
+        None while the storage is unreachable."""
         if time.monotonic() < self._paused_until:
             return None
+        seconds = item.get_expiry()
+        now = time.time()
+        end = window_end(now, seconds)
+        window = f"{self.prefix}:{key}:{item.amount}/{seconds}:{end}"
         try:
-            for item in items:
-                seconds = item.get_expiry()
-                key = f"{KEY_PREFIX}:{caller.key_id}:{item.amount}/{seconds}"
-                count, end = self.windows.hit(key, seconds)
-                verdict = Verdict(count <= item.amount, item, item.amount - count, end)
-                if not verdict.allowed:
-                    return verdict
-                if tightest is None or verdict.remaining < tightest.remaining:
-                    tightest = verdict
+            count = await self.storage.incr(window, max(1, math.ceil(end - now)), amount=cost)
         except Exception:  # noqa: BLE001 - storage trouble must not fail the call
-            # Calls pass uncounted for a few seconds rather than each waiting on a dead counter.
             self._paused_until = time.monotonic() + STORAGE_RETRY_SECONDS
             log.warning(
                 "rate limit storage unavailable; calls pass uncounted for %s s",
@@ -157,31 +113,59 @@ class KeyLimits:
                 exc_info=True,
             )
             return None
+        return count, end
+
+
+class KeyLimits:
+    """The budgets by role, spent per call."""
+
+    def __init__(self, by_role: Mapping[str, str], storage: Storage):
+        self.by_role = {role: parse_many(text) for role, text in by_role.items()}
+        self.counter = Counter(storage, "kam-gateway")
+
+    async def spend(self, caller: Caller, cost: int = 1) -> Verdict | None:
+        """Count one call of `caller`; None when the counter is unreachable (the call passes).
+
+        With several limits for a role (`600/minute;20/second`) each counts the call; the first
+        one used up refuses it, else the headers describe the one with the least left."""
+        tightest: Verdict | None = None
+        for item in self.by_role.get(caller.role) or self.by_role[PARTNER]:
+            counted = await self.counter.count(caller.key_id, item, cost)
+            if counted is None:
+                return None
+            count, end = counted
+            verdict = Verdict(count <= item.amount, item, item.amount - count, end, cost)
+            if not verdict.allowed:
+                return verdict
+            if tightest is None or verdict.remaining < tightest.remaining:
+                tightest = verdict
         return tightest
 
 
-def init_rate_limits(app: Flask, settings: dict[str, Any]) -> KeyLimits | None:
-    """Call after the auth gate is installed: the spend must run after it (it needs the key)."""
-    if not settings["RATE_LIMIT_ENABLED"]:
-        return None
-    limits = KeyLimits(settings["RATE_LIMITS"], settings["RATE_LIMIT_STORAGE"])
+class FailedKeyChecks:
+    """Failed key checks per client address: past the limit, that address's calls with a key
+    this process does not already know are refused (429) until the window ends, without a
+    database read. A known key (one this process has seen pass) still works from there."""
 
-    @app.before_request
-    def _spend() -> Response | None:
-        caller = g.get("caller")
-        if caller is None:
+    def __init__(self, limit: str, storage: Storage):
+        self.limit = parse(limit)
+        self.counter = Counter(storage, "kam-gateway-auth")
+        self._blocked: dict[str, int] = {}
+
+    def blocked(self, address: str) -> int | None:
+        """The seconds until `address` may try unknown keys again, or None."""
+        until = self._blocked.get(address)
+        if until is None:
             return None
-        verdict = g.rate_limit = limits.spend(caller)
-        if verdict is not None and not verdict.allowed:
-            return problem_response(429, verdict.detail(), headers=dict(verdict.headers()))
-        return None
+        left = until - time.time()
+        if left <= 0:
+            del self._blocked[address]
+            return None
+        return max(1, math.ceil(left))
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        verdict = g.get("rate_limit")
-        if verdict is not None and verdict.allowed:
-            for name, value in verdict.headers():
-                response.headers[name] = value
-        return response
-
-    return limits
+    async def failed(self, address: str) -> None:
+        counted = await self.counter.count(address, self.limit, 1)
+        if counted is not None and counted[0] >= self.limit.amount:
+            if len(self._blocked) > 10_000:
+                self._blocked.clear()
+            self._blocked[address] = counted[1]

@@ -36,7 +36,7 @@ O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
 def _rows() -> list[Rule]:
     acc, hea, off, gw = "accounts", "health", "offerings", "gateway"
     return [
-        # The gateway's own operations.
+        # The gateway's own operations (kam_gateway/api).
         Rule("GET", "/api/v1/openapi.json", ANY_KEY, gw),
         Rule("POST", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("GET", "/api/v1/admin/keys", ADMIN_ONLY, gw),
@@ -80,6 +80,7 @@ def _rows() -> list[Rule]:
             hea,
             event_types=EventTypes(EVENT_TYPES, batch=True),
             body_account=True,
+            counts_items="events",
         ),
         Rule("GET", H + "/events/{event_id}", STAFF, hea),
         # Every event is one of the engineer's four types, so no body rule is needed here.

@@ -1,4 +1,4 @@
-"""The gunicorn worker that serves the gateway's ASGI front (`asgi.py`).
+"""The gunicorn worker that serves the gateway (`asgi.py`).
 
 uvicorn's worker on uvloop with the httptools parser: the request line, headers and the event
 loop are handled in C, which is most of what a hop costs. The access line is the gateway's own
@@ -7,15 +7,38 @@ loop are handled in C, which is most of what a hop costs. The access line is the
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
+
+from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_document
+from kam_common.requestlog import request_id_from
+
+
+class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol, but a request it cannot parse gets a problem like every
+    other refusal (with a request id), not uvicorn's plain-text 400."""
+
+    def send_400_response(self, msg: str) -> None:
+        request_id = request_id_from(None)
+        body = json.dumps(
+            problem_document(400, "The request is not valid HTTP/1.1.", request_id=request_id)
+        ).encode()
+        head = (
+            f"content-type: {PROBLEM_CONTENT_TYPE}\r\ncontent-length: {len(body)}\r\n"
+            f"x-request-id: {request_id}\r\nx-content-type-options: nosniff\r\n"
+            "connection: close\r\n\r\n"
+        )
+        self.transport.write(STATUS_LINE[400] + head.encode() + body)
+        self.transport.close()
 
 
 class GatewayWorker(UvicornWorker):  # type: ignore[misc]
     CONFIG_KWARGS: dict[str, Any] = {
         "loop": "uvloop",
-        "http": "httptools",
+        "http": "kam_gateway.serving:ProblemHttpToolsProtocol",
         "lifespan": "on",
         "access_log": False,
         "server_header": False,

@@ -1,15 +1,15 @@
-"""Rate-limit counts shared by every gateway process on one machine, with no server to run.
+"""`async+file:///path`: a `limits` storage shared by every gateway process on one machine.
 
-gunicorn serves the gateway from several worker processes; counting in each one's memory would
-give a key as many budgets as there are workers. Here the counts live in a small file mapped into
-every worker's memory (`KAM_DATA_DIR/gateway-ratelimits`), guarded by an exclusive lock on the
-file and, inside a process, a thread lock: one count costs two system calls and a few
-microseconds. Gateways on several machines share Redis instead (`KAM_REDIS_URL`).
+gunicorn serves the gateway from several worker processes; `limits`' memory storage would give
+a key a budget per worker, and Redis is one more server to run. The `limits` library has no
+storage between the two, so this is one: the counters live in a small file mapped into every
+worker's memory (`KAM_DATA_DIR/gateway-ratelimits`), guarded by an exclusive lock on the file.
+One count costs two system calls and a few microseconds, without leaving the event loop.
 
 The file is a 16-byte header (a layout tag and the slot count), then fixed slots of (key hash,
-window end, count). A key's slot is found by linear probing from its hash. A slot whose window
-has ended is free for any key, so the table never needs cleaning; slots are never emptied, so a
-probe stops at the first slot never used.
+expiry, count). A key's slot is found by linear probing from its hash; an expired slot is free
+for any key, so the table never needs cleaning; slots are never emptied, so a probe stops at
+the first slot never used.
 """
 
 from __future__ import annotations
@@ -19,26 +19,22 @@ import hashlib
 import mmap
 import os
 import struct
-import threading
 import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-LAYOUT = b"KAMRL001"
+from limits.aio.storage import Storage
+
+LAYOUT = b"KAMRL002"
 HEADER = struct.Struct("<8sQ")
-SLOT = struct.Struct("<QqQ")  # key hash (0: never used), window end (epoch s), count
-SLOTS = 65_536  # 1.5 MiB: room for tens of thousands of keys' windows at once
+SLOT = struct.Struct("<QdQ")  # key hash (0: never used), expiry (epoch s), count
+SLOTS = 65_536  # 1.5 MiB: room for tens of thousands of live windows at once
 PROBES = 64  # slots looked at before the table counts as full around a key
 
 
 class TableFull(RuntimeError):
-    """Every slot near the key holds a live window of another key."""
-
-
-def window_end(now: float, seconds: int) -> int:
-    """The end of the clock-aligned window holding `now` (a minute's window ends on the minute)."""
-    return int(now - now % seconds) + seconds
+    """Every slot near the key holds a live counter of another key."""
 
 
 def key_hash(key: str) -> int:
@@ -46,19 +42,28 @@ def key_hash(key: str) -> int:
     return digest or 1  # 0 marks a slot never used
 
 
-class SharedWindows:
-    """Counts per clock-aligned window, shared through a memory-mapped file."""
+class SharedFileStorage(Storage):
+    STORAGE_SCHEME = ["async+file"]
 
     def __init__(
-        self, path: Path, *, slots: int = SLOTS, clock: Callable[[], float] = time.time
+        self,
+        uri: str,
+        *,
+        slots: int = SLOTS,
+        clock: Callable[[], float] = time.time,
+        **options: float | str | bool,
     ) -> None:
-        self.path = Path(path)
+        super().__init__(uri, **options)
+        self.path = Path(uri.removeprefix("async+file://"))
         self.slots = slots
         self.clock = clock
         self.size = HEADER.size + slots * SLOT.size
-        self._lock = threading.Lock()
         self._open()
         _OPEN.add(self)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return (OSError, TableFull)
 
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,59 +76,98 @@ class SharedWindows:
                 os.ftruncate(fd, 0)
                 os.ftruncate(fd, self.size)
                 os.pwrite(fd, HEADER.pack(LAYOUT, self.slots), 0)
-            elif os.fstat(fd).st_size < self.size:
-                os.ftruncate(fd, self.size)
             self._map = mmap.mmap(fd, self.size)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
         self._fd = fd
 
     def _reopen(self) -> None:
-        self._lock = threading.Lock()  # another thread may have held it at the fork
+        """In a forked child: its own descriptor, so the file lock excludes the parent too."""
         self._map.close()
         os.close(self._fd)
         self._open()
 
-    def hit(self, key: str, seconds: int) -> tuple[int, float]:
-        """Count one call; returns the count so far in this window and the window's end."""
-        now = self.clock()
-        end = window_end(now, seconds)
+    def _slot(self, key: str, claim: bool) -> int | None:
+        """The offset of `key`'s live slot, or (with `claim`) a free one; under the lock."""
         wanted = key_hash(key)
         first = wanted % self.slots
-        with self._lock:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                return self._count(wanted, first, end, now)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def _count(self, wanted: int, first: int, end: int, now: float) -> tuple[int, float]:
-        table, slots, slot = self._map, self.slots, SLOT
+        now = self.clock()
         reusable = None
         for step in range(PROBES):
-            offset = HEADER.size + ((first + step) % slots) * slot.size
-            holder, holder_end, count = slot.unpack_from(table, offset)
-            if holder == wanted:
-                count = count + 1 if holder_end == end else 1
-                slot.pack_into(table, offset, wanted, end, count)
-                return count, float(end)
-            if reusable is None and holder_end <= now:
+            offset = HEADER.size + ((first + step) % self.slots) * SLOT.size
+            holder, expiry, _count = SLOT.unpack_from(self._map, offset)
+            if holder == wanted and expiry > now:
+                return offset
+            if reusable is None and expiry <= now:
                 reusable = offset
             if holder == 0:
                 break  # never used: the key is not further on
+        if not claim:
+            return None
         if reusable is None:
             raise TableFull(f"no free rate-limit slot near this key in {self.path}")
-        slot.pack_into(table, reusable, wanted, end, 1)
-        return 1, float(end)
+        SLOT.pack_into(self._map, reusable, wanted, 0.0, 0)
+        return reusable
+
+    def _locked(self) -> _FileLock:
+        return _FileLock(self._fd)
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        with self._locked():
+            offset = self._slot(key, claim=True)
+            assert offset is not None  # noqa: S101 - claim=True always finds or raises
+            holder, until, count = SLOT.unpack_from(self._map, offset)
+            if until <= self.clock():
+                until, count = self.clock() + expiry, 0
+            count += amount
+            SLOT.pack_into(self._map, offset, holder, until, count)
+            return int(count)
+
+    async def get(self, key: str) -> int:
+        with self._locked():
+            offset = self._slot(key, claim=False)
+            return 0 if offset is None else int(SLOT.unpack_from(self._map, offset)[2])
+
+    async def get_expiry(self, key: str) -> float:
+        with self._locked():
+            offset = self._slot(key, claim=False)
+            return self.clock() if offset is None else SLOT.unpack_from(self._map, offset)[1]
+
+    async def clear(self, key: str) -> None:
+        with self._locked():
+            offset = self._slot(key, claim=False)
+            if offset is not None:
+                SLOT.pack_into(self._map, offset, key_hash(key), 0.0, 0)
+
+    async def check(self) -> bool:
+        return not self._map.closed
+
+    async def reset(self) -> int | None:
+        with self._locked():
+            self._map[HEADER.size :] = bytes(self.size - HEADER.size)
+        return None
+
+
+class _FileLock:
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __enter__(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
 # A forked child must not share its parent's open file: the file lock would not exclude it.
-_OPEN: weakref.WeakSet[SharedWindows] = weakref.WeakSet()
+_OPEN: weakref.WeakSet[SharedFileStorage] = weakref.WeakSet()
 
 
 def _reopen_all_in_child() -> None:
-    for windows in list(_OPEN):
-        windows._reopen()  # noqa: SLF001 - the module's own fork hook
+    for storage in list(_OPEN):
+        storage._reopen()  # noqa: SLF001 - the module's own fork hook
 
 
 os.register_at_fork(after_in_child=_reopen_all_in_child)

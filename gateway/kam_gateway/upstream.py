@@ -1,37 +1,37 @@
 """Calls to the services, guarded: timeouts, one retry, a circuit breaker and a bulkhead.
 
-Each gateway process keeps one `Upstream` per service:
+Every call the gateway makes to a service goes through that service's `Upstream`, from the
+event loop, on one aiohttp session per gateway process (pooled keep-alive connections):
+forwarded calls, composites' parts and the OpenAPI fetch alike.
 
-- **Timeouts** per service, connect and read (see `config.py`).
-- **One retry** of an idempotent call (GET, HEAD, PUT, DELETE, OPTIONS) whose connection failed
-  (refused, reset, a stale keep-alive connection, connect timeout). Never after a read timeout,
-  and never for POST/PATCH: the service may have done the work already.
+- **Timeouts** per service: connect, and the whole answer (see `config.py`).
+- **One retry** of an idempotent call (GET, HEAD, PUT, DELETE) whose connection failed (refused,
+  reset, a stale keep-alive connection, connect timeout). Never after a read timeout, and never
+  for POST/PATCH: the service may have done the work already.
 - **Circuit breaker**: after `failures` calls in a row that got no answer (connection failure or
   timeout) the breaker opens and calls fail at once with a 503, without touching the network.
   After `reset_seconds` one probe call goes through (half-open); its success closes the breaker,
-  its failure opens it for another cool-down. Any HTTP answer, even a 500, is a success here:
-  the service is there and answering.
-- **Bulkhead**: at most `max_concurrent` requests of this process wait on the service at once;
-  one more gets a 503 at once. A stalled service so ties up only part of the worker's threads
-  and everything else keeps flowing.
+  its failure opens it for another cool-down. Any HTTP answer, even a 500, is a success here.
+- **Bulkhead**: at most `max_pending` calls of this process wait on the service at once; past
+  that a call waits up to `queue_seconds` for a place, then gets a "busy" 503. A stalled
+  service so never piles up connections without end.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import requests
-from flask import Response, g
-
-from kam_common.http import ServiceClient
-from kam_common.problems import problem_response
+import aiohttp
+import yarl
+from multidict import CIMultiDictProxy
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-Timeout = tuple[float, float]
+# aiohttp would add these on its own; a forwarded call carries only what the client sent.
+_SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
 
 
 class UpstreamError(Exception):
@@ -44,27 +44,25 @@ class UpstreamError(Exception):
         self.detail = detail
         self.retry_after = retry_after
 
-    def response(self) -> Response:
-        headers = {"Retry-After": str(self.retry_after)} if self.retry_after else None
-        return problem_response(
-            self.status, self.detail, headers=headers, extra={"service": self.service}
-        )
 
+class Reply:
+    """A service's answer, read whole."""
 
-def unavailable(service: str) -> UpstreamError:
-    return UpstreamError(service, 503, f"The {service} service is unavailable.")
+    __slots__ = ("content", "headers", "status")
 
+    def __init__(self, status: int, headers: CIMultiDictProxy[str], content: bytes):
+        self.status = status
+        self.headers = headers
+        self.content = content
 
-def timed_out(service: str) -> UpstreamError:
-    return UpstreamError(service, 504, f"The {service} service did not answer in time.")
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
 class CircuitBreaker:
     """closed → (N failures in a row) → open → (cool-down) → half-open → closed or open.
 
-    The closed state, the common one, is read without the lock: a stale read costs at most one
-    extra call to a service that has just failed, or one refused call.
-    """
+    Used from one event loop only, so it needs no lock."""
 
     CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -78,23 +76,18 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at = 0.0
         self._probing = False
-        self._lock = threading.Lock()
 
     def allow(self) -> bool:
         """May a call go out now? In half-open state only one (the probe) may."""
-        if self.state == self.CLOSED:
-            return True
-        with self._lock:
-            if self.state == self.OPEN:
-                if self.clock() - self.opened_at < self.reset_seconds:
-                    return False
-                self.state = self.HALF_OPEN
-                self._probing = False
-            if self.state == self.HALF_OPEN:
-                if self._probing:
-                    return False
-                self._probing = True
-            return True
+        if self.state == self.OPEN:
+            if self.clock() - self.opened_at < self.reset_seconds:
+                return False
+            self.state, self._probing = self.HALF_OPEN, False
+        if self.state == self.HALF_OPEN:
+            if self._probing:
+                return False
+            self._probing = True
+        return True
 
     def retry_after(self) -> int:
         """Whole seconds until the next probe may go out (at least 1)."""
@@ -102,165 +95,176 @@ class CircuitBreaker:
         return max(1, int(left + 0.999))
 
     def succeeded(self) -> None:
-        if self.state == self.CLOSED and self.failures == 0:
-            return
-        with self._lock:
-            self.state = self.CLOSED
-            self.failures = 0
-            self._probing = False
+        self.state, self.failures, self._probing = self.CLOSED, 0, False
 
     def failed(self) -> None:
-        with self._lock:
-            if self.state == self.HALF_OPEN:
-                self._open()
-                return
-            self.failures += 1
-            if self.state == self.CLOSED and self.failures >= self.threshold:
-                self._open()
-
-    def _open(self) -> None:
-        self.state = self.OPEN
-        self.opened_at = self.clock()
-        self._probing = False
+        self.failures += 1
+        if self.state == self.HALF_OPEN or self.failures >= self.threshold:
+            self.state, self.opened_at, self._probing = self.OPEN, self.clock(), False
 
 
 class Upstream:
-    """One service as seen by one gateway process: its pooled client and its guards."""
+    """One service as seen by one gateway process: where it is and its guards."""
 
     def __init__(
         self,
-        client: ServiceClient,
+        name: str,
+        base_url: str,
+        token: str,
         *,
-        timeout: Timeout,
+        timeout: tuple[float, float],
         breaker: CircuitBreaker,
-        max_concurrent: int,
+        max_pending: int = 64,
         queue_seconds: float = 0.1,
+        session: Callable[[], aiohttp.ClientSession],
     ):
-        self.client = client
-        self.name = client.name
-        self.timeout = timeout
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.connect_timeout, self.read_timeout = timeout
         self.breaker = breaker
-        self.max_concurrent = max(1, max_concurrent)
         self.queue_seconds = queue_seconds
-        self._slots = threading.BoundedSemaphore(self.max_concurrent)
+        self._session = session
+        self._slots = asyncio.Semaphore(max(1, max_pending))
+        self._connect = aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout)
+
+    def unavailable(self) -> UpstreamError:
+        return UpstreamError(self.name, 503, f"The {self.name} service is unavailable.")
+
+    def timed_out(self) -> UpstreamError:
+        return UpstreamError(self.name, 504, f"The {self.name} service did not answer in time.")
 
     def busy(self) -> UpstreamError:
-        """The bulkhead is full."""
-        return UpstreamError(
-            self.name,
-            503,
-            f"The {self.name} service is busy: too many calls to it are in progress.",
-            retry_after=1,
-        )
+        detail = f"The {self.name} service is busy: too many calls to it are in progress."
+        return UpstreamError(self.name, 503, detail, retry_after=1)
 
     def held_off(self) -> UpstreamError:
-        """The breaker is open."""
-        return UpstreamError(
-            self.name,
-            503,
+        detail = (
             f"The {self.name} service is unavailable (it failed repeatedly; "
-            "the gateway is not calling it for a few seconds).",
-            retry_after=self.breaker.retry_after(),
+            "the gateway is not calling it for a few seconds)."
         )
+        return UpstreamError(self.name, 503, detail, retry_after=self.breaker.retry_after())
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one of the service's places for the length of a client request (bulkhead).
-
-        A call waits up to `queue_seconds` for a place: a burst of quick calls passes (places
-        free up in milliseconds), while calls piling up on a stalled service are refused."""
-        if not self._slots.acquire(timeout=self.queue_seconds):
-            raise self.busy()
-        try:
-            yield
-        finally:
-            self._slots.release()
-
-    def call(
+    async def call(
         self,
         method: str,
-        path: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
         *,
-        headers: Mapping[str, str] | None = None,
-        data: bytes | None = None,
-        timeout: Timeout | None = None,
-    ) -> requests.Response:
-        """One call through the breaker, retried once on a failed connection if idempotent."""
+        read_timeout: float | None = None,
+    ) -> Reply:
+        """One call through breaker and bulkhead, retried once on a failed connection if
+        idempotent. `target` is the path and query as they go on the wire."""
         if not self.breaker.allow():
             raise self.held_off()
-        attempts = 2 if method in IDEMPOTENT_METHODS else 1
-        extra = dict(headers) if headers else None
+        if self._slots.locked():  # full: wait a little for a place (free ones need no timer)
+            try:
+                async with asyncio.timeout(self.queue_seconds):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise self.busy() from None
+        else:
+            await self._slots.acquire()
         try:
-            for attempt in range(attempts):
-                try:
-                    answer = self.client.request(
-                        method, path, headers=extra, data=data, timeout=timeout or self.timeout
-                    )
-                    break
-                except requests.ConnectionError:
-                    if attempt + 1 == attempts:
-                        raise
-        except BaseException as exc:
-            problem = self.failure(exc)
-            if problem is exc:
-                raise
-            raise problem from exc
+            answer = await self._exchange(method, target, headers, body, read_timeout)
+        except UpstreamError:
+            self.breaker.failed()
+            raise
+        finally:
+            self._slots.release()
         self.breaker.succeeded()
         return answer
 
-    def failure(self, exc: BaseException) -> BaseException:
-        """Count a call that got no answer against the breaker (a half-open probe included, so
-        it never hangs); returns what to raise: a 504/503 problem, or `exc` itself if it is no
-        network failure."""
-        self.breaker.failed()
-        if isinstance(exc, requests.Timeout):  # ConnectTimeout included: it is both
-            return timed_out(self.name)
-        if isinstance(exc, requests.RequestException):
-            return unavailable(self.name)
-        return exc
+    async def _exchange(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        read_timeout: float | None,
+    ) -> Reply:
+        url = yarl.URL(self.base_url + target, encoded=True)
+        sent = {"X-Internal-Token": self.token, **headers}
+        attempts = 2 if method in IDEMPOTENT_METHODS else 1
+        for attempt in range(attempts):
+            try:
+                async with asyncio.timeout(read_timeout or self.read_timeout):
+                    async with self._session().request(
+                        method,
+                        url,
+                        headers=sent,
+                        data=body,
+                        timeout=self._connect,
+                        allow_redirects=False,
+                        skip_auto_headers=_SKIP_AUTO_HEADERS,
+                    ) as answer:
+                        return Reply(answer.status, answer.headers, await answer.read())
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # Refused, or no connection in time: nothing was sent, so trying again is safe.
+                # (aiohttp itself retries an idempotent call once on a kept-alive connection
+                # that the service closed or reset: the other half of the one retry.)
+                failure = exc
+            except aiohttp.ClientError:
+                raise self.unavailable() from None
+            except TimeoutError:
+                raise self.timed_out() from None  # sent, but no answer in time: never retried
+            if attempt + 1 == attempts:
+                if isinstance(failure, aiohttp.ConnectionTimeoutError):
+                    raise self.timed_out() from None
+                raise self.unavailable() from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.call("GET", path, **kwargs)
+    async def probe(self, timeout: float) -> str:
+        """`/healthz` straight to the service, past breaker and bulkhead (for /readyz)."""
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._session().get(
+                    self.base_url + "/healthz", timeout=self._connect, allow_redirects=False
+                ) as answer:
+                    return "up" if answer.status == 200 else "unhealthy"
+        except TimeoutError:
+            return "timeout"
+        except aiohttp.ClientError:
+            return "down"
 
 
-def make_upstreams(settings: Mapping[str, Any], services: Iterable[str]) -> dict[str, Upstream]:
-    """One guarded, pooled client per service, shared by all requests of this process."""
-    upstreams = {}
-    for name in services:
-        prefix = name.upper()
-        timeout = (
-            settings.get(f"{prefix}_CONNECT_TIMEOUT") or settings["UPSTREAM_CONNECT_TIMEOUT"],
-            settings.get(f"{prefix}_READ_TIMEOUT") or settings["UPSTREAM_READ_TIMEOUT"],
-        )
-        client = ServiceClient(
-            name,
-            settings[f"{prefix}_URL"],
-            settings["INTERNAL_TOKEN"],
-            connect_timeout=timeout[0],
-            read_timeout=timeout[1],
-        )
-        upstreams[name] = Upstream(
-            client,
-            timeout=timeout,
-            breaker=CircuitBreaker(settings["BREAKER_FAILURES"], settings["BREAKER_RESET_SECONDS"]),
-            max_concurrent=settings["UPSTREAM_MAX_CONCURRENT"],
-            queue_seconds=settings["UPSTREAM_QUEUE_SECONDS"],
-        )
-    return upstreams
+class Upstreams(dict[str, Upstream]):
+    """The services of one gateway process, sharing one aiohttp session (made on first use,
+    inside the event loop that serves the process)."""
 
+    def __init__(self, settings: Mapping[str, Any], services: Iterable[str]):
+        super().__init__()
+        self._session: aiohttp.ClientSession | None = None
+        for name in services:
+            prefix = name.upper()
+            timeout = (
+                settings.get(f"{prefix}_CONNECT_TIMEOUT") or settings["UPSTREAM_CONNECT_TIMEOUT"],
+                settings.get(f"{prefix}_READ_TIMEOUT") or settings["UPSTREAM_READ_TIMEOUT"],
+            )
+            self[name] = Upstream(
+                name,
+                settings[f"{prefix}_URL"],
+                settings["INTERNAL_TOKEN"],
+                timeout=timeout,
+                breaker=CircuitBreaker(
+                    settings["BREAKER_FAILURES"], settings["BREAKER_RESET_SECONDS"]
+                ),
+                max_pending=settings["UPSTREAM_MAX_PENDING"],
+                queue_seconds=settings["UPSTREAM_QUEUE_SECONDS"],
+                session=self.session,
+            )
 
-# X-Gateway-Latency: the time this request spent in the gateway minus the time it waited on
-# the services. Waiting is measured in the request's own thread (composites wait on futures).
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=None),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+            )
+        return self._session
 
-
-def add_wait(seconds: float) -> None:
-    g.upstream_wait = g.get("upstream_wait", 0.0) + seconds
-
-
-@contextmanager
-def waiting() -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        add_wait(time.perf_counter() - started)
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

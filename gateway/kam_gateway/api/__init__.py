@@ -1,10 +1,12 @@
-"""HTTP interface of the gateway's own operations (everything else is forwarded)."""
+"""The gateway's own operations (everything else is forwarded), registered on import."""
 
-from kam_common.web import Api
+from kam_gateway.api import keys, meta, overview  # noqa: F401 - registers meta's too
+from kam_gateway.operations import OPERATIONS
 
+TAGS = {
+    "meta": "Liveness, readiness and the API description",
+    keys.TAG: "API keys (admin only)",
+    overview.TAG: "Composites",
+}
 
-def register_blueprints(api: Api) -> None:
-    from kam_gateway.api import keys, meta, overview
-
-    for module in (meta, keys, overview):
-        api.register_blueprint(module.blp)
+__all__ = ["OPERATIONS", "TAGS"]

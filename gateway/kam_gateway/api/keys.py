@@ -1,56 +1,74 @@
-"""/api/v1/admin/keys: create (secret shown once), list, revoke. Admin keys only."""
+"""/api/v1/admin/keys: create (secret shown once), list, revoke. Admin keys only (route table)."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
-from flask import current_app
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from werkzeug.local import LocalProxy
-
-from kam_common.db import Database, request_session
-from kam_common.idempotency import init_idempotency
 from kam_common.pagination import PageArgs, page_of
 from kam_gateway import keys as use_cases
 from kam_gateway.api.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema
-from kam_gateway.models import idempotency_keys
+from kam_gateway.exchange import Answer, Call, json_answer
+from kam_gateway.operations import OPERATIONS
 
-blp = Blueprint(
-    "keys", __name__, url_prefix="/api/v1/admin/keys", description="API keys (admin only)"
+if TYPE_CHECKING:
+    from kam_gateway.pipeline import Gateway
+
+KEYS = "/api/v1/admin/keys"
+TAG = "keys"
+
+
+@OPERATIONS("GET", KEYS, tag=TAG, query=PageArgs, answers={200: (page_of(KeySchema), "OK")})
+async def list_keys(call: Call, gateway: Gateway, args: dict[str, Any]) -> Answer:
+    """List API keys, newest first. Secrets are never shown."""
+
+    def read() -> dict[str, Any]:
+        with gateway.db.session(write=False) as session:
+            return use_cases.paginate_keys(session=session, **args)
+
+    page = await asyncio.to_thread(read)
+    return json_answer(200, page_of(KeySchema)().dump(page))
+
+
+@OPERATIONS(
+    "POST",
+    KEYS,
+    tag=TAG,
+    body=KeyCreateSchema,
+    answers={201: (KeyCreatedSchema, "Created")},
+    problems={409: "The `Idempotency-Key` was used with another body."},
 )
+async def create_key(call: Call, gateway: Gateway, data: dict[str, Any]) -> Answer:
+    """Create an API key. The `key` in this response is the only time the secret is shown.
 
-# Idempotency only for this blueprint: forwarded POSTs are made idempotent by their service.
-_db: Database = LocalProxy(lambda: current_app.extensions["kam_db"])  # type: ignore[assignment]
-init_idempotency(blp, _db, idempotency_keys)  # type: ignore[arg-type]
-
-
-@blp.route("")
-class Keys(MethodView):
-    @blp.arguments(PageArgs, location="query")
-    @blp.response(200, page_of(KeySchema))
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List API keys, newest first. Secrets are never shown."""
-        return use_cases.paginate_keys(session=request_session(), **args)
-
-    @blp.arguments(KeyCreateSchema)
-    @blp.response(201, KeyCreatedSchema)
-    def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Create an API key. The `key` in this response is the only time the secret is shown."""
-        key, secret = use_cases.create_key(session=request_session(), **data)
-        return {
-            "id": key.id,
-            "key": secret,
-            "name": key.name,
-            "role": key.role,
-            "account_ids": key.account_ids,
-            "created_at": key.created_at,
-        }
+    With `Idempotency-Key`, a retry with the same body gets the same answer, secret included
+    (the point of the retry is the answer that was lost), and creates nothing."""
+    assert call.caller is not None  # noqa: S101 - the key step ran
+    created = await asyncio.to_thread(
+        use_cases.create_key_once,
+        gateway.db,
+        client_id=call.caller.key_id,
+        idempotency_key=call.header("idempotency-key"),
+        render=lambda key, secret: KeyCreatedSchema().dump({**key, "key": secret}),
+        **data,
+    )
+    headers = [("Idempotent-Replayed", "true")] if created.replayed else []
+    return json_answer(201, created.body, headers)
 
 
-@blp.route("/<key_id>")
-class KeyById(MethodView):
-    @blp.response(204)
-    def delete(self, key_id: str) -> None:
-        """Revoke an API key: from now on it gets 401."""
-        use_cases.revoke_key(session=request_session(), key_id=key_id)
+@OPERATIONS(
+    "DELETE",
+    KEYS + "/{key_id}",
+    tag=TAG,
+    answers={204: (None, "Revoked: the key gets 401 from now on.")},
+)
+async def revoke_key(call: Call, gateway: Gateway) -> Answer:
+    """Revoke an API key: from now on it gets 401, from every gateway process within a second."""
+
+    def revoke() -> None:
+        with gateway.db.session() as session:
+            use_cases.revoke_key(session=session, key_id=call.params["key_id"])
+
+    await asyncio.to_thread(revoke)
+    gateway.keys.changed()
+    return Answer(204)

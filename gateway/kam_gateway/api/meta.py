@@ -1,42 +1,57 @@
-"""/readyz and /api/v1/openapi.json: the state of the services and the whole API's document."""
+"""/healthz, /readyz and /api/v1/openapi.json: liveness, the services' state, the document."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING
 
-from flask import Response, current_app
-from flask_smorest import Blueprint
-
-from kam_common.problems import problem_response
+from kam_common.web import HealthzSchema
 from kam_gateway.api.schemas import ReadySchema
-from kam_gateway.readiness import service_states
-from kam_gateway.route_table import ROUTES
-from kam_gateway.spec_source import public_spec
-from kam_gateway.state import gateway_state
+from kam_gateway.exchange import Answer, Call, Refusal, json_answer
+from kam_gateway.operations import OPERATIONS
 
-blp = Blueprint("meta", __name__, description="Readiness and the API description")
+if TYPE_CHECKING:
+    from kam_gateway.pipeline import Gateway
 
 
-@blp.route("/readyz", methods=["GET"])
-@blp.response(200, ReadySchema)
-@blp.doc(responses={503: {"description": "A service is down: `services` and `down` say which."}})
-def readyz() -> Any:
+@OPERATIONS("GET", "/healthz", tag="meta", answers={200: (HealthzSchema, "OK")})
+async def healthz(call: Call, gateway: Gateway) -> Answer:
+    """The gateway process is alive (no API key needed)."""
+    return json_answer(200, {"status": "ok", "service": "gateway"})
+
+
+@OPERATIONS(
+    "GET",
+    "/readyz",
+    tag="meta",
+    answers={200: (ReadySchema, "OK")},
+    problems={503: "A service is down: `services` and `down` say which."},
+)
+async def readyz(call: Call, gateway: Gateway) -> Answer:
     """Ready when every service answers its /healthz (no API key needed)."""
-    state = gateway_state()
-    services = service_states(state.upstreams, state.executor, state.settings["READY_TIMEOUT"])
+    upstreams = gateway.upstreams
+    timeout = gateway.settings["READY_TIMEOUT"]
+    async with call.waiting():
+        states = await asyncio.gather(*(u.probe(timeout) for u in upstreams.values()))
+    services = dict(zip(upstreams, states, strict=True))
     down = [name for name, status in services.items() if status != "up"]
     if down:
-        return problem_response(
+        raise Refusal(
             503,
             f"Not ready: {', '.join(down)} {'is' if len(down) == 1 else 'are'} not answering.",
             extra={"services": services, "down": down},
         )
-    return {"status": "ready", "services": services}
+    return json_answer(200, {"status": "ready", "services": services})
 
 
-@blp.route("/api/v1/openapi.json", methods=["GET"])
-@blp.doc(responses={200: {"description": "The OpenAPI 3 document of the whole public API."}})
-def openapi_document() -> Response:
+@OPERATIONS(
+    "GET",
+    "/api/v1/openapi.json",
+    tag="meta",
+    answers={200: (None, "The OpenAPI 3 document of the whole public API.")},
+)
+async def openapi_document(call: Call, gateway: Gateway) -> Answer:
     """The whole public API as one OpenAPI 3 document (any valid key)."""
-    own = current_app.extensions["kam_gateway_spec"]
-    return current_app.json.response(public_spec(gateway_state(), own, ROUTES))
+    async with call.waiting():
+        document = await gateway.spec.document(gateway.upstreams)
+    return json_answer(200, document)

@@ -2,51 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import g
-from flask_smorest import Blueprint
+from typing import TYPE_CHECKING, Any
 
 from kam_common.errors import Invalid
-from kam_common.web import problem_doc, reads_through
 from kam_gateway.api.schemas import OverviewSchema, TimelineArgs, TimelinePageSchema
 from kam_gateway.composites import account_overview, account_timeline
-from kam_gateway.state import gateway_state
+from kam_gateway.exchange import Answer, Call
+from kam_gateway.operations import OPERATIONS
 from kam_gateway.timeline import ALL_TYPES
 
-blp = Blueprint("overview", __name__, url_prefix="/api/v1/accounts", description="Composites")
+if TYPE_CHECKING:
+    from kam_gateway.pipeline import Gateway
 
+TAG = "overview"
+NOT_FOUND = "No such account (or not one this key may see)."
 # To serve page P the gateway asks each service for its newest P × per_page entries: a bound on
 # that keeps one deep page from costing many upstream calls. Older history: the services' lists.
 MAX_TIMELINE_DEPTH = 500
 
 
-@blp.route("/<account_id>/overview", methods=["GET"])
-@blp.response(200, OverviewSchema)
-@problem_doc(blp, 404, "No such account (or not one this key may see).")
-@reads_through(blp, "accounts")
-def overview(account_id: str) -> Any:
+@OPERATIONS(
+    "GET",
+    "/api/v1/accounts/{account_id}/overview",
+    tag=TAG,
+    answers={200: (OverviewSchema, "OK")},
+    problems={404: NOT_FOUND},
+)
+async def overview(call: Call, gateway: Gateway) -> Answer:
     """Account, contacts, team, current health and active agreement; `degraded` lists gaps.
 
     A part the key's role may not read on its own is left out (partners: no team; engineers:
-    no agreement).
-    """
-    return account_overview(gateway_state(), g.caller, account_id, g.get("request_id"))
+    no agreement)."""
+    return await account_overview(
+        call, gateway.upstreams, gateway.settings["COMPOSITE_READ_TIMEOUT"]
+    )
 
 
-@blp.route("/<account_id>/timeline", methods=["GET"])
-@blp.arguments(TimelineArgs, location="query")
-@blp.response(200, TimelinePageSchema)
-@problem_doc(blp, 404, "No such account (or not one this key may see).")
-@reads_through(blp, "accounts")
-def timeline(args: dict[str, Any], account_id: str) -> Any:
+@OPERATIONS(
+    "GET",
+    "/api/v1/accounts/{account_id}/timeline",
+    tag=TAG,
+    query=TimelineArgs,
+    answers={200: (TimelinePageSchema, "OK")},
+    problems={404: NOT_FOUND},
+)
+async def timeline(call: Call, gateway: Gateway, args: dict[str, Any]) -> Answer:
     """Interactions, purchases, contact changes, health events and agreements, newest first.
 
     Filter with repeated `type`. `page × per_page` may be at most 500. Entries of a service
     that is down, slow or busy are missing and the service is named in `degraded`. Health
     events and agreements are left out for roles that may not read them on their own
-    (engineers: no agreements).
-    """
+    (engineers: no agreements)."""
     page, per_page = args["page"], args["per_page"]
     if page * per_page > MAX_TIMELINE_DEPTH:
         raise Invalid(
@@ -54,11 +60,10 @@ def timeline(args: dict[str, Any], account_id: str) -> Any:
             f"page × per_page may be at most {MAX_TIMELINE_DEPTH}; "
             "read older history from the services' own lists.",
         )
-    return account_timeline(
-        gateway_state(),
-        g.caller,
-        account_id,
-        g.get("request_id"),
+    return await account_timeline(
+        call,
+        gateway.upstreams,
+        gateway.settings["COMPOSITE_READ_TIMEOUT"],
         page=page,
         per_page=per_page,
         types=frozenset(args.get("type") or ALL_TYPES),

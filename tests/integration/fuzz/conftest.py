@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from fuzz_seeds import KNOWN_IDS
-from support import serve, serve_asgi
+from support import TEST_TOKEN, empty_tables, serve, serve_asgi
 
 from kam_accounts import create_app as create_accounts
 from kam_accounts.models import Base as AccountsBase
@@ -116,40 +116,40 @@ def offerings_app(offerings: SimpleNamespace) -> Flask:
 
 @pytest.fixture
 def gateway_app(
-    service_client: Callable[..., FlaskClient],
+    database_url: Callable[[str], str],
     accounts: SimpleNamespace,
     health: SimpleNamespace,
     offerings: SimpleNamespace,
-) -> Flask:
+) -> Any:
     """The gateway in front of the three real, seeded services."""
     from kam_gateway import create_app as create_gateway
     from kam_gateway.models import Base as GatewayBase
 
-    client = service_client(
-        "gateway",
-        create_gateway,
-        GatewayBase.metadata,
-        ACCOUNTS_URL=accounts.url,
-        HEALTH_URL=health.url,
-        OFFERINGS_URL=offerings.url,
+    url = database_url("gateway")
+    empty_tables(url, GatewayBase.metadata)
+    return create_gateway(
+        {
+            "DATABASE_URL": url,
+            "INTERNAL_TOKEN": TEST_TOKEN,
+            "ACCOUNTS_URL": accounts.url,
+            "HEALTH_URL": health.url,
+            "OFFERINGS_URL": offerings.url,
+        }
     )
-    return client.application  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def gateway_url(gateway_app: Flask) -> Iterator[str]:
-    """The gateway served as in production (its ASGI front) on a real port."""
-    from kam_gateway.front import build
-
-    with serve_asgi(build(gateway_app)) as url:
+def gateway_url(gateway_app: Any) -> Iterator[str]:
+    """The gateway served as in production (uvicorn) on a real port."""
+    with serve_asgi(gateway_app) as url:
         yield url
 
 
 @pytest.fixture
-def admin_headers(gateway_app: Flask) -> dict[str, str]:
+def admin_headers(gateway_app: Any) -> dict[str, str]:
     from kam_gateway.keys import create_key
 
-    with gateway_app.extensions["kam_db"].session() as session:
+    with gateway_app.db.session() as session:
         _key, secret = create_key(session=session, name="fuzz admin", role="admin")
         # Another key for the fuzzer to read and revoke: revoking its own would end the run.
         spare, _ = create_key(session=session, name="fuzz spare", role="sales")

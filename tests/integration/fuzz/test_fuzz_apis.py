@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
 import schemathesis
 from flask import Flask
 from fuzz_seeds import KNOWN_IDS
@@ -27,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support import serve
+from support import serve, serve_asgi
 
 from kam_accounts import create_app as create_accounts
 from kam_common.http import INTERNAL_TOKEN_HEADER
@@ -110,12 +111,14 @@ def gateway_document() -> Any:
                 "HEALTH_URL": health,
             }
         )
-        answer = gateway.test_client().get(
-            "/api/v1/openapi.json", headers={"Authorization": f"Bearer {secret}"}
-        )
-    spec = answer.get_json()
+        with serve_asgi(gateway) as gateway_url:
+            answer = requests.get(
+                f"{gateway_url}/api/v1/openapi.json",
+                headers={"Authorization": f"Bearer {secret}"},
+                timeout=30,
+            )
+    spec = answer.json()
     assert answer.status_code == 200 and "x-degraded" not in spec, spec
-    gateway.extensions["kam_db"].engine.dispose()
     return with_known_ids(schemathesis.openapi.from_dict(spec))
 
 

@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from flask import Flask, jsonify, request
 from flask.testing import FlaskClient
-from support import HttpClient, closed_port_url, serve, serve_asgi
+from support import TEST_TOKEN, HttpClient, closed_port_url, empty_tables, serve, serve_asgi
 
 from kam_gateway import create_app
-from kam_gateway.front import build
 from kam_gateway.keys import create_key
 from kam_gateway.models import Base
 
@@ -107,16 +106,18 @@ def upstream_config(urls: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_gateway(
-    service_client: Callable[..., FlaskClient],
-) -> Iterator[Callable[..., HttpClient]]:
+def make_gateway(database_url: Callable[[str], str]) -> Iterator[Callable[..., HttpClient]]:
     """`make_gateway(accounts=url, ..., **config)`: a gateway on an empty DB, served as in
-    production (the ASGI front with its fast path, Flask behind it) on a real port."""
+    production (uvicorn, uvloop, httptools) on a real port. `empty=False` keeps the database
+    as it is (a second gateway on the same database)."""
     with ExitStack() as servers:
 
-        def make(**config: Any) -> HttpClient:
-            application = service_client("gateway", create_app, Base.metadata, **config).application
-            base_url = servers.enter_context(serve_asgi(build(application)))
+        def make(*, empty: bool = True, **config: Any) -> HttpClient:
+            url = database_url("gateway")
+            if empty:
+                empty_tables(url, Base.metadata)
+            application = create_app({"DATABASE_URL": url, "INTERNAL_TOKEN": TEST_TOKEN, **config})
+            base_url = servers.enter_context(serve_asgi(application))
             # Clients of the gateway do not hold the internal token: nothing may rely on it.
             return HttpClient(base_url, application)
 
@@ -133,7 +134,7 @@ def key_for(gateway: HttpClient) -> Callable[..., str]:
     """`key_for("sales")` / `key_for("partner", ["acc-1"])`: a fresh secret of that role."""
 
     def make(role: str, account_ids: list[str] | None = None) -> str:
-        db = gateway.application.extensions["kam_db"]
+        db = gateway.application.db
         with db.session() as session:
             _key, secret = create_key(
                 session=session, name=f"test {role}", role=role, account_ids=account_ids

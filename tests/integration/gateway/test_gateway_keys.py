@@ -63,7 +63,7 @@ def test_created_key_is_shown_once_and_works(
     assert (body["name"], body["role"], body["account_ids"]) == ("CRM sync", "sales", [])
     assert body["created_at"].endswith("Z")
     # Only the hash is stored.
-    db = gateway.application.extensions["kam_db"]
+    db = gateway.application.db
     with db.session() as session:
         row = session.scalars(select(ApiKey).where(ApiKey.id == body["id"])).one()
         assert row.key_hash == hash_secret(body["key"])
@@ -166,7 +166,7 @@ def test_clients_cannot_pose_as_another_key_for_idempotency(
     gateway: HttpClient, key_for: Callable[..., str]
 ) -> None:
     first_admin, second_admin = key_for("admin"), key_for("admin")
-    db = gateway.application.extensions["kam_db"]
+    db = gateway.application.db
     with db.session() as session:
         first_id = session.scalar(
             select(ApiKey.id).where(ApiKey.key_hash == hash_secret(first_admin))
@@ -201,13 +201,13 @@ def test_bootstrap_admin_key_works_and_survives_restarts_and_revocation(
     app = gateway.application
     from kam_gateway.keys import ensure_bootstrap_key
 
-    ensure_bootstrap_key(app.extensions["kam_db"], secret)
-    ensure_bootstrap_key(app.extensions["kam_db"], secret)
+    ensure_bootstrap_key(app.db, secret)
+    ensure_bootstrap_key(app.db, secret)
     assert gateway.get(KEYS, headers=bearer(secret)).json["total"] == 1
 
     key_id = listed["items"][0]["id"]
     assert gateway.delete(f"{KEYS}/{key_id}", headers=bearer(secret)).status_code == 204
     assert gateway.get(KEYS, headers=bearer(secret)).status_code == 401
     # Restarting with the variable still set means the operator wants this key to work.
-    ensure_bootstrap_key(app.extensions["kam_db"], secret)
+    ensure_bootstrap_key(app.db, secret)
     assert gateway.get(KEYS, headers=bearer(secret)).status_code == 200

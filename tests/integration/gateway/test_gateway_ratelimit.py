@@ -14,7 +14,7 @@ TINY = {**DEFAULT_RATE_LIMITS, "partner": "3/minute", "sales": "2/minute"}
 
 
 def _key(gateway: HttpClient, role: str, account_ids: list[str] | None = None) -> dict[str, str]:
-    with gateway.application.extensions["kam_db"].session() as session:
+    with gateway.application.db.session() as session:
         _row, secret = create_key(session=session, name=role, role=role, account_ids=account_ids)
     return {"Authorization": f"Bearer {secret}"}
 

@@ -62,7 +62,7 @@ def test_forwarded_calls_carry_the_needed_headers_and_nothing_else(
     assert headers["Content-Type"] == "application/json"
     assert headers["Accept"] == "application/json"
     assert headers["X-Request-Id"] == "req-123"
-    assert headers["X-Internal-Token"] == gateway.application.config["INTERNAL_TOKEN"]
+    assert headers["X-Internal-Token"] == gateway.application.settings["INTERNAL_TOKEN"]
     assert headers["X-Kam-Role"] == "sales"
     assert headers["X-Kam-Client"]
     assert "X-Kam-Account-Scope" not in headers  # sales keys see every account

@@ -1,0 +1,115 @@
+"""What one call through the gateway is made of: the `Call` every step and handler reads, the
+`Answer` a handler returns, and the `Refusal` any of them raises (a problem, see pipeline.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from kam_gateway.access import Caller, Match
+
+JSON = "application/json"
+
+
+class Refusal(Exception):
+    """A call the gateway answers with a problem: raised by any step or handler."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = dict(errors) if errors else None
+        self.headers = dict(headers or {})
+        self.extra = dict(extra) if extra else None
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_answer(status: int, data: Any, headers: list[tuple[str, str]] | None = None) -> Answer:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    return Answer(status, body, [("Content-Type", JSON), *(headers or [])])
+
+
+_UNREAD = object()
+
+
+@dataclass(eq=False)
+class Call:
+    """One request, as the steps learn about it."""
+
+    method: str
+    path: str
+    query: str  # as the client sent it
+    headers: list[tuple[str, str]]  # lower-case names, in order, repeats kept
+    client: str  # the peer's address
+    request_id: str = ""
+    started: float = field(default_factory=time.perf_counter)
+    body: bytes = b""
+    caller: Caller | None = None
+    match: Match | None = None
+    waited: float = 0.0  # seconds spent waiting on services (X-Gateway-Latency leaves it out)
+    more_headers: list[tuple[str, str]] = field(default_factory=list)  # for any answer
+    _json: Any = _UNREAD
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header (`name` in lower case)."""
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name]
+
+    def json(self) -> Any:
+        """The body as JSON (None when empty); malformed JSON is a 400."""
+        if self._json is _UNREAD:
+            if not self.body:
+                self._json = None
+            else:
+                try:
+                    self._json = json.loads(self.body)
+                except (ValueError, RecursionError):
+                    raise Refusal(400, "The request body is not valid JSON.") from None
+        return self._json
+
+    def json_or_none(self) -> Any:
+        """The body as JSON, or None when it is not (the service then answers it itself)."""
+        try:
+            return self.json()
+        except Refusal:
+            return None
+
+    def query_items(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query, keep_blank_values=True)
+
+    @property
+    def params(self) -> dict[str, str]:
+        return self.match.params if self.match is not None else {}
+
+    @asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        """Time spent in here is the services', not the gateway's."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.waited += time.perf_counter() - started
