@@ -64,9 +64,11 @@ def problem(response: requests.Response, status: int) -> dict[str, Any]:
 
 @contextmanager
 def serve_asgi(app: Any) -> Iterator[str]:
-    """Run an ASGI app under uvicorn (uvloop, httptools: as in production) on a free local port
-    for the duration; yields its base URL."""
+    """Run an ASGI app under uvicorn, configured as the gateway's gunicorn worker runs it
+    (uvloop, httptools), on a free local port for the duration; yields its base URL."""
     import uvicorn
+
+    from kam_gateway.serving import GatewayWorker
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -75,11 +77,8 @@ def serve_asgi(app: Any) -> Iterator[str]:
         app,
         host="127.0.0.1",
         port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="auto",  # so an app closes what it opened, on its own loop
         log_config=None,
-        access_log=False,
+        **{**GatewayWorker.CONFIG_KWARGS, "lifespan": "auto"},
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
