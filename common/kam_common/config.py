@@ -39,9 +39,32 @@ def env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() not in ("0", "false", "no", "off")
 
 
+# Secrets that are written in the repository (docker-compose.yml's defaults, so that
+# `docker-compose up` works on a laptop): refused anywhere but in development.
+PUBLISHED_SECRETS = frozenset({"change-me-internal-token", "kam-admin-change-me"})
+
+
+def environment() -> str:
+    """`KAM_ENV`: `development` (the default: one machine, `make run`) or anything else, e.g.
+    `production`, where the repository's published secrets are refused."""
+    return env_str("KAM_ENV", "development").strip().lower()
+
+
+def refuse_published(name: str, value: str | None) -> None:
+    if value in PUBLISHED_SECRETS and environment() != "development":
+        raise RuntimeError(
+            f"{name} is the example value from docker-compose.yml; set a secret of your own "
+            f"(KAM_ENV={environment()})"
+        )
+
+
 def data_dir() -> Path:
+    """KAM_DATA_DIR, made if missing; private to its owner (it holds the internal token, the
+    SQLite databases and the rate-limit counts)."""
     path = Path(env_str("KAM_DATA_DIR", "./var")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(0o700)
     return path
 
 
@@ -61,6 +84,7 @@ def internal_token() -> str:
     """
     token = os.environ.get("KAM_INTERNAL_TOKEN")
     if token:
+        refuse_published("KAM_INTERNAL_TOKEN", token)
         return token
     path = data_dir() / "internal-token"
     if not path.exists():

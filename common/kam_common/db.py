@@ -5,6 +5,7 @@ The same models and migrations serve both databases; the differences are kept he
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,9 +83,20 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def make_private(path: str | None) -> None:
+    """A SQLite file readable by its owner only (SQLite gives its -wal and -shm files the
+    same mode), made now if it does not exist yet."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if os.stat(path).st_uid == os.getuid():
+        os.chmod(path, 0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
+        make_private(make_url(url).database)
         engine = create_engine(url, connect_args={"timeout": 15}, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -122,10 +134,6 @@ class Database:
         self.write_sessions = sessionmaker(
             self.engine.execution_options(kam_write=True), expire_on_commit=False
         )
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
 
     def init_app(self, app: Flask) -> None:
         app.extensions["kam_db"] = self

@@ -10,8 +10,6 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from kam_common.errors import NotFound
-
 SCOPE_HEADER = "X-KAM-Account-Scope"
 CLIENT_HEADER = "X-KAM-Client"
 ROLE_HEADER = "X-KAM-Role"
@@ -31,12 +29,6 @@ def account_scope() -> frozenset[str] | None:
 def in_scope(account_id: str) -> bool:
     scope = account_scope()
     return scope is None or account_id in scope
-
-
-def require_in_scope(account_id: str, what: str = "Account") -> None:
-    """Out-of-scope resources are reported exactly like missing ones."""
-    if not in_scope(account_id):
-        raise NotFound(f"{what} not found.")
 
 
 def client_id() -> str:

@@ -15,6 +15,7 @@ from kam_common.config import (
     env_int,
     env_str,
     internal_token,
+    refuse_published,
     service_url,
 )
 
@@ -55,6 +56,12 @@ def rate_limit_storage() -> str:
     )
 
 
+def bootstrap_admin_key() -> str | None:
+    key = os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY") or None
+    refuse_published("KAM_BOOTSTRAP_ADMIN_KEY", key)
+    return key
+
+
 def _limit(name: str, default: str) -> str:
     value = env_str(name, default)
     try:
@@ -87,7 +94,7 @@ def load() -> dict[str, Any]:
         "READY_TIMEOUT": env_float("KAM_READY_TIMEOUT", 1.0),
         # Service specs only change on deploy; refetching them per call would be wasted work.
         "OPENAPI_CACHE_SECONDS": env_float("KAM_OPENAPI_CACHE_SECONDS", 60.0),
-        "BOOTSTRAP_ADMIN_KEY": os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY") or None,
+        "BOOTSTRAP_ADMIN_KEY": bootstrap_admin_key(),
         # A body must arrive whole within this; a slower one is a 408 and its connection closed.
         "BODY_READ_TIMEOUT": env_float("KAM_BODY_READ_TIMEOUT", 10.0),
         # Failed key checks per client address before its unknown keys get 429 for a while.

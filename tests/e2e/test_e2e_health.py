@@ -125,8 +125,9 @@ def test_roles_on_health_writes(api, keys):
     path = f"/health/accounts/{account['id']}/override"
     assert api("POST", path, keys["engineer"], json=override).status_code == 403
     assert api("POST", path, keys["executive"], json=override).status_code == 201
-    assert api("GET", "/health/scorecard", keys["sales"]).status_code == 403
-    assert api("GET", "/health/scorecard", keys["executive"]).status_code == 200
+    assert api("GET", "/health/scorecard", keys["sales"]).status_code == 200
+    assert api("GET", "/health/scorecard", keys["engineer"]).status_code == 200
+    assert api("PUT", "/health/scorecard", keys["sales"], json={}).status_code == 403
 
 
 def test_account_facts_reach_health_through_the_worker(api, keys):
@@ -156,7 +157,6 @@ def test_portfolio_covers_only_what_the_key_may_see(api, keys, make_key):
     everyone = api("GET", "/health/portfolio", keys["executive"]).json()
     mine = api("GET", "/health/portfolio", partner)
     assert everyone["accounts"] >= 1
-    if mine.status_code == 200:  # partners may not read the portfolio at all
-        assert mine.json()["accounts"] == 1
-    else:
-        assert mine.status_code == 403
+    assert mine.status_code == 200
+    assert mine.json()["accounts"] == 1
+    assert mine.json()["revenue_at_risk"] in (0, 0.0, {})  # only its own, healthy account

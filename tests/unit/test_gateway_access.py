@@ -104,9 +104,15 @@ def test_a_known_path_with_another_method_is_405_listing_the_allowed_ones() -> N
         (SALES, "POST", "/api/v1/health/events", "health"),
         (SALES, "POST", "/api/v1/offerings/catalog", 403),
         (SALES, "PUT", "/api/v1/health/scorecard", 403),
-        (SALES, "GET", "/api/v1/health/scorecard", 403),
-        (ENGINEER, "GET", "/api/v1/health/scorecard", 403),
+        # the scorecard is readable by every internal role; only executives change it
+        (SALES, "GET", "/api/v1/health/scorecard", "health"),
+        (ENGINEER, "GET", "/api/v1/health/scorecard", "health"),
         (EXECUTIVE, "GET", "/api/v1/health/scorecard", "health"),
+        (ENGINEER, "PUT", "/api/v1/health/scorecard", 403),
+        (PARTNER, "GET", "/api/v1/health/scorecard", 403),
+        # alerts are acknowledged and resolved by executive, sales and engineer
+        (EXECUTIVE, "PATCH", "/api/v1/health/alerts/a-1", "health"),
+        (PARTNER, "PATCH", "/api/v1/health/alerts/a-1", 403),
         (SALES, "POST", "/api/v1/health/accounts/acc-1/override", 403),
         (SALES, "PATCH", "/api/v1/health/alerts/a-1", "health"),
         # engineer: accounts and health, not offerings
@@ -122,6 +128,7 @@ def test_a_known_path_with_another_method_is_405_listing_the_allowed_ones() -> N
         (PARTNER, "GET", "/api/v1/accounts/acc-1/contacts/c-1", "accounts"),
         (PARTNER, "GET", "/api/v1/health/accounts/acc-1", "health"),
         (PARTNER, "GET", "/api/v1/offerings/agreements", "offerings"),
+        (PARTNER, "GET", "/api/v1/health/portfolio", "health"),  # of its own accounts
         (PARTNER, "GET", "/api/v1/accounts/acc-1/overview", "gateway"),
         (PARTNER, "GET", "/api/v1/accounts/acc-3", 404),
         (PARTNER, "GET", "/api/v1/health/accounts/acc-3", 404),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from support import HttpClient
 
-from kam_gateway.keys import hash_secret
+from kam_gateway.keys import create_key, hash_secret
 from kam_gateway.models import ApiKey
 
 KEYS = "/api/v1/admin/keys"
@@ -211,3 +212,32 @@ def test_bootstrap_admin_key_works_and_survives_restarts_and_revocation(
     # Restarting with the variable still set means the operator wants this key to work.
     ensure_bootstrap_key(app.db, secret)
     assert gateway.get(KEYS, headers=bearer(secret)).status_code == 200
+
+
+def test_a_key_revoked_through_one_gateway_is_refused_by_another_within_a_second(
+    make_gateway: Callable[..., HttpClient], echo_upstreams: dict[str, str]
+) -> None:
+    """Two gateway processes' worth of caches on one database (SQLite, or PostgreSQL when
+    GATEWAY_DATABASE_URL is set): a change made through one reaches the other."""
+    urls = {f"{name.upper()}_URL": url for name, url in echo_upstreams.items()}
+    first = make_gateway(**urls)
+    second = make_gateway(empty=False, **urls)
+    with first.application.db.session() as session:
+        _admin, admin = create_key(session=session, name="admin", role="admin")
+        key, secret = create_key(session=session, name="temp", role="sales")
+    for gateway in (first, second):  # both remember the key now
+        assert gateway.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200
+
+    assert first.delete(f"{KEYS}/{key.id}", headers=bearer(admin)).status_code == 204
+    revoked_at = time.monotonic()
+    while second.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200:
+        assert time.monotonic() - revoked_at < 1.0, "still accepted after a second"
+        time.sleep(0.02)
+
+    assert first.get("/api/v1/accounts", headers=bearer(secret)).status_code == 401
+    # A change made behind every gateway's back (an operator's SQL) reaches them too.
+    with first.application.db.session() as session:
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(revoked_at=None))
+        session.commit()
+    time.sleep(0.3)
+    assert second.get("/api/v1/accounts", headers=bearer(secret)).status_code == 200

@@ -147,7 +147,7 @@ def test_partner_reads_its_own_account(gateway: HttpClient, auth: Auth) -> None:
         ("sales", "PATCH", "/api/v1/health/events/e-1", 403),
         ("engineer", "PATCH", "/api/v1/health/alerts/al-1", 200),
         ("partner", "PATCH", "/api/v1/health/alerts/al-1", 403),
-        ("partner", "GET", "/api/v1/health/portfolio", 403),
+        ("partner", "GET", "/api/v1/health/events", 403),
         ("sales", "GET", "/api/v1/admin/keys", 403),
     ],
 )
@@ -281,3 +281,15 @@ def test_a_slow_service_is_a_504_naming_it(
 
     assert response.status_code == 504
     assert response.json["service"] == "offerings"
+
+
+def test_a_partners_portfolio_is_read_within_its_accounts(
+    gateway: HttpClient, auth: Auth, received: dict[str, list[dict]]
+) -> None:
+    answer = gateway.get("/api/v1/health/portfolio", headers=auth("partner", ["acc-1", "acc-2"]))
+
+    assert answer.status_code == 200
+    (seen,) = received["health"]
+    assert seen["path"] == "/api/v1/health/portfolio"
+    assert seen["headers"]["X-Kam-Account-Scope"] == "acc-1,acc-2"
+    assert seen["headers"]["X-Kam-Role"] == "partner"
