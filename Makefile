@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 export KAM_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast lint bench install migrate seed key compose-check clean
+.PHONY: run test lint bench install migrate seed key compose-check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any, cast
 
 from kam_common.config import env_bool
 from kam_common.errors import AppError
@@ -67,7 +68,8 @@ def create_key(args: argparse.Namespace) -> int:
     except AppError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
-    scope = f" for accounts {', '.join(key['account_ids'])}" if key["account_ids"] else ""
+    ids = cast(list[str], key["account_ids"])
+    scope = f" for accounts {', '.join(ids)}" if ids else ""
     print(f"Created {key['role']} key {key['name']!r} (id {key['id']}){scope}.")
     print("The key is shown only this once; keep it somewhere safe:")
     print()
@@ -92,7 +94,8 @@ def worker(args: argparse.Namespace) -> int:
     from kam_common.requestlog import configure_logging
 
     configure_logging("worker")
-    relays, jobs = [], []
+    relays: list[Any] = []
+    jobs: list[Job] = []
     for app in args.app or APPS:
         module = _app_cli(app)
         relays.extend(getattr(module, "relays", lambda: [])())

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
@@ -167,7 +167,7 @@ def request_session() -> Session:
         factory = db.write_sessions if request.method in _WRITE_METHODS else db.sessions
         session = factory()
         g.db_session = session
-    return session
+    return cast(Session, session)
 
 
 def get_or_insert(session: Session, model: type[T], key: Any, make: Callable[[], T]) -> T:

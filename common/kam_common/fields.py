@@ -71,7 +71,7 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-class Money(fields.Field):
+class Money(fields.Field[Decimal]):
     """A JSON number with at most 2 decimals, loaded as `Decimal`, dumped as a number."""
 
     default_error_messages = {
@@ -82,13 +82,12 @@ class Money(fields.Field):
     }
 
     def __init__(self, *, positive: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.positive = positive
-        self.metadata.setdefault("minimum", 0)
-        self.metadata.setdefault("maximum", float(MAX_MONEY))
+        metadata = {"minimum": 0, "maximum": float(MAX_MONEY), **kwargs.pop("metadata", {})}
         if positive:
             # OpenAPI 3.0 (JSON Schema draft 4): a flag on `minimum`, not a number of its own.
-            self.metadata["exclusiveMinimum"] = True
+            metadata["exclusiveMinimum"] = True
+        super().__init__(metadata=metadata, **kwargs)
+        self.positive = positive
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -129,7 +128,7 @@ class Timestamp(fields.AwareDateTime):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        text = value.astimezone(UTC).isoformat()
+        text: str = value.astimezone(UTC).isoformat()
         return text.replace("+00:00", "Z")
 
 
@@ -140,7 +139,7 @@ class Day(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def text_list(*, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> fields.List:
+def text_list(*, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> fields.List[str]:
     return fields.List(
         Name(max_length=max_length), validate=validate.Length(max=max_items), **kwargs
     )

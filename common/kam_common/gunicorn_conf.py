@@ -66,4 +66,4 @@ def child_exit(server: Any, worker: Any) -> None:
     """Drop the live-gauge files of a worker that is gone (its counters stay: they still count)."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -5,7 +5,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 
-class NoAccessLogger(Logger):  # type: ignore[misc]
+class NoAccessLogger(Logger):
     def _compute_access_log_enabled(self) -> bool:
         return False
 

@@ -63,7 +63,7 @@ def make_metrics() -> HttpMetrics:
     registry = CollectorRegistry()
     if multiprocess_dir():
         # Values live in the folder's files; the collector sums every worker's at scrape time.
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         target = None
     else:
         target = registry

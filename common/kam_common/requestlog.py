@@ -68,7 +68,7 @@ class JsonFormatter(logging.Formatter):
 def skip_unused_record_fields() -> None:
     """Our JSON lines never show the caller's file, thread or process name, so logging need not
     look them up for every record (the logging cookbook's "Optimization" section)."""
-    logging._srcfile = None  # type: ignore[attr-defined]  # noqa: SLF001 - documented switch
+    logging._srcfile = None  # noqa: SLF001 - a documented switch
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

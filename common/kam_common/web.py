@@ -56,6 +56,7 @@ class ProblemSchema(ma.Schema):
 def schema_name_resolver(schema: type[ma.Schema] | ma.Schema) -> str:
     """`AccountSchema` → `Account`; its PATCH form (`partial=True`) → `AccountPatch`."""
     cls = resolve_schema_cls(schema)
+    assert not isinstance(cls, list)  # noqa: S101 - one schema per component
     name = cls.__name__.removesuffix("Schema")
     if isinstance(schema, ma.Schema) and schema.partial:
         name += "Patch"
@@ -135,7 +136,7 @@ def honours_if_match(
 
 
 # Header parameters the house conventions accept (API.md); components, referenced per operation.
-HEADER_PARAMETERS = {
+HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
     "RequestId": {
         "name": REQUEST_ID_HEADER,
         "in": "header",
@@ -248,8 +249,10 @@ def _register_infrastructure(api: Api, *, internal: bool) -> None:
             summary = "This app's OpenAPI document" + (
                 " (internal token needed)." if internal else "."
             )
-            document = {"description": "OpenAPI 3", "content": {"application/json": {}}}
-            document["content"]["application/json"]["schema"] = {"type": "object"}
+            document = {
+                "description": "OpenAPI 3",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
             api.spec.path(
                 rule=rule,
                 operations={

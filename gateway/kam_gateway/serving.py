@@ -35,7 +35,7 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-class GatewayWorker(UvicornWorker):  # type: ignore[misc]
+class GatewayWorker(UvicornWorker):
     CONFIG_KWARGS: dict[str, Any] = {
         "loop": "uvloop",
         "http": "kam_gateway.serving:ProblemHttpToolsProtocol",

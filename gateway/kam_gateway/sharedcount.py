@@ -53,7 +53,7 @@ class SharedFileStorage(Storage):
         clock: Callable[[], float] = time.time,
         **options: float | str | bool,
     ) -> None:
-        super().__init__(uri, **options)
+        super().__init__(uri)
         self.path = Path(uri.removeprefix("async+file://"))
         self.slots = slots
         self.clock = clock

@@ -55,33 +55,37 @@ def account_timeline(
                 )
             )
     if "purchase" in wanted:
-        for item in session.scalars(select(Purchase).where(Purchase.account_id == account_id)):
+        for bought in session.scalars(select(Purchase).where(Purchase.account_id == account_id)):
             entries.append(
                 Entry(
                     "purchase",
-                    datetime.combine(item.occurred_on, time.min, tzinfo=UTC),
-                    item.id,
-                    describe_purchase(item.product_line, item.amount, account.currency),
+                    datetime.combine(bought.occurred_on, time.min, tzinfo=UTC),
+                    bought.id,
+                    describe_purchase(bought.product_line, bought.amount, account.currency),
                     {
-                        "product_line": item.product_line,
-                        "amount": float(item.amount),
+                        "product_line": bought.product_line,
+                        "amount": float(bought.amount),
                         "currency": account.currency,
-                        "occurred_on": item.occurred_on.isoformat(),
+                        "occurred_on": bought.occurred_on.isoformat(),
                     },
                 )
             )
     if "contact_change" in wanted:
-        for item in session.scalars(
+        for change in session.scalars(
             select(ContactChange).where(ContactChange.account_id == account_id)
         ):
-            name = names.get(item.contact_id, "A contact")
+            name = names.get(change.contact_id, "A contact")
             entries.append(
                 Entry(
                     "contact_change",
-                    item.occurred_at,
-                    item.id,
-                    describe_contact_change(name, item.kind, item.changes, names),
-                    {"contact_id": item.contact_id, "change": item.kind, "fields": item.changes},
+                    change.occurred_at,
+                    change.id,
+                    describe_contact_change(name, change.kind, change.changes, names),
+                    {
+                        "contact_id": change.contact_id,
+                        "change": change.kind,
+                        "fields": change.changes,
+                    },
                 )
             )
     return page_from_list(newest_first(entries), page=page, per_page=per_page)

@@ -29,7 +29,7 @@ ALL_SEVERITIES = ("minor", "major", "critical", "low", "medium", "high")
 class StrictNumber(fields.Float):
     """A JSON number (not a string, not a boolean), finite."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
@@ -85,7 +85,7 @@ class DeferredNested(fields.Nested):
     """Documents the nested schema but hands items over unvalidated, so a batch can name every
     bad index (schema and rules alike) instead of stopping at the first schema error."""
 
-    def _deserialize(self, value, attr, data, partial=None, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
         if not isinstance(value, dict):
             raise ma.ValidationError("Must be an object.")
         return value

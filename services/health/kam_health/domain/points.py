@@ -38,7 +38,7 @@ DAY = 86400.0
 
 
 def age_weight(age_days: float, half_life_days: float) -> float:
-    return 0.5 ** (max(0.0, age_days) / half_life_days)
+    return float(0.5 ** (max(0.0, age_days) / half_life_days))
 
 
 def delivery_points(days_late: float, breach_limit_days: int | None) -> tuple[float, bool]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,7 +74,7 @@ def _row(
     return row
 
 
-def _taken_refs(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+def _taken_refs(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, str, str | None]]:
     keys = [(r["account_id"], r["type"], r["external_ref"]) for r in rows if r["external_ref"]]
     if not keys:
         return set()
@@ -143,7 +143,7 @@ def log_batch(
     stored = [row for row in rows if row is not None]
     try:
         # Core executemany: ORM objects would cost as much again as the checks above.
-        session.execute(insert(Event.__table__), stored)
+        session.execute(insert(cast(Table, Event.__table__)), stored)
     except IntegrityError:
         # The unique (account, type, external_ref) guard fired: name the events it refused.
         session.rollback()
@@ -160,7 +160,7 @@ def _name_repeated_refs(
     rows: list[dict[str, Any] | None],
     errors: dict[str, list[str]],
     *,
-    taken: set[tuple[str, str, str]],
+    taken: set[tuple[str, str, str | None]],
 ) -> None:
     seen: dict[tuple[str, str, str], int] = {}
     for index, row in enumerate(rows):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kam_common.db import new_id, utcnow
@@ -158,15 +158,16 @@ def _score_and_store(
             )
     # Core executemany throughout: the ORM's bulk paths spend as long again on bookkeeping.
     if new_rows:
-        session.execute(Score.__table__.insert(), new_rows)
+        session.execute(insert(cast(Table, Score.__table__)), new_rows)
     if existing_rows:
-        table = Score.__table__
+        table = cast(Table, Score.__table__)
         session.execute(
             table.update().where(table.c.account_id == bindparam("key")),
             [{"key": row["account_id"], **row} for row in existing_rows],
         )
     if snapshots:
-        session.execute(Snapshot.__table__.insert(), [{"id": new_id(), **s} for s in snapshots])
+        rows = [{"id": new_id(), **s} for s in snapshots]
+        session.execute(insert(cast(Table, Snapshot.__table__)), rows)
     for obj in list(session.identity_map.values()):  # the bulk UPDATE bypassed these
         if isinstance(obj, Score):
             session.expire(obj)

@@ -16,7 +16,19 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    Engine,
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from kam_health.domain import points as pts
@@ -276,7 +288,9 @@ def _scan_in_ranges(
     stmt = _aggregate_statement()
     # Plain readers, outside the caller's transaction: they see committed events, which is what
     # a portfolio rescore scores (it changes scores, not events).
-    engine = session.get_bind().execution_options(kam_write=False)
+    bind = session.get_bind()
+    assert isinstance(bind, Engine)  # noqa: S101 - sessions are bound to an engine
+    engine = bind.execution_options(kam_write=False)
 
     def scan(chunk: list[str]) -> tuple[list[str], list[Any]]:
         shard = stmt.where(Event.account_id >= chunk[0], Event.account_id <= chunk[-1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -162,7 +163,7 @@ def portfolio(*, session: Session) -> dict[str, Any]:
 
 
 def _top_declines(
-    session: Session, rows: list[Any], now: datetime, card_version: int
+    session: Session, rows: Sequence[Any], now: datetime, card_version: int
 ) -> list[dict[str, Any]]:
     """The sharpest falls against 30 days ago, in one query for the whole portfolio."""
     if not rows:
