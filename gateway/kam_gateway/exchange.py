@@ -69,12 +69,14 @@ class Call:
     more_headers: list[tuple[str, str]] = field(default_factory=list)  # for any answer
     _json: Any = _UNREAD
 
+    def __post_init__(self) -> None:
+        self._first: dict[str, str] = {}
+        for key, value in self.headers:
+            self._first.setdefault(key, value)
+
     def header(self, name: str) -> str | None:
         """The first value of a header (`name` in lower case)."""
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
+        return self._first.get(name)
 
     def header_values(self, name: str) -> list[str]:
         return [value for key, value in self.headers if key == name]

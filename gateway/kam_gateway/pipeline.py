@@ -22,6 +22,7 @@ in `problem()`, the only place that words one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import time
@@ -60,6 +61,7 @@ API_PREFIX = "/api/v1"
 OPEN_PATHS = ("/healthz", "/readyz")
 MAX_TARGET_BYTES = 4094  # what the services' servers accept in a request line, less the verb
 LATENCY_HEADER = "X-Gateway-Latency"
+READS = frozenset({"GET", "HEAD"})
 
 
 class ClientGone(Exception):
@@ -121,6 +123,10 @@ class Gateway:
             return Answer(200, self.metrics.scrape(), [("Content-Type", CONTENT_TYPE_LATEST)])
         call.caller = await self.identify(call)  # 3. key or session
         self.route(call)  # 4. route, role and scope
+        if self.limits.remote and call.method in READS:
+            # A read is forwarded while its count is taken (a Redis round trip): if the count
+            # refuses it, the 429 is the answer and the service's is dropped.
+            return await _alongside(self.spend(call), self.dispatch(call))  # 5. and 6.
         await self.spend(call)  # 5. rate limit
         return await self.dispatch(call)  # 6. forward or local handler
 
@@ -318,6 +324,21 @@ class Gateway:
     async def close(self) -> None:
         await self.upstreams.close()
         self.db.engine.dispose()
+
+
+async def _alongside(check: Awaitable[None], work: Awaitable[Answer]) -> Answer:
+    """`work`'s answer, unless `check` (run at the same time) refuses: then its refusal."""
+    checking, working = asyncio.ensure_future(check), asyncio.ensure_future(work)
+    await asyncio.wait((checking, working), return_when=asyncio.FIRST_COMPLETED)
+    if checking.done() and checking.exception() is not None:
+        working.cancel()
+    try:
+        await checking
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            await working  # cancelled, or failed: either way not the answer
+        raise
+    return await working
 
 
 def _bearer_secret(header: str | None) -> str | None:

@@ -26,11 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse, parse_many
-from limits.aio.storage import Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 
-import kam_gateway.sharedcount  # noqa: F401 - registers the async+file:// storage
 from kam_gateway.access import PARTNER, Caller
+from kam_gateway.sharedcount import SharedFileStorage  # registers async+file://
 
 log = logging.getLogger("kam.gateway.ratelimit")
 
@@ -117,17 +117,26 @@ class Counter:
 
 
 class KeyLimits:
-    """The budgets by role, spent per call."""
+    """The budgets by role, spent per call. A key found over its limit is refused from memory
+    until that window ends, without asking the storage again."""
 
     def __init__(self, by_role: Mapping[str, str], storage: Storage):
         self.by_role = {role: parse_many(text) for role, text in by_role.items()}
         self.counter = Counter(storage, "kam-gateway")
+        # A count that needs a network round trip (Redis) is worth taking off a call's path.
+        self.remote = not isinstance(storage, (MemoryStorage, SharedFileStorage))
+        self._refused: dict[str, Verdict] = {}
 
     async def spend(self, caller: Caller, cost: int = 1) -> Verdict | None:
         """Count one call of `caller`; None when the counter is unreachable (the call passes).
 
         With several limits for a role (`600/minute;20/second`) each counts the call; the first
         one used up refuses it, else the headers describe the one with the least left."""
+        refused = self._refused.get(caller.key_id)
+        if refused is not None:
+            if refused.reset_at > time.time():
+                return refused
+            del self._refused[caller.key_id]
         tightest: Verdict | None = None
         for item in self.by_role.get(caller.role) or self.by_role[PARTNER]:
             counted = await self.counter.count(caller.key_id, item, cost)
@@ -136,6 +145,10 @@ class KeyLimits:
             count, end = counted
             verdict = Verdict(count <= item.amount, item, item.amount - count, end, cost)
             if not verdict.allowed:
+                if len(self._refused) > 10_000:
+                    self._refused.clear()
+                if cost == 1:  # a refused batch says nothing about a single call
+                    self._refused[caller.key_id] = verdict
                 return verdict
             if tightest is None or verdict.remaining < tightest.remaining:
                 tightest = verdict

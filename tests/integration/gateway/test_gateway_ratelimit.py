@@ -122,3 +122,28 @@ def test_a_dead_counter_lets_calls_through_uncounted(
 
     assert [a.status_code for a in answers] == [200] * 4  # 2/minute, but nobody can count
     assert all("X-RateLimit-Remaining" not in a.headers for a in answers)
+
+
+def test_with_redis_a_read_over_the_limit_is_refused_and_the_next_ones_never_leave(
+    make_gateway: Callable[..., HttpClient],
+    echo_upstreams: dict[str, str],
+    redis_url: str,
+    received: dict[str, list[dict]],
+) -> None:
+    """Reads are forwarded while their count is taken; the count still decides the answer."""
+    gateway = make_gateway(
+        **{f"{n.upper()}_URL": u for n, u in echo_upstreams.items()},
+        RATE_LIMITS=TINY,
+        RATE_LIMIT_STORAGE=redis_url,
+    )
+    sales = _key(gateway, "sales")  # 2/minute
+
+    write = gateway.post("/api/v1/accounts?echo_status=201", json={"name": "n"}, headers=sales)
+    reads = [gateway.get("/api/v1/accounts", headers=sales) for _ in range(4)]
+
+    assert write.status_code == 201
+    assert [r.status_code for r in reads] == [200, 429, 429, 429]
+    assert reads[0].headers["X-RateLimit-Remaining"] == "0"
+    assert all(r.json["request_id"] == r.headers["X-Request-ID"] for r in reads[1:])
+    # The first refused read may have reached the service; the ones after it did not.
+    assert len(received["accounts"]) <= 3
