@@ -111,7 +111,10 @@ def worker(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from kam_cli.supervisor import run_procfile
+    from kam_common.config import SERVICE_PORTS, service_port
 
+    for app in SERVICE_PORTS:  # the Procfile binds each app to its port
+        os.environ[f"KAM_{app.upper()}_PORT"] = str(service_port(app))
     return run_procfile(Path(args.procfile))
 
 

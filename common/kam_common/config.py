@@ -102,7 +102,8 @@ def internal_token() -> str:
 
 
 # Where each app listens on one machine by default: the one place these numbers are written.
-# `KAM_<APP>_PORT` moves one (the Procfile and `kam run` read it); `KAM_<APP>_URL` finds it.
+# `KAM_<APP>_PORT` moves one (`kam run` hands the Procfile every app's port), and the others
+# then find it there unless `KAM_<APP>_URL` says otherwise.
 SERVICE_PORTS = {"gateway": 8080, "accounts": 8081, "offerings": 8082, "health": 8083}
 
 
@@ -110,6 +111,6 @@ def service_port(app_name: str) -> int:
     return env_int(f"KAM_{app_name.upper()}_PORT", SERVICE_PORTS[app_name])
 
 
-def service_url(app_name: str, default_port: int | None = None) -> str:
-    port = default_port if default_port is not None else SERVICE_PORTS[app_name]
-    return env_str(f"KAM_{app_name.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+def service_url(app_name: str) -> str:
+    default = f"http://127.0.0.1:{service_port(app_name)}"
+    return env_str(f"KAM_{app_name.upper()}_URL", default).rstrip("/")

@@ -68,3 +68,17 @@ def test_the_data_folder_and_sqlite_files_are_private_to_their_owner(
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_an_apps_port_is_set_once_and_its_url_follows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kam_common.config import SERVICE_PORTS, service_url
+
+    monkeypatch.delenv("KAM_HEALTH_URL", raising=False)
+    monkeypatch.delenv("KAM_HEALTH_PORT", raising=False)
+    assert service_url("health") == f"http://127.0.0.1:{SERVICE_PORTS['health']}"
+    monkeypatch.setenv("KAM_HEALTH_PORT", "9213")
+    assert service_url("health") == "http://127.0.0.1:9213"
+    monkeypatch.setenv("KAM_HEALTH_URL", "http://health.internal:80/")
+    assert service_url("health") == "http://health.internal:80"
+    procfile = (COMPOSE.parent / "Procfile").read_text()
+    assert not re.search(r"808\d", procfile)  # the Procfile takes the ports from `kam run`

@@ -32,7 +32,7 @@ def relays() -> list[Relay]:
     """Deliver the accounts outbox to the apps that consume its events."""
     settings = config.load()
     consumers = {
-        name: ServiceClient(name, service_url(name, port), settings["INTERNAL_TOKEN"])
-        for name, port in (("health", 8083), ("offerings", 8082))
+        name: ServiceClient(name, service_url(name), settings["INTERNAL_TOKEN"])
+        for name in ("health", "offerings")
     }
     return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

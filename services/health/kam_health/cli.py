@@ -47,7 +47,7 @@ def relays() -> list[Relay]:
     settings = config.load()
     consumers = {
         "offerings": ServiceClient(
-            "offerings", service_url("offerings", 8082), settings["INTERNAL_TOKEN"]
+            "offerings", service_url("offerings"), settings["INTERNAL_TOKEN"]
         )
     }
     return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

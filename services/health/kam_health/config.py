@@ -12,6 +12,6 @@ def load() -> dict[str, Any]:
         "DATABASE_URL": database_url("health"),
         "INTERNAL_TOKEN": internal_token(),
         # Read-through for accounts created a moment ago, before their event arrives.
-        "ACCOUNTS_URL": service_url("accounts", 8081),
+        "ACCOUNTS_URL": service_url("accounts"),
         "ACCOUNTS_TIMEOUT": env_float("KAM_HEALTH_ACCOUNTS_TIMEOUT", 2.0),
     }

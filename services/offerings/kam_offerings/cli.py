@@ -36,7 +36,7 @@ def relays() -> list[Relay]:
     """Deliver the offerings outbox (agreements' commitments) to the apps that consume it."""
     settings = config.load()
     consumers = {
-        name: ServiceClient(name, service_url(name, port), settings["INTERNAL_TOKEN"])
-        for name, port in (("health", 8083),)
+        name: ServiceClient(name, service_url(name), settings["INTERNAL_TOKEN"])
+        for name in ("health",)
     }
     return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

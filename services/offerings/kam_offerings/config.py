@@ -20,9 +20,9 @@ def load() -> dict[str, Any]:
         "DATABASE_URL": database_url("offerings"),
         "INTERNAL_TOKEN": internal_token(),
         # Read-through for accounts (and their health) offerings has not heard of yet.
-        "ACCOUNTS_URL": service_url("accounts", 8081),
+        "ACCOUNTS_URL": service_url("accounts"),
         "ACCOUNTS_TIMEOUT": env_float("KAM_OFFERINGS_ACCOUNTS_TIMEOUT", 2.0),
-        "HEALTH_URL": service_url("health", 8083),
+        "HEALTH_URL": service_url("health"),
         # Short: a slow health service degrades a proposal, it never holds it up.
         "HEALTH_TIMEOUT": env_float("KAM_OFFERINGS_HEALTH_TIMEOUT", 1.0),
         # What one support ticket costs us to handle, for customer economics.
