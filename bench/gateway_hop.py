@@ -4,17 +4,18 @@ Starts the accounts service and the gateway under gunicorn, and nginx with a pla
 to the accounts service (the baseline a hop can approach), on local ports with a temporary
 SQLite database for accounts; then runs wrk against `GET /api/v1/accounts/{id}` on each, at
 concurrency 1 and 16, and prints req/s, p50 and p99. Two gateways are measured side by side:
-the one-machine default (keys in SQLite, rate-limit counts in a shared file) and the reference
-deployment's storage (keys in PostgreSQL, counts in Redis), when `--gateway-database-url` (or
-`GATEWAY_DATABASE_URL`) names a PostgreSQL database; its tables are created if missing.
+the one-machine default (one worker, keys in SQLite, rate-limit counts in its memory) and the
+reference deployment's (two workers, keys in PostgreSQL, counts in Redis), when
+`--gateway-database-url` (or `GATEWAY_DATABASE_URL`) names a PostgreSQL database; its tables
+are created if missing.
 
 A shared machine's speed drifts from one second to the next, so the targets are run in turn,
 round after round (`--rounds`); each figure is the median over the rounds, and the hop and the
 ratio are taken within each round (the targets measured seconds apart), then their median.
 
-Connections are spread evenly: each app runs as two single-worker gunicorn instances sharing
-one port with SO_REUSEPORT, so the kernel hands each new connection to one of them by its
-address hash. (With one gunicorn and two workers, whichever worker woke first accepted it:
+Connections are spread evenly: the accounts service (and the two-worker gateway) runs as two
+single-worker gunicorn instances sharing one port with SO_REUSEPORT, so the kernel hands each
+new connection to one of them by its address hash. (With one gunicorn and two workers, whichever worker woke first accepted it:
 wrk's 16 connections were split 15 to 1 as often as 8 to 8, and a lopsided split left a core
 idle, so the same target swung from 729 to 2,427 req/s between rounds.)
 
@@ -151,8 +152,10 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> di
     return figures
 
 
-def gunicorn(app: str, port: int, env: dict[str, str], folder: Path) -> list[subprocess.Popen]:
-    """`INSTANCES` single-worker gunicorn masters on one port (SO_REUSEPORT)."""
+def gunicorn(
+    app: str, port: int, env: dict[str, str], folder: Path, instances: int = INSTANCES
+) -> list[subprocess.Popen]:
+    """`instances` single-worker gunicorn masters on one port (SO_REUSEPORT)."""
     command = [str(BIN / "gunicorn"), "-c", "python:kam_common.gunicorn_conf"]
     command += ["--workers", "1", "--reuse-port", "--bind", f"127.0.0.1:{port}"]
     if app.startswith("gateway"):
@@ -162,7 +165,7 @@ def gunicorn(app: str, port: int, env: dict[str, str], folder: Path) -> list[sub
     service = "gateway" if app.startswith("gateway") else app
     return [
         start(f"{app}-{n}", command, {**env, "KAM_SERVICE_NAME": service}, folder)
-        for n in range(INSTANCES)
+        for n in range(instances)
     ]
 
 
@@ -200,7 +203,7 @@ def main() -> int:
     subprocess.run([str(BIN / "kam"), "migrate"], env=env, check=True, capture_output=True)
     processes = [
         *gunicorn("accounts", port["accounts"], env, folder),
-        *gunicorn("gateway", port["gateway"], env, folder),
+        *gunicorn("gateway", port["gateway"], env, folder, instances=1),
         start(
             "nginx",
             [
@@ -287,8 +290,8 @@ def report(rounds: dict[tuple[str, int], list[dict[str, float]]], names: list[st
     labels = {
         "direct": "direct",
         "nginx": "nginx proxy_pass",
-        "gateway": "gateway (SQLite keys, file counts)",
-        "gateway-pg": "gateway (PostgreSQL keys, Redis counts)",
+        "gateway": "gateway: 1 worker, SQLite keys, memory counts",
+        "gateway-pg": "gateway: 2 workers, PostgreSQL keys, Redis",
     }
     say("")
     say(f"GET /api/v1/accounts/{{id}}, medians of {len(rounds[('direct', 1)])} rounds")

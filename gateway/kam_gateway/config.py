@@ -8,7 +8,6 @@ from typing import Any
 from limits import parse_many
 
 from kam_common.config import (
-    data_dir,
     database_url,
     env_bool,
     env_float,
@@ -46,14 +45,9 @@ def rate_limits() -> dict[str, str]:
 
 
 def rate_limit_storage() -> str:
-    """Redis when gateways on several machines share the counts (`KAM_REDIS_URL`); else a
-    mapped file that the gateway's workers on this machine share; `KAM_RATE_LIMIT_STORAGE`
-    may name another place (`file:///path`, or `memory://` for one process's own count)."""
-    return (
-        env_str("KAM_REDIS_URL", "")
-        or env_str("KAM_RATE_LIMIT_STORAGE", "")
-        or f"file://{data_dir() / 'gateway-ratelimits'}"
-    )
+    """Redis when several gateway workers or machines share the counts (`KAM_REDIS_URL`), else
+    the one worker's memory; `KAM_RATE_LIMIT_STORAGE` may name another `limits` storage."""
+    return env_str("KAM_REDIS_URL", "") or env_str("KAM_RATE_LIMIT_STORAGE", "memory://")
 
 
 def bootstrap_admin_key() -> str | None:

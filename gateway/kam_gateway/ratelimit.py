@@ -10,11 +10,11 @@ window has its own counter key: one `incr` on the storage per limit is the whole
 call, and the window's end is known without asking the storage again (the `limits` strategies
 would ask twice more for the headers, a round trip each on Redis).
 
-Storages (`limits.aio`): `async+redis://` (redis-py) when gateways on several machines share the
-counts; `async+memory://` for one process; by default `async+file://` (`sharedcount.py`), shared
-by the gateway's worker processes on one machine without a server. If the storage fails, calls
-are let through (and the failure logged) for a few seconds: an outage of the counter must not
-become an outage of the API.
+Storages (`limits.aio`): memory by default, for the one gateway worker a machine runs (its event
+loop serves every connection); Redis (redis-py) when several workers or gateways share the
+counts (`KAM_REDIS_URL`). The gateway refuses to start several workers that would each count on
+their own (`serving.py`). If the storage fails, calls are let through (and the failure logged)
+for a few seconds: an outage of the counter must not become an outage of the API.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 
 from kam_gateway.access import PARTNER, Caller
-from kam_gateway.sharedcount import SharedFileStorage  # registers async+file://
 
 log = logging.getLogger("kam.gateway.ratelimit")
 
@@ -43,7 +42,7 @@ def window_end(now: float, seconds: int) -> int:
 
 
 def open_storage(uri: str) -> Storage:
-    """`redis://…` and `memory://` as their `limits.aio` storages; `file:///path` ours."""
+    """`redis://…` or `memory://` as its `limits.aio` storage."""
     if not uri.startswith("async+"):
         uri = "async+" + uri
     options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
@@ -124,7 +123,7 @@ class KeyLimits:
         self.by_role = {role: parse_many(text) for role, text in by_role.items()}
         self.counter = Counter(storage, "kam-gateway")
         # A count that needs a network round trip (Redis) is worth taking off a call's path.
-        self.remote = not isinstance(storage, (MemoryStorage, SharedFileStorage))
+        self.remote = not isinstance(storage, MemoryStorage)
         self._refused: dict[str, Verdict] = {}
 
     async def spend(self, caller: Caller, cost: int = 1) -> Verdict | None:

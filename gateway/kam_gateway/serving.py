@@ -8,8 +8,10 @@ loop are handled in C, which is most of what a hop costs. The access line is the
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
+from gunicorn.arbiter import Arbiter
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
@@ -36,6 +38,19 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
 
 
 class GatewayWorker(UvicornWorker):
+    def init_process(self) -> None:
+        from kam_gateway.config import rate_limit_storage
+
+        if self.cfg.workers > 1 and rate_limit_storage().startswith("memory://"):
+            # Each worker would count a key's calls on its own: a budget per worker.
+            self.log.error(
+                "%s gateway workers need shared rate-limit counts: set KAM_REDIS_URL, or run "
+                "one worker (KAM_GATEWAY_WORKERS=1; its event loop serves every connection)",
+                self.cfg.workers,
+            )
+            sys.exit(Arbiter.WORKER_BOOT_ERROR)  # the master stops: restarting cannot help
+        super().init_process()
+
     CONFIG_KWARGS: dict[str, Any] = {
         "loop": "uvloop",
         "http": "kam_gateway.serving:ProblemHttpToolsProtocol",

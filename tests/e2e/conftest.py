@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_stack import APPS, BIN, Stack, free_port, migrate, stack_env, wait_until_ready
+from e2e_stack import (
+    APPS,
+    BIN,
+    Stack,
+    free_port,
+    migrate,
+    stack_env,
+    start_redis,
+    wait_until_ready,
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +33,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e-stack")
     ports = {app: free_port() for app in APPS}
     admin_key = "kam_e2e_" + secrets.token_urlsafe(24)
-    stack = Stack(data_dir, stack_env(data_dir, ports, admin_key), ports, admin_key)
+    # Two gateway workers share their rate-limit counts in Redis, as the reference deployment.
+    redis, redis_url = start_redis(data_dir)
+    env = {**stack_env(data_dir, ports, admin_key), "KAM_REDIS_URL": redis_url}
+    stack = Stack(data_dir, env, ports, admin_key)
     migrate(stack)
     try:
         for app in APPS:
@@ -34,9 +46,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         wait_until_ready(stack)
     except Exception as exc:  # any start-up failure ends the session the same way
         stack.stop()
+        redis.terminate()
         pytest.fail(f"the e2e stack did not come up: {exc}\n{stack.diagnostics()}", pytrace=False)
     yield stack
     stack.stop()
+    redis.terminate()
+    redis.wait(10)
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from e2e_stack import BIN, free_port
 from support import problem
 
 pytestmark = pytest.mark.e2e
@@ -156,8 +159,8 @@ def test_only_admins_manage_keys(gateway_url: str, make_key: MakeKey) -> None:
 def test_a_keys_rate_limit_is_one_budget_across_the_gateways_workers(
     gateway_url: str, make_key: MakeKey
 ) -> None:
-    """Two gunicorn workers and no Redis: the partner's 120 calls a minute are counted once,
-    not once per worker (each call on a new connection, so both workers take calls)."""
+    """Two gunicorn workers counting in Redis: the partner's 120 calls a minute are counted
+    once, not once per worker (each call on a new connection, so both workers take calls)."""
     partner = make_key("partner", [str(uuid.uuid4())])
     if 60 - time.time() % 60 < 15:  # the minute's window must not end halfway through
         time.sleep(60 - time.time() % 60 + 0.1)
@@ -170,3 +173,19 @@ def test_a_keys_rate_limit_is_one_budget_across_the_gateways_workers(
     assert [a.status_code for a in answers] == [200] * 120 + [429] * 5
     assert answers[119].headers["X-RateLimit-Remaining"] == "0"
     assert int(answers[120].headers["Retry-After"]) >= 1
+
+
+def test_the_gateway_refuses_several_workers_that_would_each_count_alone(
+    tmp_path: Path, stack: Any
+) -> None:
+    """Without Redis each worker's memory would give a key a budget per worker: refused."""
+    env = {k: v for k, v in stack.env.items() if k != "KAM_REDIS_URL"}
+    env["KAM_SERVICE_NAME"] = "gateway"
+    command = [str(BIN / "gunicorn"), "-c", "python:kam_common.gunicorn_conf", "--workers", "2"]
+    command += ["--bind", f"127.0.0.1:{free_port()}", "-k", "kam_gateway.serving.GatewayWorker"]
+    finished = subprocess.run(
+        [*command, "kam_gateway.asgi:app"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert finished.returncode != 0
+    assert "set KAM_REDIS_URL" in finished.stdout + finished.stderr
