@@ -15,9 +15,10 @@ ratio are taken within each round (the targets measured seconds apart), then the
 
 Connections are spread evenly: the accounts service (and the two-worker gateway) runs as two
 single-worker gunicorn instances sharing one port with SO_REUSEPORT, so the kernel hands each
-new connection to one of them by its address hash. (With one gunicorn and two workers, whichever worker woke first accepted it:
-wrk's 16 connections were split 15 to 1 as often as 8 to 8, and a lopsided split left a core
-idle, so the same target swung from 729 to 2,427 req/s between rounds.)
+new connection to one of them by its address hash. (With one gunicorn and two workers,
+whichever worker woke first accepted it: wrk's 16 connections were split 15 to 1 as often as
+8 to 8, and a lopsided split left a core idle, so the same target swung from 729 to 2,427
+req/s between rounds.)
 
 Targets: at c=1 the gateway adds at most 0.3 ms at p50 over direct; at c=16 it serves at least
 80% of nginx's throughput in the same round.
