@@ -83,11 +83,6 @@ def make_metrics() -> HttpMetrics:
 
 
 def route_label() -> str:
-    """The Flask rule, unless the app named the route itself (`g.metrics_route`): the gateway
-    counts forwarded calls by the public route they matched, not by its catch-all rule."""
-    named = g.get("metrics_route")
-    if named:
-        return str(named)
     rule = request.url_rule
     return rule.rule if rule is not None else UNMATCHED
 

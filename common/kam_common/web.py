@@ -211,7 +211,7 @@ def register_header_parameters(spec: APISpec) -> None:
         spec.components.parameter(name, parameter["in"], parameter)
 
 
-def _register_infrastructure(api: Api, *, internal: bool) -> None:
+def _register_infrastructure(api: Api) -> None:
     """/healthz and /metrics as documented routes; the service's own /openapi.json too."""
     blp = flask_smorest.Blueprint(
         "infrastructure", __name__, description="Liveness, metrics and this document"
@@ -246,9 +246,7 @@ def _register_infrastructure(api: Api, *, internal: bool) -> None:
     # flask-smorest serves the document from its own blueprint, outside the spec it writes.
     for rule in api._app.url_map.iter_rules():
         if rule.endpoint.endswith(".openapi_json"):
-            summary = "This app's OpenAPI document" + (
-                " (internal token needed)." if internal else "."
-            )
+            summary = "This app's OpenAPI document (internal token needed)."
             document = {
                 "description": "OpenAPI 3",
                 "content": {"application/json": {"schema": {"type": "object"}}},
@@ -265,15 +263,16 @@ def _register_infrastructure(api: Api, *, internal: bool) -> None:
             )
 
 
-def build_app(
+def build_service(
     import_name: str,
     *,
     service: str,
     title: str,
-    config: dict[str, Any] | None = None,
-    internal_token: str | None = None,
-) -> tuple[Flask, Api]:
-    """A Flask app with the house conventions. `internal_token` guards everything but /healthz."""
+    settings: dict[str, Any],
+    idempotency_keys: Table,
+) -> tuple[Flask, Api, Database]:
+    """An internal service with the house conventions: every path but /healthz and /metrics
+    behind the internal token, its database, and `Idempotency-Key` replay for creating POSTs."""
     app = Flask(import_name, static_folder=None)
     app.config.update(
         API_TITLE=title,
@@ -284,56 +283,40 @@ def build_app(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         KAM_SERVICE=service,
     )
-    app.config.update(config or {})
+    app.config.update(settings)
     app.url_map.strict_slashes = False
     # Werkzeug would answer `//` (an id given as `%2F...`) with a redirect to another resource.
     app.url_map.merge_slashes = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    token = settings["INTERNAL_TOKEN"].encode()
 
     init_metrics(app)  # first, so its clock starts before any hook can answer
     init_request_ids(app)
 
     @app.before_request
-    def _check_body() -> Response | None:
+    def _check_call() -> Response | None:
+        if request.path in OPEN_PATHS:
+            return None
+        given = request.headers.get(INTERNAL_TOKEN_HEADER, "").encode()
+        if not hmac.compare_digest(given, token):
+            return problem_response(401, "This service is internal; call it through the gateway.")
         if request.method not in _BODY_METHODS:
             return None
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return problem_response(413, "The request body is larger than the 1 MiB limit.")
-        has_body = bool(request.content_length) or "chunked" in request.headers.get(
-            "Transfer-Encoding", ""
-        )
+        chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
         mimetype = request.mimetype or ""
-        if (has_body or mimetype) and not (
+        if (request.content_length or chunked or mimetype) and not (
             mimetype == "application/json" or mimetype.endswith("+json")
         ):
-            return problem_response(
-                415,
-                f"Send JSON with Content-Type: application/json (got {mimetype or 'none'}).",
-            )
+            detail = f"Send JSON with Content-Type: application/json (got {mimetype or 'none'})."
+            return problem_response(415, detail)
         return None
 
-    if internal_token is not None:
-
-        @app.before_request
-        def _require_internal_token() -> Response | None:
-            if request.path in OPEN_PATHS:
-                return None
-            given = request.headers.get(INTERNAL_TOKEN_HEADER, "")
-            if not hmac.compare_digest(given.encode(), internal_token.encode()):
-                return problem_response(
-                    401, "This service is internal; call it through the gateway."
-                )
-            return None
-
-    if internal_token is not None:
-        conventions = HouseConventionsPlugin(
-            guarded=lambda path: path not in OPEN_PATHS, auth_statuses=(401,)
-        )
-    else:  # a public app: API keys (401) and roles (403) guard its /api/ paths
-        conventions = HouseConventionsPlugin(
-            guarded=lambda path: path.startswith("/api/"), auth_statuses=(401, 403)
-        )
+    conventions = HouseConventionsPlugin(
+        guarded=lambda path: path not in OPEN_PATHS, auth_statuses=(401,)
+    )
     api = Api(
         app,
         spec_kwargs={
@@ -343,27 +326,7 @@ def build_app(
     )
     api.register_field(kam_fields.Money, "number", None)
     register_header_parameters(api.spec)
-    _register_infrastructure(api, internal=internal_token is not None)
-    return app, api
-
-
-def build_service(
-    import_name: str,
-    *,
-    service: str,
-    title: str,
-    settings: dict[str, Any],
-    idempotency_keys: Table,
-) -> tuple[Flask, Api, Database]:
-    """An internal service: `build_app` behind the internal token, with its database and
-    `Idempotency-Key` replay for creating POSTs."""
-    app, api = build_app(
-        import_name,
-        service=service,
-        title=title,
-        config=settings,
-        internal_token=settings["INTERNAL_TOKEN"],
-    )
+    _register_infrastructure(api)
     db = Database(settings["DATABASE_URL"])
     db.init_app(app)
     init_idempotency(app, db, idempotency_keys)
