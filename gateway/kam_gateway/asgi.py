@@ -4,8 +4,12 @@
         kam_gateway.asgi:app
 """
 
+import gc
+
 from kam_common.requestlog import configure_logging
 from kam_gateway import create_app
 
 configure_logging("gateway")
 app = create_app()
+# What the app keeps for its life need not be scanned by every garbage collection after this.
+gc.freeze()

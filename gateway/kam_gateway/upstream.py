@@ -196,8 +196,7 @@ class Upstream:
                         headers=sent,
                         data=body,
                         timeout=self._connect,
-                        allow_redirects=False,
-                        skip_auto_headers=_SKIP_AUTO_HEADERS,
+                        allow_redirects=False,  # a service's redirect is the client's to follow
                     ) as answer:
                         return Reply(answer.status, answer.headers, await answer.read())
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -261,6 +260,8 @@ class Upstreams(dict[str, Upstream]):
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=None),
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
+                skip_auto_headers=_SKIP_AUTO_HEADERS,
+                requote_redirect_url=False,
             )
         return self._session
 
