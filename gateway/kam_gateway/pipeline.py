@@ -43,7 +43,7 @@ from kam_gateway.access import Caller, Denied, authorize, check_body, needs_body
 from kam_gateway.api import OPERATIONS, TAGS
 from kam_gateway.config import SERVICES
 from kam_gateway.exchange import Answer, Call, Refusal, json_answer
-from kam_gateway.forward import forward
+from kam_gateway.forward import BODY_METHODS, forward
 from kam_gateway.keycache import KeyCache
 from kam_gateway.keys import ensure_bootstrap_key
 from kam_gateway.ratelimit import FailedKeyChecks, KeyLimits, open_storage
@@ -144,6 +144,13 @@ class Gateway:
         declared = int(lengths[0]) if lengths else 0
         if declared > MAX_BODY_BYTES:
             raise _closing(413, "The request body is larger than the 1 MiB limit.")
+        if call.method in BODY_METHODS:
+            mimetype = (call.header("content-type") or "").partition(";")[0].strip().lower()
+            if (chunked or declared or mimetype) and not (
+                mimetype == "application/json" or mimetype.endswith("+json")
+            ):
+                got = mimetype or "none"
+                raise _closing(415, f"Send JSON with Content-Type: application/json (got {got}).")
         if not (chunked or declared):
             return
         chunks, size = [], 0
@@ -165,10 +172,6 @@ class Gateway:
                 408, f"The request body did not arrive within {self.body_timeout:g} s."
             ) from None
         call.body = b"".join(chunks)
-        mimetype = (call.header("content-type") or "").partition(";")[0].strip().lower()
-        if call.body and not (mimetype == "application/json" or mimetype.endswith("+json")):
-            detail = f"Send JSON with Content-Type: application/json (got {mimetype or 'none'})."
-            raise Refusal(415, detail)
 
     # 3. Key or session ---------------------------------------------------------------------
 

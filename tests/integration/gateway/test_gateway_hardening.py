@@ -120,3 +120,17 @@ def test_a_batch_of_n_events_counts_n_against_the_keys_limit(
     assert whole.status_code == 429
     assert "send smaller batches" in whole.json["detail"]
     assert len(received["health"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/admin/keys", "/api/v1/accounts"])
+def test_a_body_that_is_not_json_is_a_415_for_own_and_forwarded_operations(
+    gateway: HttpClient, auth: Auth, received: dict[str, list[dict]], path: str
+) -> None:
+    for body, content_type in ((b"name=x", "application/x-www-form-urlencoded"), (b"", "text/csv")):
+        answer = gateway.post(
+            path, data=body, headers={**auth("admin"), "Content-Type": content_type}
+        )
+
+        assert answer.status_code == 415
+        assert answer.json["request_id"] == answer.headers["X-Request-ID"]
+    assert received["accounts"] == []
