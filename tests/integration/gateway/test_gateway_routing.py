@@ -293,3 +293,15 @@ def test_a_partners_portfolio_is_read_within_its_accounts(
     assert seen["path"] == "/api/v1/health/portfolio"
     assert seen["headers"]["X-Kam-Account-Scope"] == "acc-1,acc-2"
     assert seen["headers"]["X-Kam-Role"] == "partner"
+
+
+def test_head_is_answered_like_get_without_a_body(
+    gateway: HttpClient, auth: Auth, received: dict[str, list[dict]]
+) -> None:
+    forwarded = gateway.head("/api/v1/accounts/acc-1", headers=auth("sales"))
+    own = gateway.head("/api/v1/admin/keys", headers=auth("admin"))
+
+    assert forwarded.status_code == 200 and forwarded.data == b""
+    assert received["accounts"][0]["method"] == "HEAD"
+    assert own.status_code == 200 and own.data == b""
+    assert own.headers["X-Request-ID"]
