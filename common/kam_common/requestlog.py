@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 import sys
@@ -74,7 +75,9 @@ def skip_unused_record_fields() -> None:
     logging.logMultiprocessing = False
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
+def configure_logging(service: str, level: str | None = None) -> None:
+    """JSON lines on stdout, at `KAM_LOG_LEVEL` (`info` by default: access lines included)."""
+    level = (level or os.environ.get("KAM_LOG_LEVEL") or "INFO").upper()
     skip_unused_record_fields()
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))

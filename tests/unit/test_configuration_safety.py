@@ -82,3 +82,24 @@ def test_an_apps_port_is_set_once_and_its_url_follows(monkeypatch: pytest.Monkey
     assert service_url("health") == "http://health.internal:80"
     procfile = (COMPOSE.parent / "Procfile").read_text()
     assert not re.search(r"808\d", procfile)  # the Procfile takes the ports from `kam run`
+
+
+def test_the_log_level_setting_governs_every_apps_own_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import logging
+
+    from kam_common.requestlog import configure_logging
+
+    root = logging.getLogger()
+    saved = (root.level, root.handlers[:])
+    try:
+        monkeypatch.setenv("KAM_LOG_LEVEL", "warning")
+        configure_logging("gateway")
+        assert not logging.getLogger("kam.access").isEnabledFor(logging.INFO)
+        monkeypatch.delenv("KAM_LOG_LEVEL")
+        configure_logging("gateway")
+        assert logging.getLogger("kam.access").isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
