@@ -9,9 +9,8 @@ reading is older than `POLL_SECONDS`; when it moved, the memory is dropped. A re
 refused by every process within `POLL_SECONDS` plus one read, and a process reads the generation
 at most four times a second, whatever its traffic.
 
-Database reads run in a thread, so the event loop never waits on a database server; SQLite's
-generation (a read of a local file, shorter than a hop to a thread) is read on the loop itself.
-Unknown secrets are not remembered: strangers must not fill the memory.
+Database reads run in a thread, so the event loop never waits on the database. Unknown secrets
+are not remembered: strangers must not fill the memory.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ class KeyCache:
         self.read_at = float("-inf")
         self.known: dict[str, Caller] = {}
         self._lock = asyncio.Lock()
-        self._local = engine.dialect.name == "sqlite"
 
     async def lookup(self, secret: str) -> Caller | None:
         """The active key holding `secret`, or None. Database errors propagate."""
@@ -68,10 +66,7 @@ class KeyCache:
         async with self._lock:  # one reading for every call that found the last one old
             if self.clock() - self.read_at < POLL_SECONDS:
                 return
-            if self._local:
-                generation = self._read_generation()
-            else:
-                generation = await asyncio.to_thread(self._read_generation)
+            generation = await asyncio.to_thread(self._read_generation)
             if generation != self.generation:
                 self.known.clear()
                 self.generation = generation
