@@ -90,6 +90,7 @@ def merge_specs(
 GATEWAY_ANSWERS = {
     "401": ("UNAUTHORIZED", "No API key, or an unknown or revoked one."),
     "403": ("FORBIDDEN", "The key's role may not call this operation."),
+    "414": ("REQUEST_URI_TOO_LONG", "The path and query are longer than 4094 bytes."),
     "429": ("TOO_MANY_REQUESTS", "The key's rate limit is used up; see `Retry-After`."),
     "503": ("SERVICE_UNAVAILABLE", "A service is down, busy, or held off by its breaker."),
     "504": ("GATEWAY_TIMEOUT", "A service did not answer in time."),

@@ -129,6 +129,7 @@ def test_every_api_operation_documents_what_the_gateway_itself_may_answer() -> N
         answers = doc["paths"][path]["get"]["responses"]
         assert answers["429"] == {"$ref": "#/components/responses/TOO_MANY_REQUESTS"}
         assert answers["504"] == {"$ref": "#/components/responses/GATEWAY_TIMEOUT"}
+        assert answers["414"] == {"$ref": "#/components/responses/REQUEST_URI_TOO_LONG"}
         assert {"401", "403", "503"} <= set(answers)
     assert doc["paths"]["/api/v1/accounts"]["get"]["responses"]["503"] == own_503
     assert "429" not in doc["paths"]["/readyz"]["get"]["responses"]  # a probe has no key

@@ -321,6 +321,7 @@ def test_a_request_target_too_long_for_the_services_is_a_414_problem_at_the_gate
     answer = gateway.get("/api/v1/accounts?q=" + "x" * 5000, headers=auth("sales"))
 
     assert answer.status_code == 414
+    assert answer.json["type"] == "urn:kam:problem:uri-too-long"
     assert answer.json["request_id"] == answer.headers["X-Request-ID"]
     assert received["accounts"] == []
 
