@@ -330,8 +330,10 @@ class Gateway:
 
 
 async def _alongside(check: Awaitable[None], work: Awaitable[Answer]) -> Answer:
-    """`work`'s answer, unless `check` (run at the same time) refuses: then its refusal."""
-    checking, working = asyncio.ensure_future(check), asyncio.ensure_future(work)
+    """`work`'s answer, unless `check` (run at the same time) refuses: then its refusal. The
+    work starts first, so its request leaves before the check's."""
+    working = asyncio.ensure_future(work)
+    checking = asyncio.ensure_future(check)
     await asyncio.wait((checking, working), return_when=asyncio.FIRST_COMPLETED)
     if checking.done() and checking.exception() is not None:
         working.cancel()
