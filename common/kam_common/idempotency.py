@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kam_common.db import Database, UTCDateTime, close_request_session, utcnow
 from kam_common.problems import problem_response
-from kam_common.scope import client_id
+from kam_common.scope import request_caller
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=48)
@@ -63,7 +63,7 @@ def init_idempotency(app: Flask, db: Database, table: Table) -> None:
                 f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.",
                 errors={HEADER: [f"1 to {MAX_KEY_LENGTH} characters."]},
             )
-        client = client_id()
+        client = request_caller().client_id
         fingerprint = _fingerprint()
         with db.session() as session:
             row = session.execute(

@@ -30,6 +30,8 @@ from kam_common.idempotency import MAX_KEY_LENGTH, init_idempotency
 from kam_common.metrics import METRICS_PATH, init_metrics, metrics_response
 from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_response, register_error_handlers
 from kam_common.requestlog import REQUEST_ID_HEADER, init_request_ids
+from kam_common.scope import ROLE_HEADER
+from kam_common.visibility import set_audience
 
 MAX_BODY_BYTES = 1024 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -359,4 +361,10 @@ def build_service(
     db = Database(settings["DATABASE_URL"])
     db.init_app(app)
     init_idempotency(app, db, idempotency_keys)
+
+    @app.before_request
+    def _set_audience() -> None:
+        # Internal fields are left out of answers to partner keys (kam_common.visibility).
+        set_audience(request.headers.get(ROLE_HEADER))
+
     return app, api, db

@@ -13,6 +13,7 @@ from kam_offerings import config as app_config
 from kam_offerings.clients import HealthReader
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
+from kam_offerings.services.context import Readers, Settings
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,8 +33,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         connect_timeout=min(1.0, settings["HEALTH_TIMEOUT"]),
         read_timeout=settings["HEALTH_TIMEOUT"],
     )
-    app.extensions["kam_offerings_accounts"] = AccountsReader.from_settings(settings)
-    app.extensions["kam_offerings_health"] = HealthReader(health)
+    app.extensions["kam_offerings_settings"] = Settings.from_config(settings)
+    app.extensions["kam_offerings_readers"] = Readers(
+        accounts=AccountsReader.from_settings(settings), health=HealthReader(health)
+    )
     init_inbox(api, db, inbox, handlers())
 
     from kam_offerings.api import register_blueprints

@@ -9,11 +9,11 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
+from kam_common.context import Caller
 from kam_common.db import new_id, utcnow
 from kam_common.errors import AppError, Conflict, Invalid, NotFound
 from kam_common.pagination import paginate, where_given
-from kam_common.scope import in_scope, scoped
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.events import check_event
 from kam_health.models import AccountFacts, Event
@@ -61,12 +61,12 @@ def numeric_columns(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _row(
-    session: Session, data: dict[str, Any], lookup: AccountLookup, now: datetime
+    session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup, now: datetime
 ) -> dict[str, Any]:
     """A checked, complete row for the events table."""
     data = {**data, "occurred_at": data.get("occurred_at") or now}
     check_event(data, now)
-    require_active_account(session, data["account_id"], lookup)
+    require_active_account(session, caller, data["account_id"], lookup)
     row = dict.fromkeys(EVENT_COLUMNS)
     row.update(data)
     row.update(numeric_columns(data))
@@ -92,8 +92,10 @@ def _raise_critical_alerts(session: Session, rows: list[dict[str, Any]]) -> None
             raise_alert(session, row["account_id"], alert_rules.critical_event(row, row["id"]))
 
 
-def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) -> Event:
-    row = _row(session, data, lookup, utcnow())
+def log_event(
+    *, session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup
+) -> Event:
+    row = _row(session, caller, data, lookup, utcnow())
     if _taken_refs(session, [row]):
         raise Conflict(
             f"An {row['type']} event with external_ref {row['external_ref']!r} is already "
@@ -112,6 +114,7 @@ def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) 
 def log_batch(
     *,
     session: Session,
+    caller: Caller,
     items: list[dict[str, Any] | None],
     errors: dict[str, list[str]],
     lookup: AccountLookup,
@@ -130,7 +133,7 @@ def log_batch(
     rows: list[dict[str, Any] | None] = []
     for index, data in enumerate(items):
         try:
-            rows.append(None if data is None else _row(session, data, lookup, now))
+            rows.append(None if data is None else _row(session, caller, data, lookup, now))
         except Invalid as problem:
             rows.append(None)
             for field, messages in (problem.errors or {}).items():
@@ -174,9 +177,9 @@ def _name_repeated_refs(
         seen.setdefault(key, index)
 
 
-def get_event(*, session: Session, event_id: str) -> Event:
+def get_event(*, session: Session, caller: Caller, event_id: str) -> Event:
     event = session.get(Event, event_id)
-    if event is None or not in_scope(event.account_id):
+    if event is None or not caller.may_see(event.account_id):
         raise EventNotFound()
     return event
 
@@ -184,6 +187,7 @@ def get_event(*, session: Session, event_id: str) -> Event:
 def list_events(
     *,
     session: Session,
+    caller: Caller,
     page: int,
     per_page: int,
     account_id: str | None = None,
@@ -192,7 +196,9 @@ def list_events(
     open: bool | None = None,
 ) -> dict[str, Any]:
     stmt = where_given(
-        scoped(select(Event), Event.account_id), (Event.account_id, account_id), (Event.type, type)
+        caller.scoped(select(Event), Event.account_id),
+        (Event.account_id, account_id),
+        (Event.type, type),
     )
     if since:
         stmt = stmt.where(Event.occurred_at >= since)
@@ -205,9 +211,16 @@ def list_events(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def update_event(*, session: Session, event_id: str, changes: dict[str, Any]) -> Event:
-    event = get_event(session=session, event_id=event_id)
-    check_if_match(event.version)
+def update_event(
+    *,
+    session: Session,
+    caller: Caller,
+    event_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
+) -> Event:
+    event = get_event(session=session, caller=caller, event_id=event_id)
+    precondition.check(event.version)
     merged = {
         "type": event.type,
         "occurred_at": event.occurred_at,

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.scope import request_precondition
 from kam_common.web import problem_doc
 from kam_offerings.api.schemas import CatalogItemSchema, CatalogListArgs, CatalogPatchSchema
 from kam_offerings.services import catalog as use_cases
@@ -45,4 +46,9 @@ class CatalogItemById(MethodView):
     @problem_doc(blp, 409, "Another catalog item has this `code`.")
     def patch(self, changes: dict[str, Any], item_id: str) -> Any:
         """Change a catalog item; `{"active": false}` deactivates it (nothing is deleted)."""
-        return use_cases.update_item(session=request_session(), item_id=item_id, changes=changes)
+        return use_cases.update_item(
+            session=request_session(),
+            item_id=item_id,
+            changes=changes,
+            precondition=request_precondition(),
+        )

@@ -19,7 +19,7 @@ from kam_common.fields import (
     optional_text,
 )
 from kam_common.pagination import PageArgs
-from kam_common.scope import caller_role
+from kam_common.visibility import Schema, internal
 from kam_offerings.domain.vocabulary import (
     AGREEMENT_STATUSES,
     BILLINGS,
@@ -151,28 +151,21 @@ class AgreementItemSchema(ma.Schema):
     commitment = fields.Dict(allow_none=True)
 
 
-class AgreementSchema(ma.Schema):
+class AgreementSchema(Schema):
     id = fields.String()
     account_id = fields.String()
     proposal_id = fields.String()
     strategy = fields.String(metadata={"enum": list(STRATEGIES)})
     items = fields.List(fields.Nested(AgreementItemSchema))
     price = Money(metadata={"description": "Yearly"})
-    cost_to_serve = Money(metadata={"description": "Not shown to partner keys"})
-    margin = Money(metadata={"description": "Not shown to partner keys"})
+    cost_to_serve = internal(Money())
+    margin = internal(Money())
     currency = fields.String()
     commitments = fields.Dict()
     status = fields.String(metadata={"enum": list(AGREEMENT_STATUSES)})
     starts_on = Day()
     ended_on = Day(allow_none=True)
     created_at = Timestamp()
-
-    @post_dump
-    def _hide_our_costs(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        if caller_role() == "partner":
-            data.pop("cost_to_serve", None)
-            data.pop("margin", None)
-        return data
 
 
 class AgreementListArgs(PageArgs):

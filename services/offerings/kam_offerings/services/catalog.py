@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
 from kam_common.db import utcnow
 from kam_common.errors import Conflict, NotFound
 from kam_common.pagination import paginate
@@ -73,9 +73,15 @@ def get_item(*, session: Session, item_id: str) -> CatalogItem:
     return item
 
 
-def update_item(*, session: Session, item_id: str, changes: dict[str, Any]) -> CatalogItem:
+def update_item(
+    *,
+    session: Session,
+    item_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
+) -> CatalogItem:
     item = get_item(session=session, item_id=item_id)
-    check_if_match(item.version)
+    precondition.check(item.version)
     kind = changes.get("kind", item.kind)
     commitment = changes.get("commitment", item.commitment)
     check_commitment(kind, commitment)
