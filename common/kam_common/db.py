@@ -119,9 +119,9 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.write_sessions = sessionmaker(
-            self.engine.execution_options(kam_write=True), expire_on_commit=False
-        )
+        # On SQLite a writing transaction takes the write lock at BEGIN (see make_engine).
+        self.write_engine = self.engine.execution_options(kam_write=True)
+        self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
