@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from kam_common.problems import problem_response
 from kam_gateway.api.schemas import ReadySchema
-from kam_gateway.readiness import service_states
+from kam_gateway.readiness import outbox_states, service_states
 from kam_gateway.route_table import ROUTES
 from kam_gateway.spec_source import public_spec
 from kam_gateway.state import gateway_state
@@ -23,15 +23,19 @@ blp = Blueprint("meta", __name__, description="Readiness and the API description
 def readyz() -> Any:
     """Ready when every service answers its /healthz (no API key needed)."""
     state = gateway_state()
-    services = service_states(state.upstreams, state.executor, state.settings["READY_TIMEOUT"])
+    timeout = state.settings["READY_TIMEOUT"]
+    pending = state.executor.submit(outbox_states, state.upstreams, state.executor, timeout)
+    services = service_states(state.upstreams, state.executor, timeout)
+    outboxes = pending.result()
+    dead = sum((numbers or {}).get("dead_letters") or 0 for numbers in outboxes.values())
     down = [name for name, status in services.items() if status != "up"]
     if down:
         return problem_response(
             503,
             f"Not ready: {', '.join(down)} {'is' if len(down) == 1 else 'are'} not answering.",
-            extra={"services": services, "down": down},
+            extra={"services": services, "down": down, "outbox": outboxes, "dead_letters": dead},
         )
-    return {"status": "ready", "services": services}
+    return {"status": "ready", "services": services, "outbox": outboxes, "dead_letters": dead}
 
 
 @blp.route("/api/v1/openapi.json", methods=["GET"])

@@ -49,9 +49,30 @@ class KeyCreatedSchema(ma.Schema):
     created_at = Timestamp(required=True)
 
 
+class OutboxNumbersSchema(ma.Schema):
+    pending = fields.Integer(required=True, metadata={"description": "Events not yet delivered"})
+    dead_letters = fields.Integer(
+        required=True,
+        metadata={"description": "Undelivered events that kept failing (`kam outbox list`)"},
+    )
+
+
 class ReadySchema(ma.Schema):
-    status = fields.String(required=True)
-    services = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    status = fields.String(required=True, metadata={"enum": ["ready"]})
+    services = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(metadata={"enum": ["up", "down", "timeout", "unhealthy"]}),
+        required=True,
+    )
+    outbox = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(OutboxNumbersSchema, allow_none=True),
+        required=True,
+        metadata={"description": "Each service's outbox; null when it could not say"},
+    )
+    dead_letters = fields.Integer(
+        required=True, metadata={"description": "Dead letters in all outboxes together"}
+    )
 
 
 class OverviewSchema(ma.Schema):

@@ -8,9 +8,11 @@ from flask import Flask
 
 from kam_common.http import AccountsReader, ServiceClient
 from kam_common.integration import init_inbox
+from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_offerings import config as app_config
 from kam_offerings.clients import HealthReader
+from kam_offerings.events import OUTBOX
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
 from kam_offerings.services.context import Readers, Settings
@@ -38,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         accounts=AccountsReader.from_settings(settings), health=HealthReader(health)
     )
     init_inbox(api, db, inbox, handlers())
+    init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
 
     from kam_offerings.api import register_blueprints
 
