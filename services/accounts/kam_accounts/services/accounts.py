@@ -67,7 +67,7 @@ def update_account(
     changes: dict[str, Any],
     precondition: Precondition = UNCONDITIONAL,
 ) -> Account:
-    account = get_account(session=session, caller=caller, account_id=account_id)
+    account = get_account(session=session, caller=caller, account_id=account_id, lock=True)
     precondition.check(account.version)
     for name, value in changes.items():
         setattr(account, name, value)
@@ -90,7 +90,7 @@ def archive_account(
 ) -> None:
     """Archiving closes the account to new records and hides it from default lists; it erases
     nothing, and archiving twice is harmless."""
-    account = get_account(session=session, caller=caller, account_id=account_id)
+    account = get_account(session=session, caller=caller, account_id=account_id, lock=True)
     precondition.check(account.version)
     if account.status != "archived":
         account.status = "archived"

@@ -27,9 +27,11 @@ def _today() -> date:
     return utcnow().date()
 
 
-def get_contact(*, session: Session, caller: Caller, account_id: str, contact_id: str) -> Contact:
+def get_contact(
+    *, session: Session, caller: Caller, account_id: str, contact_id: str, lock: bool = False
+) -> Contact:
     get_account(session=session, caller=caller, account_id=account_id)
-    contact = session.get(Contact, contact_id)
+    contact = session.get(Contact, contact_id, with_for_update=lock)
     if contact is None or contact.account_id != account_id:
         raise ContactNotFound()
     return contact
@@ -121,7 +123,7 @@ def update_contact(
 ) -> Contact:
     get_open_account(session=session, caller=caller, account_id=account_id)
     contact = get_contact(
-        session=session, caller=caller, account_id=account_id, contact_id=contact_id
+        session=session, caller=caller, account_id=account_id, contact_id=contact_id, lock=True
     )
     precondition.check(contact.version)
     if "reports_to_id" in changes:

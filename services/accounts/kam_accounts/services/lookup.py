@@ -9,8 +9,13 @@ from kam_accounts.models import Account
 from kam_common.context import Caller
 
 
-def get_account(*, session: Session, caller: Caller, account_id: str) -> Account:
-    account = session.get(Account, account_id) if caller.may_see(account_id) else None
+def get_account(
+    *, session: Session, caller: Caller, account_id: str, lock: bool = False
+) -> Account:
+    """`lock`: for a change, hold the row (FOR UPDATE) so concurrent changes queue instead of
+    failing on each other's version (SQLite's write lock already serialises them)."""
+    visible = caller.may_see(account_id)
+    account = session.get(Account, account_id, with_for_update=lock) if visible else None
     if account is None:
         raise AccountNotFound()
     return account

@@ -73,7 +73,7 @@ def update_alert(
     changes: dict[str, Any],
     precondition: Precondition = UNCONDITIONAL,
 ) -> Alert:
-    alert = session.get(Alert, alert_id)
+    alert = session.get(Alert, alert_id, with_for_update=True)  # changes queue, never clash
     if alert is None or not caller.may_see(alert.account_id):
         raise NotFound("Alert not found.")
     precondition.check(alert.version)

@@ -177,8 +177,8 @@ def _name_repeated_refs(
         seen.setdefault(key, index)
 
 
-def get_event(*, session: Session, caller: Caller, event_id: str) -> Event:
-    event = session.get(Event, event_id)
+def get_event(*, session: Session, caller: Caller, event_id: str, lock: bool = False) -> Event:
+    event = session.get(Event, event_id, with_for_update=lock)
     if event is None or not caller.may_see(event.account_id):
         raise EventNotFound()
     return event
@@ -219,7 +219,7 @@ def update_event(
     changes: dict[str, Any],
     precondition: Precondition = UNCONDITIONAL,
 ) -> Event:
-    event = get_event(session=session, caller=caller, event_id=event_id)
+    event = get_event(session=session, caller=caller, event_id=event_id, lock=True)
     precondition.check(event.version)
     merged = {
         "type": event.type,

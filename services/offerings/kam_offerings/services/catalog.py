@@ -66,8 +66,8 @@ def list_items(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def get_item(*, session: Session, item_id: str) -> CatalogItem:
-    item = session.get(CatalogItem, item_id)
+def get_item(*, session: Session, item_id: str, lock: bool = False) -> CatalogItem:
+    item = session.get(CatalogItem, item_id, with_for_update=lock)
     if item is None:
         raise NotFound("Catalog item not found.")
     return item
@@ -80,7 +80,7 @@ def update_item(
     changes: dict[str, Any],
     precondition: Precondition = UNCONDITIONAL,
 ) -> CatalogItem:
-    item = get_item(session=session, item_id=item_id)
+    item = get_item(session=session, item_id=item_id, lock=True)
     precondition.check(item.version)
     kind = changes.get("kind", item.kind)
     commitment = changes.get("commitment", item.commitment)
