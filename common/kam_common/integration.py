@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from kam_common import fields as kam_fields
 from kam_common.db import Database, UTCDateTime, utcnow
 from kam_common.errors import AppError
+from kam_common.web import Blueprint
 
 log = logging.getLogger("kam.integration")
 
@@ -157,9 +158,7 @@ def init_inbox(
     api: flask_smorest.Api, db: Database, table: Table, handlers: Mapping[str, Handler]
 ) -> None:
     """`POST /internal/events`: apply each new event once, in its own transaction."""
-    blp = flask_smorest.Blueprint(
-        "internal", __name__, description="Integration events from the other services"
-    )
+    blp = Blueprint("internal", __name__, description="Integration events from the other services")
 
     @blp.route(EVENTS_PATH, methods=["POST"])
     @blp.arguments(IntegrationEventBatchSchema)

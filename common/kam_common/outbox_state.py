@@ -20,6 +20,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from kam_common.db import Database, utcnow
+from kam_common.web import Blueprint
 
 log = logging.getLogger("kam.outbox")
 
@@ -140,7 +141,7 @@ def init_outbox_state(
 ) -> None:
     """`GET /internal/outbox` and the `kam_outbox_*` metrics of a publishing service."""
     api._app.extensions["kam_metrics"].registry.register(OutboxCollector(db, table, consumers))
-    blp = flask_smorest.Blueprint(
+    blp = Blueprint(
         "internal_outbox", __name__, description="The integration events this service publishes"
     )
 

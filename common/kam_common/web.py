@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import http
+import json
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,6 +23,7 @@ from flask import Flask, Response, request
 from flask.views import MethodView
 from flask_smorest.utils import prepare_response
 from sqlalchemy import Table
+from webargs.flaskparser import FlaskParser
 
 from kam_common import fields as kam_fields
 from kam_common.db import Database
@@ -69,6 +72,35 @@ class HealthzSchema(ma.Schema):
     service = ma.fields.String(required=True)
 
 
+class JsonParser(FlaskParser):
+    """webargs' parser, with every undecodable body a 400: Python refuses to read an integer of
+    more than 4,300 digits with a ValueError that is no JSONDecodeError, which webargs would
+    let through as a 500."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            raise json.JSONDecodeError(f"Unreadable JSON: {exc}", "?", 0) from exc
+
+
+PARSER = JsonParser()
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint with the parser above; every app's routes use this one."""
+
+    ARGUMENTS_PARSER = PARSER
+
+
+def _unusable_path_value(value: Any) -> bool:
+    """A path id no row can have: control characters (PostgreSQL refuses NUL in text) or text
+    that is not valid Unicode."""
+    return isinstance(value, str) and any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+
+
 class Api(flask_smorest.Api):
     """flask-smorest with problem details instead of its own error payload, documented as such:
     every error response is `application/problem+json` with the `Problem` schema.
@@ -95,7 +127,7 @@ class Api(flask_smorest.Api):
 
 
 def problem_doc(
-    blp: flask_smorest.Blueprint, status: int, description: str
+    blp: Blueprint, status: int, description: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Documents a problem that a view answers beyond the house conventions, saying when."""
     return blp.alt_response(  # type: ignore[no-any-return]
@@ -209,9 +241,7 @@ def _register_header_parameters(spec: APISpec) -> None:
 
 def _register_infrastructure(api: Api, *, internal: bool) -> None:
     """/healthz and /metrics as documented routes; the service's own /openapi.json too."""
-    blp = flask_smorest.Blueprint(
-        "infrastructure", __name__, description="Liveness, metrics and this document"
-    )
+    blp = Blueprint("infrastructure", __name__, description="Liveness, metrics and this document")
 
     @blp.route("/healthz")
     class Healthz(MethodView):
@@ -287,6 +317,12 @@ def build_app(
 
     init_metrics(app)  # first, so its clock starts before any hook can answer
     init_request_ids(app)
+
+    @app.before_request
+    def _check_path_values() -> Response | None:
+        if any(_unusable_path_value(v) for v in (request.view_args or {}).values()):
+            return problem_response(404, "No such resource.")
+        return None
 
     @app.before_request
     def _check_body() -> Response | None:

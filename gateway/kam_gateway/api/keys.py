@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.local import LocalProxy
 
 from kam_common.db import Database, request_session
 from kam_common.idempotency import init_idempotency
 from kam_common.pagination import PageArgs, page_of
+from kam_common.web import Blueprint
 from kam_gateway import keys as use_cases
 from kam_gateway.api.schemas import KeyCreatedSchema, KeyCreateSchema, KeySchema
 from kam_gateway.models import idempotency_keys

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from kam_common.problems import problem_response
+from kam_common.web import Blueprint
 from kam_gateway.api.schemas import ReadySchema
 from kam_gateway.readiness import outbox_states, service_states
 from kam_gateway.route_table import ROUTES

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_smorest import Blueprint
 
 from kam_common.errors import Invalid
-from kam_common.web import problem_doc, reads_through
+from kam_common.web import Blueprint, problem_doc, reads_through
 from kam_gateway.api.schemas import OverviewSchema, TimelineArgs, TimelinePageSchema
 from kam_gateway.composites import account_overview, account_timeline
 from kam_gateway.state import gateway_state

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_accounts.api.schemas import AccountListArgs, AccountSchema
 from kam_accounts.services import accounts as use_cases
@@ -13,7 +12,7 @@ from kam_accounts.services.lookup import get_account
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller, request_precondition
-from kam_common.web import honours_if_match
+from kam_common.web import Blueprint, honours_if_match
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1/accounts", description="Client accounts")
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_accounts.api.schemas import ContactListArgs, ContactSchema, OrgChartSchema
 from kam_accounts.services import contacts as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller, request_precondition
-from kam_common.web import honours_if_match, problem_doc
+from kam_common.web import Blueprint, honours_if_match, problem_doc
 
 blp = Blueprint(
     "contacts", __name__, url_prefix="/api/v1/accounts", description="The client's decision-makers"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_accounts.api.schemas import (
     InteractionListArgs,
@@ -20,6 +19,7 @@ from kam_accounts.services.timeline import account_timeline
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller
+from kam_common.web import Blueprint
 
 blp = Blueprint(
     "history", __name__, url_prefix="/api/v1/accounts", description="The relationship's history"

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_accounts.api.schemas import TeamListArgs, TeamMemberSchema
 from kam_accounts.services import team as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller
-from kam_common.web import problem_doc
+from kam_common.web import Blueprint, problem_doc
 
 blp = Blueprint("team", __name__, url_prefix="/api/v1/accounts", description="Our account team")
 

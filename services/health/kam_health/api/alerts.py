@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller, request_precondition
-from kam_common.web import problem_doc
+from kam_common.web import Blueprint, problem_doc
 from kam_health.api.schemas import AlertListArgs, AlertSchema
 from kam_health.services import alerts as use_cases
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_precondition
-from kam_common.web import problem_doc
+from kam_common.web import Blueprint, problem_doc
 from kam_offerings.api.schemas import CatalogItemSchema, CatalogListArgs, CatalogPatchSchema
 from kam_offerings.services import catalog as use_cases
 

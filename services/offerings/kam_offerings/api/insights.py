@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.scope import request_caller
-from kam_common.web import problem_doc, reads_through
+from kam_common.web import Blueprint, problem_doc, reads_through
 from kam_offerings.api import readers, settings
 from kam_offerings.api.schemas import AccountArgs, EconomicsSchema, RecommendationsSchema
 from kam_offerings.services import economics, recommendations
