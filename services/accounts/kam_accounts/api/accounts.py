@@ -6,7 +6,12 @@ from typing import Any
 
 from flask.views import MethodView
 
-from kam_accounts.api.schemas import AccountListArgs, AccountSchema
+from kam_accounts.api.schemas import (
+    AccountCreateSchema,
+    AccountListArgs,
+    AccountPatchSchema,
+    AccountSchema,
+)
 from kam_accounts.services import accounts as use_cases
 from kam_accounts.services.lookup import get_account
 from kam_common.db import request_session
@@ -25,7 +30,7 @@ class Accounts(MethodView):
         """List accounts: search `q` in any script, filter, sort."""
         return use_cases.list_accounts(session=request_session(), caller=request_caller(), **args)
 
-    @blp.arguments(AccountSchema)
+    @blp.arguments(AccountCreateSchema)
     @blp.response(201, AccountSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an account."""
@@ -41,7 +46,7 @@ class AccountById(MethodView):
             session=request_session(), caller=request_caller(), account_id=account_id
         )
 
-    @blp.arguments(AccountSchema(partial=True))
+    @blp.arguments(AccountPatchSchema)
     @blp.response(200, AccountSchema)
     def patch(self, changes: dict[str, Any], account_id: str) -> Any:
         """Change an account; `If-Match: <version>` guards against lost updates."""

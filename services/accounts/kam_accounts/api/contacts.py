@@ -6,7 +6,13 @@ from typing import Any
 
 from flask.views import MethodView
 
-from kam_accounts.api.schemas import ContactListArgs, ContactSchema, OrgChartSchema
+from kam_accounts.api.schemas import (
+    ContactCreateSchema,
+    ContactListArgs,
+    ContactPatchSchema,
+    ContactSchema,
+    OrgChartSchema,
+)
 from kam_accounts.services import contacts as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
@@ -28,7 +34,7 @@ class Contacts(MethodView):
             session=request_session(), caller=request_caller(), account_id=account_id, **args
         )
 
-    @blp.arguments(ContactSchema)
+    @blp.arguments(ContactCreateSchema)
     @blp.response(201, ContactSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Add a decision-maker; `reports_to_id` must be a contact of the same account."""
@@ -49,7 +55,7 @@ class ContactById(MethodView):
             contact_id=contact_id,
         )
 
-    @blp.arguments(ContactSchema(partial=True))
+    @blp.arguments(ContactPatchSchema)
     @blp.response(200, ContactSchema)
     @problem_doc(blp, 409, "The account is archived: it takes no changes.")
     def patch(self, changes: dict[str, Any], account_id: str, contact_id: str) -> Any:

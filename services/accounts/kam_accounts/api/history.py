@@ -7,8 +7,10 @@ from typing import Any
 from flask.views import MethodView
 
 from kam_accounts.api.schemas import (
+    InteractionCreateSchema,
     InteractionListArgs,
     InteractionSchema,
+    PurchaseCreateSchema,
     PurchaseListArgs,
     PurchaseSchema,
     TimelineArgs,
@@ -36,7 +38,7 @@ class Interactions(MethodView):
             session=request_session(), caller=request_caller(), account_id=account_id, **args
         )
 
-    @blp.arguments(InteractionSchema)
+    @blp.arguments(InteractionCreateSchema)
     @blp.response(201, InteractionSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Log an interaction with the client."""
@@ -55,7 +57,7 @@ class Purchases(MethodView):
             session=request_session(), caller=request_caller(), account_id=account_id, **args
         )
 
-    @blp.arguments(PurchaseSchema)
+    @blp.arguments(PurchaseCreateSchema)
     @blp.response(201, PurchaseSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Record a purchase."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from kam_accounts.api.schemas import TeamListArgs, TeamMemberSchema
+from kam_accounts.api.schemas import TeamListArgs, TeamMemberCreateSchema, TeamMemberSchema
 from kam_accounts.services import team as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
@@ -26,7 +26,7 @@ class Team(MethodView):
             session=request_session(), caller=request_caller(), account_id=account_id, **args
         )
 
-    @blp.arguments(TeamMemberSchema)
+    @blp.arguments(TeamMemberCreateSchema)
     @blp.response(201, TeamMemberSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Put someone on the account team."""

@@ -10,7 +10,7 @@ from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller, request_precondition
 from kam_common.web import Blueprint, problem_doc
-from kam_health.api.schemas import AlertListArgs, AlertSchema
+from kam_health.api.schemas import AlertListArgs, AlertPatchSchema, AlertSchema
 from kam_health.services import alerts as use_cases
 
 blp = Blueprint(
@@ -29,7 +29,7 @@ class Alerts(MethodView):
 
 @blp.route("/<alert_id>")
 class AlertById(MethodView):
-    @blp.arguments(AlertSchema(partial=True))
+    @blp.arguments(AlertPatchSchema)
     @blp.response(200, AlertSchema)
     @problem_doc(blp, 409, "The alert cannot move from its status to the one asked for.")
     def patch(self, changes: dict[str, Any], alert_id: str) -> Any:

@@ -15,6 +15,7 @@ from kam_health.api import lookup
 from kam_health.api.schemas import (
     BatchResultSchema,
     EventBatchSchema,
+    EventCreateSchema,
     EventListArgs,
     EventPatchSchema,
     EventSchema,
@@ -34,7 +35,7 @@ class Events(MethodView):
         """List events, newest first (filters: `account_id`, `type`, `since`, `open`)."""
         return use_cases.list_events(session=request_session(), caller=request_caller(), **args)
 
-    @blp.arguments(EventSchema)
+    @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)
     @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> Any:
@@ -51,7 +52,7 @@ class EventBatch(MethodView):
     @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Log up to 1000 events: all valid → all stored; else none, each bad index named."""
-        items, errors = load_each(EventSchema(), data["events"], prefix="events")
+        items, errors = load_each(EventCreateSchema(), data["events"], prefix="events")
         ids = use_cases.log_batch(
             session=request_session(),
             caller=request_caller(),

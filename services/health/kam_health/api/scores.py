@@ -13,8 +13,11 @@ from kam_health.api import lookup
 from kam_health.api.schemas import (
     HistoryArgs,
     HistorySchema,
+    OverrideCreateSchema,
     OverrideSchema,
     PortfolioSchema,
+    ScorecardChangedSchema,
+    ScorecardInputSchema,
     ScorecardSchema,
     ScoreSchema,
 )
@@ -57,7 +60,7 @@ class AccountHistory(MethodView):
 
 @blp.route("/accounts/<account_id>/override")
 class AccountOverride(MethodView):
-    @blp.arguments(OverrideSchema)
+    @blp.arguments(OverrideCreateSchema)
     @blp.response(201, OverrideSchema)
     @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any], account_id: str) -> dict[str, Any]:
@@ -86,8 +89,8 @@ class ScorecardView(MethodView):
         """Weights, window, half-life and band thresholds in force."""
         return judgement.get_scorecard(session=request_session())
 
-    @blp.arguments(ScorecardSchema)
-    @blp.response(200, ScorecardSchema)
+    @blp.arguments(ScorecardInputSchema)
+    @blp.response(200, ScorecardChangedSchema)
     def put(self, data: dict[str, Any]) -> dict[str, Any]:
         """A new scorecard version; every active account is rescored under it."""
         return judgement.replace_scorecard(
