@@ -30,6 +30,7 @@ class Caller:
     key_id: str
     role: str
     account_ids: tuple[str, ...] = ()
+    name: str = ""
 
     @property
     def is_partner(self) -> bool:

@@ -14,7 +14,12 @@ from kam_gateway.keycache import KeyCache
 
 API_PREFIX = "/api/v1"
 # The identity headers services trust; a client must never be able to set them itself.
-_IDENTITY_ENVIRON = ("HTTP_X_KAM_CLIENT", "HTTP_X_KAM_ROLE", "HTTP_X_KAM_ACCOUNT_SCOPE")
+_IDENTITY_ENVIRON = (
+    "HTTP_X_KAM_CLIENT",
+    "HTTP_X_KAM_CLIENT_NAME",
+    "HTTP_X_KAM_ROLE",
+    "HTTP_X_KAM_ACCOUNT_SCOPE",
+)
 
 
 def bearer_secret(header: str | None) -> str | None:

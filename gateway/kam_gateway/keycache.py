@@ -22,7 +22,9 @@ from kam_gateway.keys import authenticate, hash_secret
 
 # Secrets seen per thread before the cache starts over (a bound, not a tuning knob).
 MAX_CACHED = 10_000
-_LOOKUP_SQL = "SELECT id, role, account_ids FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"
+_LOOKUP_SQL = (
+    "SELECT id, role, account_ids, name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"
+)
 
 
 class KeyCache:
@@ -57,9 +59,9 @@ class KeyCache:
             raise
         if row is None:
             return None  # unknown keys are not remembered: strangers must not fill the cache
-        key_id, role, account_ids = row
+        key_id, role, account_ids, name = row
         ids = tuple(json.loads(account_ids or "[]"))
-        caller = Caller(key_id=key_id, role=role, account_ids=ids)
+        caller = Caller(key_id=key_id, role=role, account_ids=ids, name=name)
         if len(state.known) >= MAX_CACHED:
             state.known.clear()
         state.known[digest] = caller

@@ -87,7 +87,7 @@ def revoke_key(*, session: Session, key_id: str) -> None:
 
 
 _KEYS = ApiKey.__table__
-_LOOKUP = select(_KEYS.c.id, _KEYS.c.role, _KEYS.c.account_ids).where(
+_LOOKUP = select(_KEYS.c.id, _KEYS.c.role, _KEYS.c.account_ids, _KEYS.c.name).where(
     _KEYS.c.key_hash == bindparam("key_hash"), _KEYS.c.revoked_at.is_(None)
 )
 
@@ -100,7 +100,9 @@ def authenticate(engine: Engine, secret: str) -> Caller | None:
         row = conn.execute(_LOOKUP, {"key_hash": hash_secret(secret)}).first()
     if row is None:
         return None
-    return Caller(key_id=row.id, role=row.role, account_ids=tuple(row.account_ids or ()))
+    return Caller(
+        key_id=row.id, role=row.role, account_ids=tuple(row.account_ids or ()), name=row.name
+    )
 
 
 def ensure_bootstrap_key(db: Database, secret: str) -> None:

@@ -15,7 +15,13 @@ from urllib.parse import quote
 from flask import Response, request
 
 from kam_common.http import Reply
-from kam_common.scope import CLIENT_HEADER, ROLE_HEADER, SCOPE_HEADER
+from kam_common.scope import (
+    CLIENT_HEADER,
+    CLIENT_NAME_HEADER,
+    ROLE_HEADER,
+    SCOPE_HEADER,
+    encode_name,
+)
 from kam_gateway.access import Caller
 from kam_gateway.upstream import Upstream, UpstreamError, add_wait
 
@@ -27,7 +33,12 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 def identity_headers(caller: Caller) -> dict[str, str]:
     """Who is calling, for the service. Only partner keys carry a scope (none = everything)."""
-    headers = {CLIENT_HEADER: caller.key_id, ROLE_HEADER: caller.role}
+    headers = {
+        CLIENT_HEADER: caller.key_id,
+        ROLE_HEADER: caller.role,
+        # The key's name, so a service can say who reported something (any script: encoded).
+        CLIENT_NAME_HEADER: encode_name(caller.name),
+    }
     if caller.is_partner:
         headers[SCOPE_HEADER] = ",".join(caller.account_ids)
     return headers

@@ -63,14 +63,20 @@ def numeric_columns(data: dict[str, Any]) -> dict[str, Any]:
 def _row(
     session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup, now: datetime
 ) -> dict[str, Any]:
-    """A checked, complete row for the events table."""
+    """A checked, complete row for the events table, stamped with who logged it."""
     data = {**data, "occurred_at": data.get("occurred_at") or now}
+    if caller.is_partner:
+        # An outside system reports for itself: the reporter is the key, not a name it types.
+        given = data.get("reported_by")
+        if given is not None and given != caller.name:
+            raise Invalid("reported_by", "Set from your API key for partner keys; leave it out.")
+        data["reported_by"] = caller.name
     check_event(data, now)
     require_active_account(session, caller, data["account_id"], lookup)
     row = dict.fromkeys(EVENT_COLUMNS)
     row.update(data)
     row.update(numeric_columns(data))
-    row.update(id=new_id(), version=1, created_at=now, updated_at=now)
+    row.update(id=new_id(), version=1, created_at=now, updated_at=now, source=caller.source())
     return row
 
 
