@@ -31,6 +31,7 @@ from kam_common.http import INTERNAL_TOKEN_HEADER
 from kam_common.idempotency import HEADER as IDEMPOTENCY_HEADER
 from kam_common.idempotency import MAX_KEY_LENGTH, init_idempotency
 from kam_common.metrics import METRICS_PATH, init_metrics, metrics_response
+from kam_common.openapi_shapes import tidy
 from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_response, register_error_handlers
 from kam_common.requestlog import REQUEST_ID_HEADER, init_request_ids
 from kam_common.scope import ROLE_HEADER
@@ -115,6 +116,13 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
+
+    def document(self) -> dict[str, Any]:
+        """The app's OpenAPI document as served (shapes tidied for generated clients)."""
+        return tidy(self.spec.to_dict())
+
+    def _openapi_json(self) -> Response:
+        return self._app.json.response(self.document())
 
     def _register_responses(self) -> None:
         # flask-smorest's own version documents errors as application/json.

@@ -16,6 +16,25 @@ from kam_gateway.state import gateway_state
 
 blp = Blueprint("meta", __name__, description="Readiness and the API description")
 
+# What the document itself promises: an OpenAPI 3.0 object (its parts are OpenAPI's own).
+OPENAPI_DOCUMENT = {
+    "type": "object",
+    "required": ["openapi", "info", "paths", "components"],
+    "properties": {
+        "openapi": {"type": "string", "pattern": "^3\\.0\\.[0-9]+$"},
+        "info": {"type": "object", "required": ["title", "version"]},
+        "paths": {"type": "object"},
+        "components": {"type": "object"},
+        "security": {"type": "array", "items": {"type": "object"}},
+        "tags": {"type": "array", "items": {"type": "object"}},
+        "x-degraded": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Services whose part could not be fetched; retried on the next call",
+        },
+    },
+}
+
 
 @blp.route("/readyz", methods=["GET"])
 @blp.response(200, ReadySchema)
@@ -39,7 +58,14 @@ def readyz() -> Any:
 
 
 @blp.route("/api/v1/openapi.json", methods=["GET"])
-@blp.doc(responses={200: {"description": "The OpenAPI 3 document of the whole public API."}})
+@blp.doc(
+    responses={
+        200: {
+            "description": "The OpenAPI 3 document of the whole public API.",
+            "content": {"application/json": {"schema": OPENAPI_DOCUMENT}},
+        }
+    }
+)
 def openapi_document() -> Response:
     """The whole public API as one OpenAPI 3 document (any valid key)."""
     own = current_app.extensions["kam_gateway_spec"]

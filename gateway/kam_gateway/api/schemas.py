@@ -75,14 +75,46 @@ class ReadySchema(ma.Schema):
     )
 
 
+def _service_schema(name: str, field: ma.fields.Field) -> ma.fields.Field:
+    """A part the gateway passes on as the service answered it: documented as the service's
+    own schema (`kam_gateway.openapi.link_service_schemas`)."""
+    field.metadata["x-kam-schema"] = name
+    return field
+
+
 class OverviewSchema(ma.Schema):
-    account = fields.Dict(required=True)
-    contacts = fields.List(fields.Dict(), allow_none=True)
-    team = fields.List(
-        fields.Dict(), allow_none=True, metadata={"description": "Absent for partner keys."}
+    account = _service_schema("Account", fields.Dict(required=True))
+    contacts = _service_schema(
+        "Contact",
+        fields.List(
+            fields.Dict(),
+            required=True,
+            allow_none=True,
+            metadata={"description": "null when accounts could not list them"},
+        ),
     )
-    health = fields.Dict(allow_none=True)
-    agreement = fields.Dict(allow_none=True)
+    team = _service_schema(
+        "TeamMember",
+        fields.List(
+            fields.Dict(), allow_none=True, metadata={"description": "Absent for partner keys."}
+        ),
+    )
+    health = _service_schema(
+        "Score",
+        fields.Dict(
+            allow_none=True,
+            metadata={"description": "null when health is down or has no score; absent when "
+                      "the key may not read scores"},
+        ),
+    )  # fmt: skip
+    agreement = _service_schema(
+        "Agreement",
+        fields.Dict(
+            allow_none=True,
+            metadata={"description": "The active agreement, null when none or offerings is "
+                      "down; absent for keys that may not read agreements"},
+        ),
+    )  # fmt: skip
     degraded = fields.List(
         fields.String(),
         required=True,
