@@ -38,6 +38,8 @@ HEADER = "Idempotency-Key"
 KEEP_FOR = timedelta(hours=48)
 MAX_KEY_LENGTH = 200
 DONE = "done"
+# Internal endpoints (the inbox) deduplicate by event id and commit event by event themselves.
+INTERNAL_PREFIX = "/internal/"
 
 
 def idempotency_table(metadata: MetaData) -> Table:
@@ -90,7 +92,7 @@ def init_idempotency(app: Flask, db: Database, table: Table) -> None:
     @app.before_request
     def _replay_or_claim() -> Response | None:
         key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None:
+        if request.method != "POST" or key is None or request.path.startswith(INTERNAL_PREFIX):
             return None
         if not key or len(key) > MAX_KEY_LENGTH:
             return problem_response(

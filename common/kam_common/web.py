@@ -26,6 +26,7 @@ from sqlalchemy import Table
 from webargs.flaskparser import FlaskParser
 
 from kam_common import fields as kam_fields
+from kam_common.concurrency import IF_MATCH_PATTERN, MAX_IF_MATCH_LENGTH
 from kam_common.db import Database
 from kam_common.http import INTERNAL_TOKEN_HEADER
 from kam_common.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -163,10 +164,11 @@ def honours_if_match(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Documents `If-Match` and its 412 on a view that checks it although it is no PATCH."""
     refused = problem_doc(blp, 412, "`If-Match` names another version than the current one.")
+    malformed = problem_doc(blp, 400, "`If-Match` is not a version, a list of them, or `*`.")
     header = blp.doc(parameters=["IfMatch"])
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        return header(refused(view))  # type: ignore[no-any-return]
+        return header(refused(malformed(view)))  # type: ignore[no-any-return]
 
     return decorator
 
@@ -193,8 +195,9 @@ HEADER_PARAMETERS = {
         "name": "If-Match",
         "in": "header",
         "required": False,
-        "description": "The `version` the change is based on; another current version is a 412.",
-        "schema": {"type": "string"},
+        "description": 'The `version` the change is based on (`3`, `"3"` or `W/"3"`, '
+        "several comma-separated, or `*`); another current version is a 412.",
+        "schema": {"type": "string", "pattern": IF_MATCH_PATTERN, "maxLength": MAX_IF_MATCH_LENGTH},
     },
 }
 _HTTP_METHODS = ("get", "put", "post", "patch", "delete")
