@@ -8,10 +8,14 @@ from marshmallow import fields, validate
 from kam_common.fields import Name, Text, Timestamp, one_of
 from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
-from kam_gateway.keys import MAX_ACCOUNT_IDS
+from kam_gateway.keys import ACCOUNT_ID_PATTERN, MAX_ACCOUNT_IDS
 from kam_gateway.timeline import ENTRY_TYPES
 
-_ACCOUNT_ID = Text(validate=validate.Length(min=1, max=64))
+_ACCOUNT_ID = Text(
+    validate=validate.Regexp(
+        ACCOUNT_ID_PATTERN, error="1–64 letters, digits, '-', '_', '.' or ':' (no commas)."
+    )
+)
 
 
 class KeyCreateSchema(ma.Schema):
