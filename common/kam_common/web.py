@@ -24,13 +24,14 @@ from flask.views import MethodView
 from flask_smorest.utils import prepare_response
 from sqlalchemy import Table
 from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
 
 from kam_common import fields as kam_fields
 from kam_common.concurrency import IF_MATCH_PATTERN, MAX_IF_MATCH_LENGTH
 from kam_common.db import Database
 from kam_common.http import INTERNAL_TOKEN_HEADER
 from kam_common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from kam_common.idempotency import MAX_KEY_LENGTH, init_idempotency
+from kam_common.idempotency import INTERNAL_PREFIX, MAX_KEY_LENGTH, init_idempotency
 from kam_common.metrics import METRICS_PATH, init_metrics, metrics_response
 from kam_common.openapi_shapes import tidy
 from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_response, register_error_handlers
@@ -80,6 +81,10 @@ class JsonParser(FlaskParser):
     let through as a 500."""
 
     def _raw_load_json(self, req: Any) -> Any:
+        if not req.get_data(cache=True):
+            # Every operation that reads a body documents it as required (`{}` for no change):
+            # an empty one is malformed, not an empty change.
+            raise json.JSONDecodeError("A JSON body is required", "(empty)", 0)
         try:
             return super()._raw_load_json(req)
         except json.JSONDecodeError:
@@ -95,6 +100,23 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's blueprint with the parser above; every app's routes use this one."""
 
     ARGUMENTS_PARSER = PARSER
+
+
+def _documented_methods(app: Flask) -> list[str]:
+    """The methods of the path's most literal route: `/events/batch` is the batch (POST), not
+    an event called "batch", though the event route would take that id too."""
+    adapter = app.url_map.bind_to_environ(request.environ)
+    found: dict[str, str] = {}
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            rule, _args = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        found[method] = rule.rule
+    if not found:
+        return []
+    literal = min(found.values(), key=lambda rule: rule.count("<"))
+    return sorted(method for method, rule in found.items() if rule == literal)
 
 
 def _unusable_path_value(value: Any) -> bool:
@@ -180,8 +202,9 @@ HEADER_PARAMETERS = {
         "in": "header",
         "required": False,
         "description": "Your id for this request, returned and carried to every log line and "
-        "service call; an unusable one is replaced by a new id.",
-        "schema": {"type": "string", "maxLength": 128},
+        "service call. One of 1–128 letters, digits and `._:-` is kept; any other value is "
+        "replaced by a new id (never refused).",
+        "schema": {"type": "string"},
     },
     "IdempotencyKey": {
         "name": IDEMPOTENCY_HEADER,
@@ -225,7 +248,7 @@ class HouseConventionsPlugin(BasePlugin):
                 statuses.append(404)
             if method in ("post", "put", "patch"):
                 statuses += [400, 413, 415, 422]
-            if method == "post":
+            if method == "post" and not (path or "").startswith(INTERNAL_PREFIX):
                 statuses.append(409)  # an Idempotency-Key reused with another body
                 parameters.append("IdempotencyKey")
             if method == "patch":
@@ -328,6 +351,21 @@ def build_app(
 
     init_metrics(app)  # first, so its clock starts before any hook can answer
     init_request_ids(app)
+
+    @app.before_request
+    def _refuse_options() -> Response | None:
+        # No operation answers OPTIONS (there is no browser cross-origin use): a 405 that
+        # lists the methods the path has, like any other method it does not have.
+        if request.method != "OPTIONS":
+            return None
+        if internal_token is None and request.path.startswith("/api/"):
+            return None  # the public app's own gate answers from its route table
+        methods = _documented_methods(app)
+        if not methods:
+            return problem_response(404, "No such resource.")
+        return problem_response(
+            405, "This method is not allowed here.", headers={"Allow": ", ".join(methods)}
+        )
 
     @app.before_request
     def _check_path_values() -> Response | None:
