@@ -87,7 +87,8 @@ def run(name: str, url: str, headers: dict[str, str], args: argparse.Namespace) 
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
     print(f"===== {name} =====", flush=True)
-    return subprocess.call(command)
+    # In its own folder: schemathesis keeps a cache where it runs.
+    return subprocess.call(command, cwd=config.parent)
 
 
 def main() -> int:

@@ -140,9 +140,17 @@ class Api(flask_smorest.Api):
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        # Changes an app makes to its own document, after apispec wrote it (see document()).
+        self.document_hooks: list[Callable[[dict[str, Any]], None]] = []
+        super().__init__(*args, **kwargs)
+
     def document(self) -> dict[str, Any]:
         """The app's OpenAPI document as served (shapes tidied for generated clients)."""
-        return tidy(self.spec.to_dict())
+        doc = self.spec.to_dict()
+        for hook in self.document_hooks:
+            hook(doc)
+        return tidy(doc)
 
     def _openapi_json(self) -> Response:
         return self._app.json.response(self.document())

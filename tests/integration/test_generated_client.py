@@ -257,8 +257,10 @@ def test_a_generated_client_drives_accounts_to_agreements(gateway, tmp_path):
         engineer,
         "post_api_v1_health_events",
         201,
-        body=m.EventCreate(
-            account_id=account.id, type_=m.EventCreateType.DELIVERY, promised_on=_days_ago(5)
+        body=m.DeliveryEventCreate(
+            account_id=account.id,
+            type_=m.DeliveryEventCreateType.DELIVERY,
+            promised_on=_days_ago(5),
         ),
     )
     api(
@@ -267,13 +269,13 @@ def test_a_generated_client_drives_accounts_to_agreements(gateway, tmp_path):
         201,
         body=m.EventBatch(
             events=[
-                m.EventCreate(
-                    account_id=account.id, type_=m.EventCreateType.QUALITY,
-                    severity=m.Severity.CRITICAL, note="Cracked coils",
+                m.QualityEventCreate(
+                    account_id=account.id, type_=m.QualityEventCreateType.QUALITY,
+                    severity=m.QualityEventCreateSeverity.CRITICAL, note="Cracked coils",
                 ),
-                m.EventCreate(
-                    account_id=account.id, type_=m.EventCreateType.SUPPORT,
-                    severity=m.Severity.LOW, sla_hours=24.0,
+                m.SupportEventCreate(
+                    account_id=account.id, type_=m.SupportEventCreateType.SUPPORT,
+                    severity=m.SupportEventCreateSeverity.LOW, sla_hours=24.0,
                 ),
             ]
         ),
@@ -380,8 +382,10 @@ def test_a_generated_client_drives_accounts_to_agreements(gateway, tmp_path):
         partner,
         "post_api_v1_health_events",
         201,
-        body=m.EventCreate(
-            account_id=account.id, type_=m.EventCreateType.SUPPORT, severity=m.Severity.MEDIUM
+        body=m.SupportEventCreate(
+            account_id=account.id,
+            type_=m.SupportEventCreateType.SUPPORT,
+            severity=m.SupportEventCreateSeverity.MEDIUM,
         ),
     )
     assert reported.reported_by == "partner tool"

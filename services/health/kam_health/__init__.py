@@ -32,6 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
 
     from kam_health.api import register_blueprints
+    from kam_health.api.event_docs import document_events_by_type
 
     register_blueprints(api)
+    document_events_by_type(api)
     return app
