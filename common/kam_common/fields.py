@@ -142,6 +142,18 @@ class Amount(fields.Field):
         return None if value is None else float(value)
 
 
+def _from_history_start(kwargs: dict[str, Any], earliest: date | datetime) -> None:
+    """A field's keyword arguments, made to refuse values before HISTORY_STARTS and say so."""
+    kwargs["validate"] = validate.Range(
+        min=earliest, error=f"Must not be before {HISTORY_STARTS.isoformat()}."
+    )
+    metadata = dict(kwargs.get("metadata") or {})
+    described = metadata.get("description")
+    since = f"from {HISTORY_STARTS.isoformat()} on."
+    metadata["description"] = f"{described}; {since}" if described else since.capitalize()
+    kwargs["metadata"] = metadata
+
+
 class Timestamp(fields.AwareDateTime):
     """ISO 8601 with an offset on the way in; UTC with `Z` on the way out. `recorded`: a moment
     of the relationship's history, so not before HISTORY_STARTS."""
@@ -149,18 +161,7 @@ class Timestamp(fields.AwareDateTime):
     def __init__(self, *, recorded: bool = False, **kwargs: Any):
         if recorded:
             earliest = datetime.combine(HISTORY_STARTS, datetime.min.time(), tzinfo=UTC)
-            kwargs["validate"] = validate.Range(
-                min=earliest, error=f"Must not be before {HISTORY_STARTS.isoformat()}."
-            )
-            kwargs.setdefault("metadata", {})
-            described = kwargs["metadata"].get("description")
-            since = f"From {HISTORY_STARTS.isoformat()} on."
-            kwargs["metadata"] = {
-                **kwargs["metadata"],
-                "description": f"{described}; {since[0].lower()}{since[1:]}"
-                if described
-                else since,
-            }
+            _from_history_start(kwargs, earliest)
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
@@ -184,18 +185,7 @@ class Day(fields.Date):
 
     def __init__(self, *, recorded: bool = False, **kwargs: Any):
         if recorded:
-            kwargs["validate"] = validate.Range(
-                min=HISTORY_STARTS, error=f"Must not be before {HISTORY_STARTS.isoformat()}."
-            )
-            kwargs.setdefault("metadata", {})
-            described = kwargs["metadata"].get("description")
-            since = f"From {HISTORY_STARTS.isoformat()} on."
-            kwargs["metadata"] = {
-                **kwargs["metadata"],
-                "description": f"{described}; {since[0].lower()}{since[1:]}"
-                if described
-                else since,
-            }
+            _from_history_start(kwargs, HISTORY_STARTS)
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:

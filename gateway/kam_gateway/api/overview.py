@@ -8,16 +8,17 @@ from flask import g
 
 from kam_common.errors import Invalid
 from kam_common.web import Blueprint, problem_doc, reads_through
-from kam_gateway.api.schemas import OverviewSchema, TimelineArgs, TimelinePageSchema
+from kam_gateway.api.schemas import (
+    MAX_TIMELINE_DEPTH,
+    OverviewSchema,
+    TimelineArgs,
+    TimelinePageSchema,
+)
 from kam_gateway.composites import account_overview, account_timeline
 from kam_gateway.state import gateway_state
 from kam_gateway.timeline import ALL_TYPES
 
 blp = Blueprint("overview", __name__, url_prefix="/api/v1/accounts", description="Composites")
-
-# To serve page P the gateway asks each service for its newest P × per_page entries: a bound on
-# that keeps one deep page from costing many upstream calls. Older history: the services' lists.
-MAX_TIMELINE_DEPTH = 500
 
 
 @blp.route("/<account_id>/overview", methods=["GET"])

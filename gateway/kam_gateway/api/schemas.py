@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kam_common.fields import Name, Text, Timestamp, one_of
+from kam_common.fields import Name, QueryInteger, Text, Timestamp, one_of
 from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
 from kam_gateway.keys import ACCOUNT_ID_PATTERN, MAX_ACCOUNT_IDS
@@ -126,7 +126,17 @@ class OverviewSchema(ma.Schema):
     )
 
 
+# To serve page P the gateway asks each service for its newest P × per_page entries: a bound on
+# that keeps one deep page from costing many upstream calls. Older history: the services' lists.
+MAX_TIMELINE_DEPTH = 500
+
+
 class TimelineArgs(PageArgs):
+    page = QueryInteger(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_TIMELINE_DEPTH),
+        metadata={"description": f"page × per_page may be at most {MAX_TIMELINE_DEPTH} (else 422)"},
+    )
     type = fields.List(
         one_of(ENTRY_TYPES), metadata={"description": "Only these entry types (repeatable)"}
     )

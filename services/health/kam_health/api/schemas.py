@@ -83,7 +83,9 @@ class EventCreateSchema(ma.Schema):
         allow_none=True, recorded=True, metadata={"description": "quality, support"}
     )
     sla_hours = StrictNumber(
-        allow_none=True, validate=_SLA_HOURS, metadata={"description": "support: over 0"}
+        allow_none=True,
+        validate=_SLA_HOURS,
+        metadata={"description": "support: over 0", "exclusiveMinimum": True},
     )
 
 
@@ -126,7 +128,9 @@ class EventPatchSchema(ma.Schema):
     delivered_on = Day(allow_none=True, recorded=True)
     resolved_at = Timestamp(allow_none=True, recorded=True)
     note = optional_text(5000)
-    sla_hours = StrictNumber(allow_none=True, validate=_SLA_HOURS)
+    sla_hours = StrictNumber(
+        allow_none=True, validate=_SLA_HOURS, metadata={"exclusiveMinimum": True}
+    )
 
 
 class DeferredNested(fields.Nested):
