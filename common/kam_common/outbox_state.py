@@ -105,6 +105,11 @@ class OutboxCollector(Collector):
         self.table = table
         self.consumers = tuple(sorted(set(consumers)))
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The gauges' names without reading the database (the registry asks at start)."""
+        for name, text in METRICS.values():
+            yield GaugeMetricFamily(name, text, labels=["consumer"])
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         families = {
             key: GaugeMetricFamily(name, text, labels=["consumer"])

@@ -136,6 +136,9 @@ def log_batch(
     # (which holds objects weakly: keep them referenced until the batch is checked).
     wanted = {item["account_id"] for item in items if item is not None}
     known = session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(wanted))).all()
+    # An account health has not heard of is read through once per batch, not once per event:
+    # a thousand events naming an unknown account must not make a thousand calls.
+    lookup = _once_per_account(lookup)
     rows: list[dict[str, Any] | None] = []
     for index, data in enumerate(items):
         try:
@@ -163,6 +166,17 @@ def log_batch(
     queue_rescore(session, {row["account_id"] for row in stored})
     session.commit()
     return [row["id"] for row in stored]
+
+
+def _once_per_account(lookup: AccountLookup) -> AccountLookup:
+    answers: dict[str, dict[str, Any] | None] = {}
+
+    def remembered(account_id: str) -> dict[str, Any] | None:
+        if account_id not in answers:
+            answers[account_id] = lookup(account_id)
+        return answers[account_id]
+
+    return remembered
 
 
 def _name_repeated_refs(
