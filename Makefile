@@ -7,6 +7,7 @@ export KAM_DATA_DIR ?= $(CURDIR)/var
 .PHONY: run test lint bench install migrate seed key compose-check clean
 
 $(BIN)/.installed: pyproject.toml
+	@sh scripts/ensure-tools venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -24,6 +25,7 @@ run: install
 
 ## The whole suite: unit, API (real database) and end-to-end (real gunicorn processes).
 test: install
+	@sh scripts/ensure-tools test
 	$(BIN)/pytest -q
 
 lint: install

@@ -163,3 +163,11 @@ class HttpClient:
 
     def delete(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.open(path, "DELETE", **kwargs)
+
+
+def emptied(db: Any, metadata: Any) -> Any:
+    """`db` (a `kam_common.db.Database`) with every table of `metadata` emptied."""
+    with db.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    return db

@@ -1,4 +1,4 @@
-"""`kam`: the project's command line (migrate, seed demo data, API keys, the worker, run all).
+"""`kam`: the project's command line (migrate, seed, keys, worker, outboxes, run all).
 
 Each app contributes a `kam_<app>.cli` module with `migrate()` and, optionally, `seed()`.
 """
@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from kam_common.config import env_bool
 from kam_common.errors import AppError
+from kam_common.relay import Relay
 
 APPS = ("accounts", "offerings", "health", "gateway")
 # Accounts first: the other apps' demo data refers to its accounts.
@@ -109,6 +110,55 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publishers(only: list[str] | None) -> list[tuple[str, Relay]]:
+    found = []
+    for app in only or APPS:
+        module = _app_cli(app)
+        for relay in getattr(module, "relays", lambda: [])():
+            found.append((app, relay))
+    return found
+
+
+def outbox(args: argparse.Namespace) -> int:
+    """`kam outbox list`: what each outbox still holds; `kam outbox redrive`: retry dead letters."""
+    from kam_common import outbox_state
+
+    total_dead = 0
+    for app, relay in _publishers(args.app):
+        table = relay.outbox.table
+        if args.action == "redrive":
+            count = outbox_state.redrive(
+                relay.db, table, destination=args.consumer, seqs=args.seq or None
+            )
+            print(f"{app}: {count} dead letter(s) made due again; the worker sends them now")
+            continue
+        numbers = outbox_state.summary(relay.db, table)
+        for consumer in relay.outbox.destinations:
+            if args.consumer and consumer != args.consumer:
+                continue
+            n = numbers.get(
+                consumer, {"pending": 0, "dead_letters": 0, "oldest_pending_seconds": 0}
+            )
+            total_dead += n["dead_letters"]
+            print(
+                f"{app} -> {consumer}: {n['pending']} pending, {n['dead_letters']} dead letter(s), "
+                f"oldest pending {n['oldest_pending_seconds']:g} s"
+            )
+            for row in outbox_state.dead_letters(
+                relay.db, table, destination=consumer, limit=args.limit
+            ):
+                why = (row.last_error or "").splitlines()[:1] or [""]
+                print(
+                    f"    seq {row.seq}  {row.type}  event {row.event_id}  "
+                    f"{row.attempts} attempts  dead since {row.dead_at:%Y-%m-%d %H:%M:%S}Z\n"
+                    f"        {why[0][:160]}"
+                )
+        relay.db.engine.dispose()
+    if args.action == "list" and total_dead:
+        print(f"{total_dead} dead letter(s): fix the consumer, then `kam outbox redrive`.")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from kam_cli.supervisor import run_procfile
     from kam_common.config import SERVICE_PORTS, service_port
@@ -146,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this app's relays and jobs (repeat for several; default: all), so a "
         "deployment can run one worker per app, each with only its own database",
     )
+    box = commands.add_parser(
+        "outbox", help="list what the outboxes hold (dead letters first) or re-drive dead letters"
+    )
+    box.add_argument("action", choices=["list", "redrive"])
+    box.add_argument("--app", action="append", choices=APPS, help="only this publisher")
+    box.add_argument("--consumer", help="only events for this consumer (e.g. health)")
+    box.add_argument(
+        "--seq", action="append", type=int, help="redrive only this outbox row (repeatable)"
+    )
+    box.add_argument("--limit", type=int, default=50, help="dead letters listed per consumer")
     everything = commands.add_parser(
         "run",
         help="start every process of the Procfile; restart one that dies; Ctrl-C stops all",
@@ -160,6 +220,7 @@ _COMMANDS = {
     "create-key": create_key,
     "keys-hint": keys_hint,
     "worker": worker,
+    "outbox": outbox,
     "run": run,
 }
 

@@ -101,7 +101,10 @@ class Supervisor:
         self.out = out or sys.stdout
         self.width = max(len("system"), *(len(child.name) for child in self.children))
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        # Set from the signal handler, which runs between any two bytecodes of the main thread,
+        # possibly while it holds a lock (an Event's too) or inside the handler itself when a
+        # second signal follows the first: so the handler only sets this flag, takes no lock.
+        self._stopping = False
 
     def say(self, name: str, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -110,17 +113,18 @@ class Supervisor:
             self.out.flush()
 
     def request_stop(self, *_args: object) -> None:
-        self._stop.set()
+        self._stopping = True
 
     def run(self) -> int:
         """Start everything and watch until asked to stop (0) or a process fails to start (1)."""
         for child in self.children:
             self.start(child)
         failed = None
-        while not self._stop.wait(0.1):
+        while not self._stopping:
             failed = self.watch()
             if failed is not None:
                 break
+            time.sleep(0.1)
         self.stop_all()
         return 1 if failed is not None else 0
 
@@ -209,4 +213,8 @@ def run_procfile(path: Path) -> int:
     supervisor = Supervisor(entries)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
-    return supervisor.run()
+    code = supervisor.run()
+    # Everything is stopped: a signal still on its way (make forwards Ctrl-C too) changes nothing.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return code

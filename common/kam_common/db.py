@@ -131,9 +131,9 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.write_sessions = sessionmaker(
-            self.engine.execution_options(kam_write=True), expire_on_commit=False
-        )
+        # On SQLite a writing transaction takes the write lock at BEGIN (see make_engine).
+        self.write_engine = self.engine.execution_options(kam_write=True)
+        self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
 
     def init_app(self, app: Flask) -> None:
         app.extensions["kam_db"] = self

@@ -9,17 +9,31 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 MAX_MONEY = Decimal("999999999999.99")
+# Dates before this are typing mistakes (`0001-01-01`), not history a relationship can have.
+HISTORY_STARTS = date(2000, 1, 1)
+
+# What the documents declare of text: no control characters but tab, line feed and return.
+_CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+TEXT_PATTERN = f"^[^{_CONTROL}]*$"
+NAME_PATTERN = f"^[^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*$"
 
 
 class Text(fields.String):
     """A string that any database stores byte for byte."""
+
+    pattern: str | None = TEXT_PATTERN
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        if self.pattern and not any(isinstance(v, validate.Regexp) for v in self.validators):
+            self.metadata = {"pattern": self.pattern, **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -34,6 +48,8 @@ class Text(fields.String):
 
 class Name(Text):
     """Required-looking text: not blank, bounded."""
+
+    pattern = NAME_PATTERN
 
     def __init__(self, *, max_length: int = 200, **kwargs: Any):
         super().__init__(validate=validate.Length(min=1, max=max_length), **kwargs)
@@ -82,7 +98,12 @@ class Money(fields.Field[Decimal]):
     }
 
     def __init__(self, *, positive: bool = False, **kwargs: Any):
-        metadata = {"minimum": 0, "maximum": float(MAX_MONEY), **kwargs.pop("metadata", {})}
+        metadata = {
+            "minimum": 0,
+            "maximum": float(MAX_MONEY),
+            "multipleOf": 0.01,
+            **kwargs.pop("metadata", {}),
+        }
         if positive:
             # OpenAPI 3.0 (JSON Schema draft 4): a flag on `minimum`, not a number of its own.
             metadata["exclusiveMinimum"] = True
@@ -110,10 +131,40 @@ class Money(fields.Field[Decimal]):
         return None if value is None else float(value)
 
 
-class Timestamp(fields.AwareDateTime):
-    """ISO 8601 with an offset on the way in; UTC with `Z` on the way out."""
+class Amount(fields.Field[Decimal]):
+    """Money in an answer: a JSON number to the cent. `signed` amounts may fall below zero
+    (a margin); the others never do. No maximum: sums and yearly prices outgrow any one
+    price's bound."""
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, *, signed: bool = False, **kwargs: Any):
+        super().__init__(dump_only=True, **kwargs)
+        if not signed:
+            self.metadata = {"minimum": 0, **self.metadata}
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> float | None:
+        return None if value is None else float(value)
+
+
+def _from_history_start(kwargs: dict[str, Any], earliest: date | datetime) -> None:
+    """A field's keyword arguments, made to refuse values before HISTORY_STARTS and say so."""
+    kwargs["validate"] = validate.Range(
+        min=earliest, error=f"Must not be before {HISTORY_STARTS.isoformat()}."
+    )
+    metadata = dict(kwargs.get("metadata") or {})
+    described = metadata.get("description")
+    since = f"from {HISTORY_STARTS.isoformat()} on."
+    metadata["description"] = f"{described}; {since}" if described else since.capitalize()
+    kwargs["metadata"] = metadata
+
+
+class Timestamp(fields.AwareDateTime):
+    """ISO 8601 with an offset on the way in; UTC with `Z` on the way out. `recorded`: a moment
+    of the relationship's history, so not before HISTORY_STARTS."""
+
+    def __init__(self, *, recorded: bool = False, **kwargs: Any):
+        if recorded:
+            earliest = datetime.combine(HISTORY_STARTS, datetime.min.time(), tzinfo=UTC)
+            _from_history_start(kwargs, earliest)
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
@@ -133,6 +184,13 @@ class Timestamp(fields.AwareDateTime):
 
 
 class Day(fields.Date):
+    """`YYYY-MM-DD`. `recorded`: a day of the relationship's history, not before HISTORY_STARTS."""
+
+    def __init__(self, *, recorded: bool = False, **kwargs: Any):
+        if recorded:
+            _from_history_start(kwargs, HISTORY_STARTS)
+        super().__init__(**kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
             raise self.make_error("invalid")
@@ -145,8 +203,14 @@ def text_list(*, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> f
     )
 
 
+class Choice(Text):
+    """One of an enumeration (documented as its `enum`, so no pattern)."""
+
+    pattern = None
+
+
 def one_of(choices: list[str] | tuple[str, ...], **kwargs: Any) -> Text:
-    return Text(validate=validate.OneOf(choices), **kwargs)
+    return Choice(validate=validate.OneOf(choices), **kwargs)
 
 
 def optional_text(max_length: int, **kwargs: Any) -> Text:

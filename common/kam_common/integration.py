@@ -1,10 +1,10 @@
 """Integration events between apps: outbox → HTTP push → deduplicating inbox.
 
 A publisher writes its events to its own `outbox` table in the same transaction as the change
-(`Outbox.publish`), one row per consumer. The relay (`kam relay`) claims due rows, POSTs them to
-each consumer's `/internal/events`, and marks them delivered; a consumer that is down makes
-them wait, with back-off, until it is back. Delivery is at least once; the consumer's `inbox`
-table (event id as primary key) makes applying them exactly once.
+(`Outbox.publish`), one row per consumer. The worker's relay (`kam_common.relay`) pushes them
+to each consumer's `/internal/events`; a consumer that is down makes them wait, retried for
+ever, until it is back. Delivery is at least once; the consumer's `inbox` table (event id as
+primary key) makes applying them exactly once.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-import requests
 from marshmallow import validate
 from sqlalchemy import (
     JSON,
@@ -30,8 +28,6 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
-    select,
-    update,
 )
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -39,14 +35,11 @@ from sqlalchemy.orm import Session
 from kam_common import fields as kam_fields
 from kam_common.db import Database, UTCDateTime, utcnow
 from kam_common.errors import AppError
-from kam_common.http import ServiceClient
+from kam_common.web import Blueprint
 
 log = logging.getLogger("kam.integration")
 
 EVENTS_PATH = "/internal/events"
-MAX_ATTEMPTS = 60
-MAX_BACKOFF_SECONDS = 30
-LEASE = timedelta(seconds=30)  # a claimed row is retried if its relay dies mid-delivery
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -68,6 +61,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("next_attempt_at", UTCDateTime(), nullable=False, index=True),
         Column("delivered_at", UTCDateTime(), index=True),
         Column("last_error", Text),
+        # Set when a row kept failing (or was refused): a dead letter, shown and still retried.
+        Column("dead_at", UTCDateTime(), index=True),
     )
 
 
@@ -90,6 +85,11 @@ class Outbox:
         self.table = table
         self.routes = {kind: tuple(consumers) for kind, consumers in routes.items()}
 
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        """Every consumer of this outbox."""
+        return tuple(sorted({d for consumers in self.routes.values() for d in consumers}))
+
     def publish(
         self, session: Session, kind: str, payload: dict[str, Any], *, at: datetime | None = None
     ) -> str:
@@ -109,98 +109,6 @@ class Outbox:
                 )
             )
         return event_id
-
-
-@dataclass
-class Relay:
-    """Pushes one publisher's due outbox rows to their consumers."""
-
-    outbox: Outbox
-    db: Database
-    consumers: Mapping[str, ServiceClient]
-    batch_size: int = 200
-
-    def run_once(self) -> int:
-        """Deliver what is due; return how many events were delivered.
-
-        Rows are claimed with a short lease in their own transaction, so no lock is held while
-        a consumer is called, and several relays can share the work (SKIP LOCKED).
-        """
-        table = self.outbox.table
-        now = utcnow()
-        with self.db.session() as session:
-            rows = session.execute(
-                select(table)
-                .where(
-                    table.c.delivered_at.is_(None),
-                    table.c.next_attempt_at <= now,
-                    table.c.attempts < MAX_ATTEMPTS,
-                )
-                .order_by(table.c.seq)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not rows:
-                return 0
-            session.execute(
-                update(table)
-                .where(table.c.seq.in_([row.seq for row in rows]))
-                .values(next_attempt_at=now + LEASE)
-            )
-            session.commit()
-        by_destination: dict[str, list[Any]] = {}
-        for row in rows:
-            by_destination.setdefault(row.destination, []).append(row)
-        outcomes = {dest: self._push(dest, batch) for dest, batch in by_destination.items()}
-        delivered = 0
-        with self.db.session() as session:
-            for destination, error in outcomes.items():
-                batch = by_destination[destination]
-                seqs = [row.seq for row in batch]
-                if error is None:
-                    session.execute(
-                        update(table).where(table.c.seq.in_(seqs)).values(delivered_at=utcnow())
-                    )
-                    delivered += len(batch)
-                    continue
-                attempts = batch[0].attempts + 1
-                backoff = timedelta(seconds=min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 9)))
-                log.warning("delivery to %s failed (attempt %d): %s", destination, attempts, error)
-                session.execute(
-                    update(table)
-                    .where(table.c.seq.in_(seqs))
-                    .values(
-                        attempts=table.c.attempts + 1,
-                        next_attempt_at=utcnow() + backoff,
-                        last_error=error[:2000],
-                    )
-                )
-            session.commit()
-        return delivered
-
-    def _push(self, destination: str, batch: list[Any]) -> str | None:
-        client = self.consumers.get(destination)
-        if client is None:
-            return f"no address for consumer {destination!r}"
-        body = {
-            "events": [
-                {
-                    "id": row.event_id,
-                    "type": row.type,
-                    "source": self.outbox.source,
-                    "occurred_at": row.occurred_at.isoformat(),
-                    "payload": row.payload,
-                }
-                for row in batch
-            ]
-        }
-        try:
-            response = client.request("POST", EVENTS_PATH, json=body)
-        except requests.RequestException as exc:
-            return f"{destination} unreachable: {exc.__class__.__name__}"
-        if response.status_code >= 300:
-            return f"{destination} answered {response.status_code}: {response.text[:500]}"
-        return None
 
 
 Handler = Callable[[Session, dict[str, Any]], None]
@@ -250,9 +158,7 @@ def init_inbox(
     api: flask_smorest.Api, db: Database, table: Table, handlers: Mapping[str, Handler]
 ) -> None:
     """`POST /internal/events`: apply each new event once, in its own transaction."""
-    blp = flask_smorest.Blueprint(
-        "internal", __name__, description="Integration events from the other services"
-    )
+    blp = Blueprint("internal", __name__, description="Integration events from the other services")
 
     @blp.route(EVENTS_PATH, methods=["POST"])
     @blp.arguments(IntegrationEventBatchSchema)

@@ -9,8 +9,8 @@ from marshmallow import fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.fields import QueryInteger
-from kam_common.scope import scoped
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
@@ -75,6 +75,7 @@ def list_of_accounts(
     session: Session,
     model: Any,
     *,
+    caller: Caller,
     order_by: tuple[Any, ...],
     page: int,
     per_page: int,
@@ -84,7 +85,7 @@ def list_of_accounts(
     """A page of `model` rows (with `account_id` and `status` columns) the caller may see,
     optionally of one account and one status."""
     stmt = where_given(
-        scoped(select(model), model.account_id),
+        caller.scoped(select(model), model.account_id),
         (model.account_id, account_id),
         (model.status, status),
     )

@@ -1,45 +1,45 @@
-"""Account scope of the caller, set by the gateway for partner keys.
+"""The caller of a request, from the identity headers the gateway sets.
 
 The gateway authenticates clients; services trust these headers because only callers holding
-the internal token reach them.
+the internal token reach them. Routes read them here, once, into a `Caller` for the use case.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from urllib.parse import quote, unquote
 
-from flask import has_request_context, request
+from flask import request
+
+from kam_common.concurrency import IF_MATCH_HEADER, Precondition, parse_if_match
+from kam_common.context import INTERNAL_CLIENT, Caller
 
 SCOPE_HEADER = "X-KAM-Account-Scope"
 CLIENT_HEADER = "X-KAM-Client"
+CLIENT_NAME_HEADER = "X-KAM-Client-Name"
 ROLE_HEADER = "X-KAM-Role"
 
 
-def account_scope() -> frozenset[str] | None:
-    """The account ids the caller may see, or None for no restriction (and outside requests:
-    the CLI and background work act for the system itself)."""
-    if not has_request_context():
-        return None
-    raw = request.headers.get(SCOPE_HEADER)
-    if raw is None:
-        return None
-    return frozenset(part for part in (p.strip() for p in raw.split(",")) if part)
+def encode_name(name: str) -> str:
+    """A key's name in any script, carried in a header (HTTP header values are Latin-1)."""
+    return quote(name, safe=" ")
 
 
-def in_scope(account_id: str) -> bool:
-    scope = account_scope()
-    return scope is None or account_id in scope
+def request_caller() -> Caller:
+    """Who is calling this request (the system itself when no gateway header says otherwise)."""
+    headers = request.headers
+    raw_scope = headers.get(SCOPE_HEADER)
+    scope = None
+    if raw_scope is not None:
+        scope = frozenset(part for part in (p.strip() for p in raw_scope.split(",")) if part)
+    name = headers.get(CLIENT_NAME_HEADER)
+    return Caller(
+        client_id=headers.get(CLIENT_HEADER, INTERNAL_CLIENT),
+        role=headers.get(ROLE_HEADER),
+        name=unquote(name) if name is not None else None,
+        scope=scope,
+    )
 
 
-def client_id() -> str:
-    return request.headers.get(CLIENT_HEADER, "internal")
-
-
-def caller_role() -> str | None:
-    return request.headers.get(ROLE_HEADER)
-
-
-def scoped(stmt: Any, account_column: Any) -> Any:
-    """Limit a query to the accounts the caller may see (no limit for unscoped callers)."""
-    scope = account_scope()
-    return stmt if scope is None else stmt.where(account_column.in_(scope))
+def request_precondition() -> Precondition:
+    """The request's `If-Match`, parsed (a malformed one is a 400)."""
+    return parse_if_match(request.headers.get(IF_MATCH_HEADER))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import http
+import json
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,15 +23,21 @@ from flask import Flask, Response, request
 from flask.views import MethodView
 from flask_smorest.utils import prepare_response
 from sqlalchemy import Table
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
 
 from kam_common import fields as kam_fields
+from kam_common.concurrency import IF_MATCH_PATTERN, MAX_IF_MATCH_LENGTH
 from kam_common.db import Database
 from kam_common.http import INTERNAL_TOKEN_HEADER
 from kam_common.idempotency import HEADER as IDEMPOTENCY_HEADER
-from kam_common.idempotency import MAX_KEY_LENGTH, init_idempotency
+from kam_common.idempotency import INTERNAL_PREFIX, MAX_KEY_LENGTH, init_idempotency
 from kam_common.metrics import METRICS_PATH, init_metrics, metrics_response
+from kam_common.openapi_shapes import tidy
 from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_response, register_error_handlers
 from kam_common.requestlog import REQUEST_ID_HEADER, init_request_ids
+from kam_common.scope import ROLE_HEADER
+from kam_common.visibility import set_audience
 
 MAX_BODY_BYTES = 1024 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -68,6 +76,56 @@ class HealthzSchema(ma.Schema):
     service = ma.fields.String(required=True)
 
 
+class JsonParser(FlaskParser):
+    """webargs' parser, with every undecodable body a 400: Python refuses to read an integer of
+    more than 4,300 digits with a ValueError that is no JSONDecodeError, which webargs would
+    let through as a 500."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not req.get_data(cache=True):
+            # Every operation that reads a body documents it as required (`{}` for no change):
+            # an empty one is malformed, not an empty change.
+            raise json.JSONDecodeError("A JSON body is required", "(empty)", 0)
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            raise json.JSONDecodeError(f"Unreadable JSON: {exc}", "?", 0) from exc
+
+
+PARSER = JsonParser()
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's blueprint with the parser above; every app's routes use this one."""
+
+    ARGUMENTS_PARSER = PARSER
+
+
+def _documented_methods(app: Flask) -> list[str]:
+    """The methods of the path's most literal route: `/events/batch` is the batch (POST), not
+    an event called "batch", though the event route would take that id too."""
+    adapter = app.url_map.bind_to_environ(request.environ)
+    found: dict[str, str] = {}
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            rule, _args = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        found[method] = rule.rule
+    if not found:
+        return []
+    literal = min(found.values(), key=lambda rule: rule.count("<"))
+    return sorted(method for method, rule in found.items() if rule == literal)
+
+
+def _unusable_path_value(value: Any) -> bool:
+    """A path id no row can have: control characters (PostgreSQL refuses NUL in text) or text
+    that is not valid Unicode."""
+    return isinstance(value, str) and any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+
+
 class Api(flask_smorest.Api):
     """flask-smorest with problem details instead of its own error payload, documented as such:
     every error response is `application/problem+json` with the `Problem` schema.
@@ -82,6 +140,22 @@ class Api(flask_smorest.Api):
 
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        # Changes an app makes to its own document, after apispec wrote it (see document()).
+        self.document_hooks: list[Callable[[dict[str, Any]], None]] = []
+        super().__init__(*args, **kwargs)
+
+    def document(self) -> dict[str, Any]:
+        """The app's OpenAPI document as served (shapes tidied for generated clients)."""
+        doc = self.spec.to_dict()
+        for hook in self.document_hooks:
+            hook(doc)
+        return tidy(doc)
+
+    def _openapi_json(self) -> Response:
+        response: Response = self._app.json.response(self.document())
+        return response
 
     def _register_responses(self) -> None:
         # flask-smorest's own version documents errors as application/json.
@@ -99,7 +173,7 @@ def register_problem_responses(spec: APISpec) -> None:
 
 
 def problem_doc(
-    blp: flask_smorest.Blueprint, status: int, description: str
+    blp: Blueprint, status: int, description: str
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Documents a problem that a view answers beyond the house conventions, saying when."""
     return blp.alt_response(  # type: ignore[no-any-return]
@@ -127,10 +201,11 @@ def honours_if_match(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Documents `If-Match` and its 412 on a view that checks it although it is no PATCH."""
     refused = problem_doc(blp, 412, "`If-Match` names another version than the current one.")
+    malformed = problem_doc(blp, 400, "`If-Match` is not a version, a list of them, or `*`.")
     header = blp.doc(parameters=["IfMatch"])
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        return header(refused(view))  # type: ignore[no-any-return]
+        return header(refused(malformed(view)))  # type: ignore[no-any-return]
 
     return decorator
 
@@ -142,8 +217,9 @@ HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
         "in": "header",
         "required": False,
         "description": "Your id for this request, returned and carried to every log line and "
-        "service call; an unusable one is replaced by a new id.",
-        "schema": {"type": "string", "maxLength": 128},
+        "service call. One of 1–128 letters, digits and `._:-` is kept; any other value is "
+        "replaced by a new id (never refused).",
+        "schema": {"type": "string"},
     },
     "IdempotencyKey": {
         "name": IDEMPOTENCY_HEADER,
@@ -157,8 +233,9 @@ HEADER_PARAMETERS: dict[str, dict[str, Any]] = {
         "name": "If-Match",
         "in": "header",
         "required": False,
-        "description": "The `version` the change is based on; another current version is a 412.",
-        "schema": {"type": "string"},
+        "description": 'The `version` the change is based on (`3`, `"3"` or `W/"3"`, '
+        "several comma-separated, or `*`); another current version is a 412.",
+        "schema": {"type": "string", "pattern": IF_MATCH_PATTERN, "maxLength": MAX_IF_MATCH_LENGTH},
     },
 }
 _HTTP_METHODS = ("get", "put", "post", "patch", "delete")
@@ -166,7 +243,7 @@ _HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 
 class HouseConventionsPlugin(BasePlugin):
     """Documents, on every operation, the statuses and headers that the shared hooks add
-    (`build_app`, idempotency, `If-Match`, the database's own failures), so no view has to."""
+    (`build_service`, idempotency, `If-Match`, the database's own failures), so no view has to."""
 
     def __init__(self, *, guarded: Callable[[str], bool], auth_statuses: Iterable[int]):
         self.guarded = guarded
@@ -186,7 +263,7 @@ class HouseConventionsPlugin(BasePlugin):
                 statuses.append(404)
             if method in ("post", "put", "patch"):
                 statuses += [400, 413, 415, 422]
-            if method == "post":
+            if method == "post" and not (path or "").startswith(INTERNAL_PREFIX):
                 statuses.append(409)  # an Idempotency-Key reused with another body
                 parameters.append("IdempotencyKey")
             if method == "patch":
@@ -213,9 +290,7 @@ def register_header_parameters(spec: APISpec) -> None:
 
 def _register_infrastructure(api: Api) -> None:
     """/healthz and /metrics as documented routes; the service's own /openapi.json too."""
-    blp = flask_smorest.Blueprint(
-        "infrastructure", __name__, description="Liveness, metrics and this document"
-    )
+    blp = Blueprint("infrastructure", __name__, description="Liveness, metrics and this document")
 
     @blp.route("/healthz")
     class Healthz(MethodView):
@@ -301,6 +376,29 @@ def build_service(
         given = request.headers.get(INTERNAL_TOKEN_HEADER, "").encode()
         if not hmac.compare_digest(given, token):
             return problem_response(401, "This service is internal; call it through the gateway.")
+        return None
+
+    @app.before_request
+    def _refuse_options() -> Response | None:
+        # No operation answers OPTIONS (there is no browser cross-origin use): a 405 that
+        # lists the methods the path has, like any other method it does not have.
+        if request.method != "OPTIONS":
+            return None
+        methods = _documented_methods(app)
+        if not methods:
+            return problem_response(404, "No such resource.")
+        return problem_response(
+            405, "This method is not allowed here.", headers={"Allow": ", ".join(methods)}
+        )
+
+    @app.before_request
+    def _check_path_values() -> Response | None:
+        if any(_unusable_path_value(v) for v in (request.view_args or {}).values()):
+            return problem_response(404, "No such resource.")
+        return None
+
+    @app.before_request
+    def _check_body() -> Response | None:
         if request.method not in _BODY_METHODS:
             return None
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -330,4 +428,10 @@ def build_service(
     db = Database(settings["DATABASE_URL"])
     db.init_app(app)
     init_idempotency(app, db, idempotency_keys)
+
+    @app.before_request
+    def _set_audience() -> None:
+        # Internal fields are left out of answers to partner keys (kam_common.visibility).
+        set_audience(request.headers.get(ROLE_HEADER))
+
     return app, api, db

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from kam_common.scope import CLIENT_HEADER, ROLE_HEADER, SCOPE_HEADER
+from kam_common.scope import (
+    CLIENT_HEADER,
+    CLIENT_NAME_HEADER,
+    ROLE_HEADER,
+    SCOPE_HEADER,
+    encode_name,
+)
 from kam_gateway.access import Caller
 from kam_gateway.exchange import Answer, Call, Refusal
 from kam_gateway.upstream import Reply, Upstream
 
-CLIENT_NAME_HEADER = "X-KAM-Client-Name"
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "If-Match", "Idempotency-Key", "Accept")
 RETURNED_HEADERS = ("Location", "Retry-After", "Idempotent-Replayed", "ETag")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -29,7 +34,7 @@ def identity_headers(caller: Caller, request_id: str) -> dict[str, str]:
     headers = {
         "X-Request-ID": request_id,
         CLIENT_HEADER: caller.key_id,
-        CLIENT_NAME_HEADER: quote(caller.name, safe=" "),
+        CLIENT_NAME_HEADER: encode_name(caller.name),
         ROLE_HEADER: caller.role,
     }
     if caller.is_partner:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ _KEYS = ApiKey.__table__
 _DONE = idempotency_keys
 # The scope travels in one request header to the services; keep it well under header limits.
 MAX_ACCOUNT_IDS = 100
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN)
 
 
 def hash_secret(secret: str) -> str:
@@ -55,6 +58,14 @@ def check_role_scope(role: str, account_ids: Sequence[str] | None) -> list[str]:
         raise Invalid("account_ids", "Only partner keys are limited to accounts.")
     if len(ids) > MAX_ACCOUNT_IDS:
         raise Invalid("account_ids", f"At most {MAX_ACCOUNT_IDS} accounts per key.")
+    for index, account_id in enumerate(ids):
+        # The scope travels comma-separated in one header: a comma (or a space) in an id would
+        # make the services see other ids than the gateway does.
+        if not ACCOUNT_ID.match(account_id):
+            raise Invalid(
+                f"account_ids.{index}",
+                "An account id: 1–64 letters, digits, '-', '_', '.' or ':' (no commas or spaces).",
+            )
     return ids
 
 

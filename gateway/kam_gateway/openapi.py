@@ -18,6 +18,11 @@ from kam_common.problems import PROBLEM_CONTENT_TYPE
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 BEARER = "bearerAuth"
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# Served by every app for its operators, not part of the partner API.
+UNPUBLISHED_PATHS = frozenset({"/metrics"})
+# A gateway schema property that stands for a service's own schema (`x-kam-schema: Account`)
+# becomes a reference to it once the services' components are in the document.
+SERVICE_SCHEMA = "x-kam-schema"
 
 Spec = dict[str, Any]
 
@@ -80,10 +85,60 @@ def merge_specs(
         for method, op in doc["paths"].get(path, {}).items():
             if method in HTTP_METHODS:
                 op["security"] = []
+    for path in UNPUBLISHED_PATHS:
+        doc["paths"].pop(path, None)
+    link_service_schemas(doc)
     add_gateway_answers(doc)
+    drop_unused_components(doc)
     if degraded:
         doc["x-degraded"] = degraded
     return doc
+
+
+def link_service_schemas(doc: Spec) -> None:
+    """Replace each `x-kam-schema: Name` marker by a reference to that component (its items,
+    for an array) when a service published it; keep the loose shape when it did not."""
+    schemas = doc.get("components", {}).get("schemas", {})
+
+    def link(node: Any) -> Any:
+        if isinstance(node, list):
+            return [link(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        target = node.get(SERVICE_SCHEMA)
+        if isinstance(target, str) and target in schemas:
+            ref = {"$ref": f"#/components/schemas/{target}"}
+            kept = {k: v for k, v in node.items() if k in ("description", "nullable")}
+            if node.get("type") == "array":
+                return {**kept, "type": "array", "items": ref}
+            return {**kept, "allOf": [ref]} if kept.get("nullable") else {**kept, **ref}
+        return {key: link(value) for key, value in node.items()}
+
+    doc["components"]["schemas"] = {name: link(schema) for name, schema in schemas.items()}
+
+
+def drop_unused_components(doc: Spec) -> None:
+    """Keep only the components the published operations use, directly or through others: a
+    service's internal schemas (its inbox, its outbox state) must not reach the public API."""
+    components = doc.get("components", {})
+    used: set[tuple[str, str]] = set()
+    pending = [doc.get("paths", {})]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/"):
+                _, _, section, name = ref.split("/", 3)
+                if (section, name) not in used:
+                    used.add((section, name))
+                    pending.append(components.get(section, {}).get(name))
+            pending.extend(value for key, value in node.items() if key != "$ref")
+        elif isinstance(node, list):
+            pending.extend(node)
+    for section, items in components.items():
+        if section == "securitySchemes" or not isinstance(items, dict):
+            continue
+        components[section] = {k: v for k, v in items.items() if (section, k) in used}
 
 
 # What the gateway itself may answer on any /api/ operation, whichever service is behind it.

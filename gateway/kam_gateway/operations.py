@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from kam_gateway.pipeline import Gateway
 
 Handler = Callable[..., Awaitable[Answer]]
+# A marshmallow schema, or a JSON schema written out (the OpenAPI document's own).
+Shape = type[ma.Schema] | dict[str, Any]
 _PARAM = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -36,7 +38,7 @@ class Operation:
     body: type[ma.Schema] | None = None
     query: type[ma.Schema] | None = None
     # OpenAPI: status → (schema or None, description); and the problems beyond the usual ones.
-    answers: dict[int, tuple[type[ma.Schema] | None, str]] = field(default_factory=dict)
+    answers: dict[int, tuple[Shape | None, str]] = field(default_factory=dict)
     problems: dict[int, str] = field(default_factory=dict)
 
     async def run(self, call: Call, gateway: Gateway) -> Answer:

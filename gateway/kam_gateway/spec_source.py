@@ -11,6 +11,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from kam_common.openapi_shapes import tidy
 from kam_common.web import (
     HouseConventionsPlugin,
     register_header_parameters,
@@ -49,7 +50,7 @@ def own_spec(operations: Iterable[Operation], tags: Mapping[str, str]) -> Spec:
         by_path.setdefault(operation.path, {})[operation.method.lower()] = operation.openapi()
     for path, methods in by_path.items():
         spec.path(path=path, operations=methods)
-    return spec.to_dict()
+    return tidy(spec.to_dict())
 
 
 async def fetch_spec(upstream: Upstream) -> dict[str, Any] | None:

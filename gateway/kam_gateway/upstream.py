@@ -29,6 +29,8 @@ import aiohttp
 import yarl
 from multidict import CIMultiDictProxy
 
+from kam_common.outbox_state import OUTBOX_PATH
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # aiohttp would add these on its own; a forwarded call carries only what the client sent.
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
@@ -216,12 +218,38 @@ class Upstream:
 
     async def probe(self, timeout: float) -> str:
         """`/healthz` straight to the service, past breaker and bulkhead (for /readyz)."""
+        reply = await self._direct("/healthz", timeout)
+        if isinstance(reply, str):
+            return reply
+        return "up" if reply.status == 200 else "unhealthy"
+
+    async def outbox(self, timeout: float) -> dict[str, int] | None:
+        """`{"pending", "dead_letters"}` of the service's outbox; None when it cannot say."""
+        reply = await self._direct(OUTBOX_PATH, timeout)
+        try:
+            body = reply.json() if not isinstance(reply, str) and reply.status == 200 else None
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        pending, dead = body.get("pending"), body.get("dead_letters")
+        if type(pending) is not int or type(dead) is not int:
+            return None  # a bool is no count either
+        return {"pending": pending, "dead_letters": dead}
+
+    async def _direct(self, path: str, timeout: float) -> Reply | str:
+        """A GET straight to the service, past breaker and bulkhead: readiness must see a
+        service that is back while its breaker still holds calls off. `"timeout"` or `"down"`
+        when there is no answer."""
         try:
             async with asyncio.timeout(timeout):
                 async with self._session().get(
-                    self.base_url + "/healthz", timeout=self._connect, allow_redirects=False
+                    self.base_url + path,
+                    headers={"X-Internal-Token": self.token},
+                    timeout=self._connect,
+                    allow_redirects=False,
                 ) as answer:
-                    return "up" if answer.status == 200 else "unhealthy"
+                    return Reply(answer.status, answer.headers, await answer.read())
         except TimeoutError:
             return "timeout"
         except aiohttp.ClientError:

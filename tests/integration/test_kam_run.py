@@ -127,3 +127,24 @@ def test_a_procfile_it_cannot_read_is_a_clear_error(tmp_path: Path) -> None:
 
     assert answer.returncode == 2
     assert "missing" in answer.stderr and "Traceback" not in answer.stderr
+
+
+def test_a_storm_of_stop_signals_never_deadlocks_the_run(tmp_path: Path, runs: list[Run]) -> None:
+    """make forwards a second signal while the first is handled: the handler must not wait on
+    a lock the interrupted code (or the first handler) holds."""
+    for attempt in range(4):
+        folder = tmp_path / f"run{attempt}"
+        folder.mkdir()
+        run = Run(folder, f"gateway: {SLEEPER}\nhealth: {SLEEPER}\n")
+        runs.append(run)
+        pids = [run.pid_of("gateway"), run.pid_of("health")]
+        for index in range(200):
+            with contextlib.suppress(ProcessLookupError):
+                run.process.send_signal(signal.SIGTERM if index % 2 else signal.SIGINT)
+            time.sleep(0.0005)
+        try:
+            code = run.process.wait(20)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"kam run did not stop after a burst of signals (run {attempt})")
+        assert code == 0
+        assert not any(alive(pid) for pid in pids)

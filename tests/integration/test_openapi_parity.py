@@ -149,7 +149,9 @@ def test_the_public_document_is_exactly_the_gateways_routes_and_the_route_table(
     assert "x-degraded" not in public
 
     own = documented(gateway.application.spec.own)
-    assert documented(public) == own | set(ROUTES.operations())
+    # /metrics is for the operators' scrapers, not part of the partner API.
+    assert ("GET", "/metrics") not in documented(public)
+    assert documented(public) == (own - {("GET", "/metrics")}) | set(ROUTES.operations())
     # The services' own infrastructure and internal paths never leak into the public API.
     paths = set(public["paths"])
     assert not {p for p in paths if p.startswith("/internal/")}

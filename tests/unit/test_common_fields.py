@@ -5,9 +5,8 @@ from decimal import Decimal
 
 import marshmallow as ma
 import pytest
-from flask import Flask
 
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import MalformedPrecondition, parse_if_match
 from kam_common.errors import PreconditionFailed
 from kam_common.fields import Money, Name, StrictBoolean, StrictInteger, Text, Timestamp
 from kam_common.problems import flatten_errors
@@ -100,16 +99,24 @@ def test_flatten_errors_names_nested_fields():
         ('W/"3"', True),
         ("*", True),
         ("2", False),
-        ("abc", False),
         ('"1", "3"', True),
+        ('W/"1" , 2', False),
     ],
 )
-def test_if_match(header, ok):
-    app = Flask(__name__)
-    headers = {} if header is None else {"If-Match": header}
-    with app.test_request_context(headers=headers):
-        if ok:
-            check_if_match(3)
-        else:
-            with pytest.raises(PreconditionFailed):
-                check_if_match(3)
+def test_if_match_names_the_versions_a_change_is_based_on(header, ok):
+    precondition = parse_if_match(header)
+    if ok:
+        precondition.check(3)
+    else:
+        with pytest.raises(PreconditionFailed):
+            precondition.check(3)
+
+
+@pytest.mark.parametrize(
+    "header", ["abc", "", "3;4", '"3', "W/", "-1", "1" * 4301, "1" * 19, "3, ", "\x00"]
+)
+def test_a_malformed_if_match_is_refused_before_any_version_is_compared(header):
+    with pytest.raises(MalformedPrecondition) as refused:
+        parse_if_match(header)
+    assert refused.value.status == 400
+    assert refused.value.errors == {"If-Match": ["Not a version, a list of versions, or *."]}

@@ -85,7 +85,7 @@ def test_a_real_conflict_renames_the_services_schema_and_its_refs() -> None:
     assert schemas["HealthKey"] == {"type": "string"}
     # Page looked identical but points at a different Key, so it is renamed too.
     assert schemas["HealthPage"] == {"type": "object", "properties": {"items": ref("HealthKey")}}
-    assert schemas["Page"] == OWN["components"]["schemas"]["Page"]
+    assert "Page" not in schemas  # the gateway's own Page: no published operation uses it
     response = doc["paths"]["/api/v1/health/events"]["get"]["responses"]["200"]
     assert response["content"]["application/json"]["schema"] == ref("HealthPage")
 
@@ -165,3 +165,64 @@ def test_unreachable_services_are_listed_as_degraded() -> None:
 
     assert doc["x-degraded"] == ["accounts"]
     assert "/api/v1/admin/keys" in doc["paths"]
+
+
+def test_components_no_published_operation_uses_are_left_out() -> None:
+    service = {
+        "paths": {
+            "/api/v1/accounts": {"get": op("AccountPage")},
+            "/internal/events": {"post": op("IntegrationEventBatch")},
+        },
+        "components": {
+            "schemas": {
+                "AccountPage": {"type": "object", "properties": {"items": ref("Account")}},
+                "Account": {"type": "object", "properties": {"owner": ref("Person")}},
+                "Person": {"type": "object"},
+                "IntegrationEventBatch": {"type": "object", "properties": {"x": ref("Inbox")}},
+                "Inbox": {"type": "object"},
+            }
+        },
+    }
+
+    doc = merge_specs(OWN, {"accounts": service}, lambda m, path: path.startswith("/api/v1/"))
+    schemas = set(doc["components"]["schemas"])
+
+    assert {"AccountPage", "Account", "Person", "Key", "Ready", "Problem"} <= schemas
+    assert not {"IntegrationEventBatch", "Inbox", "Page"} & schemas
+
+
+def test_metrics_stay_out_and_a_part_naming_a_service_schema_refers_to_it() -> None:
+    own = {
+        **OWN,
+        "paths": {
+            **OWN["paths"],
+            "/metrics": {"get": {"responses": {"200": {"description": "text"}}}},
+            "/api/v1/x/overview": {"get": op("Overview")},
+        },
+        "components": {
+            "schemas": {
+                **OWN["components"]["schemas"],
+                "Overview": {
+                    "type": "object",
+                    "properties": {
+                        "account": {"type": "object", "x-kam-schema": "Account"},
+                        "contacts": {"type": "array", "nullable": True, "x-kam-schema": "Contact"},
+                        "other": {"type": "object", "x-kam-schema": "Missing"},
+                    },
+                },
+            }
+        },
+    }
+    accounts = {
+        "paths": {"/api/v1/accounts": {"get": op("Account")}},
+        "components": {"schemas": {"Account": {"type": "object"}, "Contact": {"type": "object"}}},
+    }
+
+    doc = merge_specs(own, {"accounts": accounts}, everything_public)
+    overview = doc["components"]["schemas"]["Overview"]["properties"]
+
+    assert "/metrics" not in doc["paths"]
+    assert overview["account"] == ref("Account")
+    assert overview["contacts"] == {"nullable": True, "type": "array", "items": ref("Contact")}
+    assert overview["other"] == {"type": "object", "x-kam-schema": "Missing"}
+    assert "Contact" in doc["components"]["schemas"]

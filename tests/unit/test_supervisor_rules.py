@@ -49,3 +49,31 @@ def test_restarts_back_off_while_a_process_keeps_failing_and_start_over_once_it_
 def test_an_exit_is_described_by_its_code_or_its_signal() -> None:
     assert describe_exit(3) == "exited with code 3"
     assert describe_exit(-signal.SIGKILL) == "killed by SIGKILL"
+
+
+def test_the_stop_handler_takes_no_lock_the_interrupted_code_may_hold() -> None:
+    """A signal handler runs between two bytecodes of the main thread, even inside a lock it
+    holds (or inside the handler itself, when a second signal follows): it must not wait for
+    any lock, or `kam run` hangs with every service still running."""
+    import io
+    import threading
+
+    from kam_cli.supervisor import Supervisor
+
+    supervisor = Supervisor([("web", "true")], env={}, out=io.StringIO())
+    locks = []
+    for value in vars(supervisor).values():
+        if isinstance(value, threading.Event):
+            locks.append(value._cond)  # what Event.set and Event.wait hold for a moment
+        elif hasattr(value, "acquire") and hasattr(value, "release"):
+            locks.append(value)
+    for lock in locks:
+        lock.acquire()
+    try:
+        handler = threading.Thread(target=supervisor.request_stop, daemon=True)
+        handler.start()
+        handler.join(2)
+        assert not handler.is_alive(), "the stop handler waited for a lock"
+    finally:
+        for lock in locks:
+            lock.release()

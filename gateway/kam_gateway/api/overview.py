@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kam_common.errors import Invalid
-from kam_gateway.api.schemas import OverviewSchema, TimelineArgs, TimelinePageSchema
+from kam_gateway.api.schemas import (
+    MAX_TIMELINE_DEPTH,
+    OverviewSchema,
+    TimelineArgs,
+    TimelinePageSchema,
+)
 from kam_gateway.composites import account_overview, account_timeline
 from kam_gateway.exchange import Answer, Call
 from kam_gateway.operations import OPERATIONS
@@ -16,9 +21,6 @@ if TYPE_CHECKING:
 
 TAG = "overview"
 NOT_FOUND = "No such account (or not one this key may see)."
-# To serve page P the gateway asks each service for its newest P × per_page entries: a bound on
-# that keeps one deep page from costing many upstream calls. Older history: the services' lists.
-MAX_TIMELINE_DEPTH = 500
 
 
 @OPERATIONS(

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kam_common.fields import Name, Text, Timestamp, one_of
+from kam_common.fields import Name, QueryInteger, Text, Timestamp, one_of
 from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
-from kam_gateway.keys import MAX_ACCOUNT_IDS
+from kam_gateway.keys import ACCOUNT_ID_PATTERN, MAX_ACCOUNT_IDS
 from kam_gateway.timeline import ENTRY_TYPES
 
-_ACCOUNT_ID = Text(validate=validate.Length(min=1, max=64))
+F = TypeVar("F", bound=ma.fields.Field[Any])
+
+_ACCOUNT_ID = Text(
+    validate=validate.Regexp(
+        ACCOUNT_ID_PATTERN, error="1–64 letters, digits, '-', '_', '.' or ':' (no commas)."
+    )
+)
 
 
 class KeyCreateSchema(ma.Schema):
@@ -49,19 +57,72 @@ class KeyCreatedSchema(ma.Schema):
     created_at = Timestamp(required=True)
 
 
+class OutboxNumbersSchema(ma.Schema):
+    pending = fields.Integer(required=True, metadata={"description": "Events not yet delivered"})
+    dead_letters = fields.Integer(
+        required=True,
+        metadata={"description": "Undelivered events that kept failing (`kam outbox list`)"},
+    )
+
+
 class ReadySchema(ma.Schema):
-    status = fields.String(required=True)
-    services = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    status = fields.String(required=True, metadata={"enum": ["ready"]})
+    services = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(metadata={"enum": ["up", "down", "timeout", "unhealthy"]}),
+        required=True,
+    )
+    outbox = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(OutboxNumbersSchema, allow_none=True),
+        required=True,
+        metadata={"description": "Each service's outbox; null when it could not say"},
+    )
+    dead_letters = fields.Integer(
+        required=True, metadata={"description": "Dead letters in all outboxes together"}
+    )
+
+
+def _service_schema(name: str, field: F) -> F:
+    """A part the gateway passes on as the service answered it: documented as the service's
+    own schema (`kam_gateway.openapi.link_service_schemas`)."""
+    field.metadata = {**field.metadata, "x-kam-schema": name}
+    return field
 
 
 class OverviewSchema(ma.Schema):
-    account = fields.Dict(required=True)
-    contacts = fields.List(fields.Dict(), allow_none=True)
-    team = fields.List(
-        fields.Dict(), allow_none=True, metadata={"description": "Absent for partner keys."}
+    account = _service_schema("Account", fields.Dict(required=True))
+    contacts = _service_schema(
+        "Contact",
+        fields.List(
+            fields.Dict(),
+            required=True,
+            allow_none=True,
+            metadata={"description": "null when accounts could not list them"},
+        ),
     )
-    health = fields.Dict(allow_none=True)
-    agreement = fields.Dict(allow_none=True)
+    team = _service_schema(
+        "TeamMember",
+        fields.List(
+            fields.Dict(), allow_none=True, metadata={"description": "Absent for partner keys."}
+        ),
+    )
+    health = _service_schema(
+        "Score",
+        fields.Dict(
+            allow_none=True,
+            metadata={"description": "null when health is down or has no score; absent when "
+                      "the key may not read scores"},
+        ),
+    )  # fmt: skip
+    agreement = _service_schema(
+        "Agreement",
+        fields.Dict(
+            allow_none=True,
+            metadata={"description": "The active agreement, null when none or offerings is "
+                      "down; absent for keys that may not read agreements"},
+        ),
+    )  # fmt: skip
     degraded = fields.List(
         fields.String(),
         required=True,
@@ -69,7 +130,17 @@ class OverviewSchema(ma.Schema):
     )
 
 
+# To serve page P the gateway asks each service for its newest P × per_page entries: a bound on
+# that keeps one deep page from costing many upstream calls. Older history: the services' lists.
+MAX_TIMELINE_DEPTH = 500
+
+
 class TimelineArgs(PageArgs):
+    page = QueryInteger(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_TIMELINE_DEPTH),
+        metadata={"description": f"page × per_page may be at most {MAX_TIMELINE_DEPTH} (else 422)"},
+    )
     type = fields.List(
         one_of(ENTRY_TYPES), metadata={"description": "Only these entry types (repeatable)"}
     )

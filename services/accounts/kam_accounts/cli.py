@@ -7,8 +7,8 @@ from kam_accounts.events import OUTBOX
 from kam_common.config import service_url
 from kam_common.db import Database
 from kam_common.http import ServiceClient
-from kam_common.integration import Relay
 from kam_common.migrations import upgrade
+from kam_common.relay import Relay
 
 
 def migrate() -> None:

@@ -14,6 +14,7 @@ from kam_accounts.services.accounts import create_account
 from kam_accounts.services.contacts import create_contact
 from kam_accounts.services.history import log_interaction, record_purchase
 from kam_accounts.services.team import add_team_member
+from kam_common.context import SYSTEM
 from kam_common.db import utcnow
 
 # name, segment, industry, country, tier, orientation, revenue, needs
@@ -106,6 +107,7 @@ def seed_demo_portfolio(*, session: Session) -> int:
         )
         boss = create_contact(
             session=session,
+            caller=SYSTEM,
             account_id=account.id,
             data={
                 "name": f"Director {index + 1}",
@@ -117,6 +119,7 @@ def seed_demo_portfolio(*, session: Session) -> int:
         )
         buyer = create_contact(
             session=session,
+            caller=SYSTEM,
             account_id=account.id,
             data={
                 "name": f"Buyer {index + 1}",
@@ -129,6 +132,7 @@ def seed_demo_portfolio(*, session: Session) -> int:
         )
         create_contact(
             session=session,
+            caller=SYSTEM,
             account_id=account.id,
             data={
                 "name": f"Engineer {index + 1}",
@@ -141,10 +145,14 @@ def seed_demo_portfolio(*, session: Session) -> int:
         )
         for role, person in (("account_manager", "Dana Reyes"), ("service_engineer", "Kai Lund")):
             add_team_member(
-                session=session, account_id=account.id, data={"name": person, "role": role}
+                session=session,
+                caller=SYSTEM,
+                account_id=account.id,
+                data={"name": person, "role": role},
             )
         log_interaction(
             session=session,
+            caller=SYSTEM,
             account_id=account.id,
             data={
                 "kind": "meeting",
@@ -156,6 +164,7 @@ def seed_demo_portfolio(*, session: Session) -> int:
         for months_ago, line in ((2, "core supply"), (5, "spare parts")):
             record_purchase(
                 session=session,
+                caller=SYSTEM,
                 account_id=account.id,
                 data={
                     "product_line": line,

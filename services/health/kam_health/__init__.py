@@ -8,8 +8,10 @@ from flask import Flask
 
 from kam_common.http import AccountsReader
 from kam_common.integration import init_inbox
+from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_health import config as app_config
+from kam_health.events import OUTBOX
 from kam_health.integration import handlers
 from kam_health.models import idempotency_keys, inbox
 
@@ -27,8 +29,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader
     init_inbox(api, db, inbox, handlers(reader))
+    init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
 
     from kam_health.api import register_blueprints
+    from kam_health.api.event_docs import document_events_by_type
 
     register_blueprints(api)
+    document_events_by_type(api)
     return app

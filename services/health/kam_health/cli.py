@@ -7,8 +7,8 @@ from collections.abc import Callable
 from kam_common.config import env_float, service_url
 from kam_common.db import Database
 from kam_common.http import ServiceClient
-from kam_common.integration import Relay
 from kam_common.migrations import upgrade
+from kam_common.relay import Relay
 from kam_health import config
 from kam_health.events import OUTBOX
 from kam_health.services.scoring import rescore_portfolio, rescore_queued

@@ -84,6 +84,8 @@ class Event(Base):
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_hours: Mapped[float | None] = mapped_column(Float)
+    # Who logged it: `{"type": "key" | "system", "id", "name", "role"}` (None before it was kept).
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Plain numbers (epoch seconds, day numbers) so the set-based rescore does the same
     # arithmetic on SQLite and PostgreSQL without dialect-specific date functions.
     occurred_ts: Mapped[float] = mapped_column(Float)

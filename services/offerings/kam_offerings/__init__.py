@@ -8,11 +8,14 @@ from flask import Flask
 
 from kam_common.http import AccountsReader, ServiceClient
 from kam_common.integration import init_inbox
+from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_offerings import config as app_config
 from kam_offerings.clients import HealthReader
+from kam_offerings.events import OUTBOX
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
+from kam_offerings.services.context import Readers, Settings
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,9 +35,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         connect_timeout=min(1.0, settings["HEALTH_TIMEOUT"]),
         read_timeout=settings["HEALTH_TIMEOUT"],
     )
-    app.extensions["kam_offerings_accounts"] = AccountsReader.from_settings(settings)
-    app.extensions["kam_offerings_health"] = HealthReader(health)
+    app.extensions["kam_offerings_settings"] = Settings.from_config(settings)
+    app.extensions["kam_offerings_readers"] = Readers(
+        accounts=AccountsReader.from_settings(settings), health=HealthReader(health)
+    )
     init_inbox(api, db, inbox, handlers())
+    init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
 
     from kam_offerings.api import register_blueprints
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from kam_common.config import service_url
 from kam_common.db import Database
 from kam_common.http import ServiceClient
-from kam_common.integration import Relay
 from kam_common.migrations import upgrade
+from kam_common.relay import Relay
 from kam_offerings import config
 from kam_offerings.events import OUTBOX
 

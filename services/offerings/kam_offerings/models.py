@@ -127,6 +127,11 @@ class Proposal(Base):
         """The options as the API shows them: no per-item cost (that stays ours)."""
         return [_option_view(option) for option in self.options]
 
+    @property
+    def below_cost(self) -> list[str]:
+        """The options priced below our cost to serve: allowed (a loss leader), but flagged."""
+        return [view["strategy"] for view in self.option_views if view["below_cost"]]
+
 
 def _option_view(stored: dict[str, Any]) -> dict[str, Any]:
     price, cost = Decimal(stored["price"]), Decimal(stored["cost_to_serve"])
@@ -147,6 +152,7 @@ def _option_view(stored: dict[str, Any]) -> dict[str, Any]:
         "price": price,
         "cost_to_serve": cost,
         "margin": price - cost,
+        "below_cost": price < cost,
         "rationale": stored["rationale"],
     }
 

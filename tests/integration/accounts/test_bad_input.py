@@ -181,3 +181,27 @@ def test_a_failed_attempt_does_not_burn_the_idempotency_key(client):
     headers = {"Idempotency-Key": "k-2"}
     assert client.post("/api/v1/accounts", json={"name": ""}, headers=headers).status_code == 422
     assert client.post("/api/v1/accounts", json={"name": "x"}, headers=headers).status_code == 201
+
+
+def test_an_account_cannot_be_created_archived(client):
+    refused = client.post("/api/v1/accounts", json={"name": "Ghost", "status": "archived"})
+    assert refused.status_code == 422
+    assert "status" in refused.get_json()["errors"]
+    assert client.get("/api/v1/accounts?status=all").get_json()["total"] == 0
+
+
+def test_history_does_not_start_in_year_one(client, make_account):
+    account = make_account()
+    base = f"/api/v1/accounts/{account['id']}"
+    for path, body, field in (
+        (
+            "/purchases",
+            {"product_line": "x", "amount": 1, "occurred_on": "0001-01-01"},
+            "occurred_on",
+        ),
+        ("/interactions", {"kind": "call", "occurred_at": "0001-01-01T00:00:00Z"}, "occurred_at"),
+        ("/contacts", {"name": "Gone", "left_on": "1899-12-31"}, "left_on"),
+    ):
+        refused = client.post(base + path, json=body)
+        assert refused.status_code == 422, (path, refused.get_json())
+        assert field in refused.get_json()["errors"]

@@ -36,6 +36,9 @@ def test_create_key_refuses_a_partner_without_accounts(
     assert main(["create-key", "--name", "p", "--role", "partner"]) == 2
     assert "account" in capsys.readouterr().err
 
+    assert main(["create-key", "--name", "p", "--role", "partner", "--account-id", "a1,a2"]) == 2
+    assert "no commas" in capsys.readouterr().err
+
     assert main(["create-key", "--name", "p", "--role", "partner", "--account-id", "a1"]) == 0
 
 

@@ -124,6 +124,9 @@ def test_revoked_key_gets_401_immediately(
         ({"name": "x", "role": "superuser"}, "role"),
         ({"role": "sales"}, "name"),
         ({"name": "x", "role": "sales", "secret": "mine"}, "secret"),
+        # The services would read two accounts in "a1,a2" where the gateway sees one.
+        ({"name": "p", "role": "partner", "account_ids": ["a1,a2"]}, "account_ids.0"),
+        ({"name": "p", "role": "partner", "account_ids": ["ok", "a b"]}, "account_ids.1"),
     ],
 )
 def test_invalid_key_requests_are_422_naming_the_field(

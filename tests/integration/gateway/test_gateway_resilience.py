@@ -217,3 +217,39 @@ def test_a_burst_of_quick_calls_waits_briefly_for_places_instead_of_being_refuse
         thread.join(5)
 
     assert statuses == [200, 200, 200, 200]
+
+
+def test_readyz_shows_each_services_dead_letters(
+    make_gateway: Callable[..., HttpClient],
+    echo_upstreams: dict[str, str],
+    upstream_tools: SimpleNamespace,
+    accounts_service: str,
+    database_url: Callable[[str], str],
+) -> None:
+    import requests
+    from sqlalchemy import update
+
+    from kam_accounts.models import outbox
+    from kam_common.db import make_engine, utcnow
+
+    gateway = make_gateway(
+        **upstream_tools.config({**echo_upstreams, "accounts": accounts_service})
+    )
+    token = {"X-Internal-Token": gateway.application.settings["INTERNAL_TOKEN"]}
+    for name in ("One", "Two"):
+        requests.post(
+            accounts_service + "/api/v1/accounts", json={"name": name}, headers=token, timeout=5
+        )
+    engine = make_engine(database_url("accounts"))
+    with engine.begin() as conn:  # both events to health kept failing
+        conn.execute(
+            update(outbox).where(outbox.c.destination == "health").values(dead_at=utcnow())
+        )
+    engine.dispose()
+
+    ready = gateway.get("/readyz")
+
+    assert ready.status_code == 200
+    assert ready.json["outbox"]["accounts"] == {"pending": 4, "dead_letters": 2}
+    assert ready.json["outbox"]["health"] is None  # an echo stub: it cannot say
+    assert ready.json["dead_letters"] == 2

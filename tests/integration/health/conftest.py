@@ -52,7 +52,7 @@ def deliver(client, accounts):
     """Deliver the accounts outbox to this health app over HTTP, as the worker does."""
     from kam_accounts.events import OUTBOX
     from kam_common.http import ServiceClient
-    from kam_common.integration import Relay
+    from kam_common.relay import Relay
 
     def run() -> int:
         with serve(client.application) as url:

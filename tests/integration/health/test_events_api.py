@@ -293,3 +293,13 @@ def test_read_through_to_a_downed_accounts_service_is_a_503_naming_it(service_cl
     assert client.get("/api/v1/health/events").get_json()["total"] == 0
     # reading a score has the same honest answer
     assert client.get("/api/v1/health/accounts/not-seen-yet").status_code == 503
+
+
+def test_a_promise_in_year_one_is_refused_not_counted_as_centuries_late(client, make_account):
+    account = make_account()
+    refused = client.post(
+        "/api/v1/health/events",
+        json={"account_id": account["id"], "type": "delivery", "promised_on": "0001-01-01"},
+    )
+    assert refused.status_code == 422
+    assert "promised_on" in refused.get_json()["errors"]

@@ -8,7 +8,7 @@ from support import closed_port_url, serve
 from kam_accounts.events import OUTBOX
 from kam_accounts.models import outbox
 from kam_common.http import ServiceClient
-from kam_common.integration import Relay
+from kam_common.relay import Relay
 from kam_health.models import AccountFacts, inbox
 
 TOKEN = "test-internal-token"

@@ -113,7 +113,7 @@ def propose(client):
 def deliver_offerings(client, health):
     """Deliver the offerings outbox to the health app over HTTP, as the worker does."""
     from kam_common.http import ServiceClient
-    from kam_common.integration import Relay
+    from kam_common.relay import Relay
     from kam_offerings.events import OUTBOX
 
     def run() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -113,7 +114,10 @@ def test_up_sell_from_the_active_agreement(client, catalog, make_account, propos
         f"/api/v1/offerings/proposals/{proposal['id']}/accept",
         json={"strategy": "unbundled", "optional_item_ids": [catalog["DELIVERY-5"]["id"]]},
     )
-    client.application.config["OFFER_COOLDOWN_DAYS"] = 0
+    settings = client.application.extensions["kam_offerings_settings"]
+    client.application.extensions["kam_offerings_settings"] = replace(
+        settings, offer_cooldown_days=0
+    )
     body = suggestions(client, created["id"])
     ups = {i["catalog_item_id"]: i for i in body["items"] if i["kind"] == "up_sell"}
     assert set(ups) == {catalog["DELIVERY-2"]["id"], catalog["CORE-PLUS"]["id"]}

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from kam_accounts.api.schemas import AccountListArgs, AccountSchema
+from kam_accounts.api.schemas import (
+    AccountCreateSchema,
+    AccountListArgs,
+    AccountPatchSchema,
+    AccountSchema,
+)
 from kam_accounts.services import accounts as use_cases
 from kam_accounts.services.lookup import get_account
 from kam_common.db import request_session
 from kam_common.pagination import page_of
-from kam_common.web import honours_if_match
+from kam_common.scope import request_caller, request_precondition
+from kam_common.web import Blueprint, honours_if_match
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1/accounts", description="Client accounts")
 
@@ -23,9 +28,9 @@ class Accounts(MethodView):
     @blp.response(200, page_of(AccountSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List accounts: search `q` in any script, filter, sort."""
-        return use_cases.list_accounts(session=request_session(), **args)
+        return use_cases.list_accounts(session=request_session(), caller=request_caller(), **args)
 
-    @blp.arguments(AccountSchema)
+    @blp.arguments(AccountCreateSchema)
     @blp.response(201, AccountSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an account."""
@@ -37,18 +42,29 @@ class AccountById(MethodView):
     @blp.response(200, AccountSchema)
     def get(self, account_id: str) -> Any:
         """Read an account (archived ones too)."""
-        return get_account(session=request_session(), account_id=account_id)
+        return get_account(
+            session=request_session(), caller=request_caller(), account_id=account_id
+        )
 
-    @blp.arguments(AccountSchema(partial=True))
+    @blp.arguments(AccountPatchSchema)
     @blp.response(200, AccountSchema)
     def patch(self, changes: dict[str, Any], account_id: str) -> Any:
         """Change an account; `If-Match: <version>` guards against lost updates."""
         return use_cases.update_account(
-            session=request_session(), account_id=account_id, changes=changes
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            changes=changes,
+            precondition=request_precondition(),
         )
 
     @blp.response(204)
     @honours_if_match(blp)
     def delete(self, account_id: str) -> None:
         """Archive an account: it leaves default lists, nothing is erased."""
-        use_cases.archive_account(session=request_session(), account_id=account_id)
+        use_cases.archive_account(
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            precondition=request_precondition(),
+        )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_accounts.api.schemas import (
+    InteractionCreateSchema,
     InteractionListArgs,
     InteractionSchema,
+    PurchaseCreateSchema,
     PurchaseListArgs,
     PurchaseSchema,
     TimelineArgs,
@@ -19,6 +20,8 @@ from kam_accounts.services import history as use_cases
 from kam_accounts.services.timeline import account_timeline
 from kam_common.db import request_session
 from kam_common.pagination import page_of
+from kam_common.scope import request_caller
+from kam_common.web import Blueprint
 
 blp = Blueprint(
     "history", __name__, url_prefix="/api/v1/accounts", description="The relationship's history"
@@ -31,14 +34,16 @@ class Interactions(MethodView):
     @blp.response(200, page_of(InteractionSchema))
     def get(self, args: dict[str, Any], account_id: str) -> dict[str, Any]:
         """Meetings, calls, visits, newest first (filters: `kind`, `since`, `until`)."""
-        return use_cases.list_interactions(session=request_session(), account_id=account_id, **args)
+        return use_cases.list_interactions(
+            session=request_session(), caller=request_caller(), account_id=account_id, **args
+        )
 
-    @blp.arguments(InteractionSchema)
+    @blp.arguments(InteractionCreateSchema)
     @blp.response(201, InteractionSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Log an interaction with the client."""
         return use_cases.log_interaction(
-            session=request_session(), account_id=account_id, data=data
+            session=request_session(), caller=request_caller(), account_id=account_id, data=data
         )
 
 
@@ -48,14 +53,16 @@ class Purchases(MethodView):
     @blp.response(200, page_of(PurchaseSchema))
     def get(self, args: dict[str, Any], account_id: str) -> dict[str, Any]:
         """Purchases by product line, newest first (filters: `product_line`, `since`, `until`)."""
-        return use_cases.list_purchases(session=request_session(), account_id=account_id, **args)
+        return use_cases.list_purchases(
+            session=request_session(), caller=request_caller(), account_id=account_id, **args
+        )
 
-    @blp.arguments(PurchaseSchema)
+    @blp.arguments(PurchaseCreateSchema)
     @blp.response(201, PurchaseSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Record a purchase."""
         return use_cases.record_purchase(
-            session=request_session(), account_id=account_id, data=data
+            session=request_session(), caller=request_caller(), account_id=account_id, data=data
         )
 
 
@@ -67,6 +74,7 @@ class Timeline(MethodView):
         """The account's own history, newest first (filter: repeated `type`)."""
         return account_timeline(
             session=request_session(),
+            caller=request_caller(),
             account_id=account_id,
             page=args["page"],
             per_page=args["per_page"],

@@ -1,4 +1,9 @@
-"""Request and response shapes of the accounts service (API.md, Accounts)."""
+"""Request and response shapes of the accounts service (API.md, Accounts).
+
+Each resource has a create schema (defaults documented), a patch schema (every field optional,
+no defaults: a client that sends only what changed changes only that) and a response schema
+(every field always present, so `required`; internal judgement marked `internal`).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from kam_accounts.domain.vocabulary import (
     TIERS,
 )
 from kam_common.fields import (
+    Amount,
     Day,
     Money,
     Name,
@@ -29,36 +35,72 @@ from kam_common.fields import (
     text_list,
 )
 from kam_common.pagination import PageArgs
+from kam_common.visibility import Schema, internal
+
+_CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code such as USD.")
+_CADENCE = validate.Range(min=1, max=3650)
 
 
-class AccountSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    name = Name(required=True, metadata={"description": "1–200 characters, any script"})
+class AccountChangesSchema(ma.Schema):
+    """What a PATCH may change; every field optional and nothing filled in."""
+
+    name = Name(metadata={"description": "1–200 characters, any script"})
     industry = optional_text(200)
     segment = optional_text(200)
     country = optional_text(100)
+    tier = one_of(TIERS)
+    orientation = one_of(ORIENTATIONS, metadata={"description": "How the client buys"})
+    annual_revenue = Money(metadata={"description": "What this client spends with us a year"})
+    currency = Text(validate=_CURRENCY)
+    contact_cadence_days = StrictInteger(
+        validate=_CADENCE, metadata={"description": "How often the client needs to hear from us"}
+    )
+    needs = text_list()
+    capabilities = text_list()
+
+
+class AccountPatchSchema(AccountChangesSchema):
+    status = one_of(
+        ACCOUNT_STATUSES,
+        metadata={"description": "`active` restores an archived account (DELETE archives)"},
+    )
+
+
+class AccountCreateSchema(AccountChangesSchema):
+    """A new account is active; it is archived with DELETE."""
+
+    name = Name(required=True, metadata={"description": "1–200 characters, any script"})
     tier = one_of(TIERS, metadata={"default": "key"})
     orientation = one_of(
         ORIENTATIONS, metadata={"default": "mixed", "description": "How the client buys"}
     )
-    annual_revenue = Money(metadata={"description": "What this client spends with us a year"})
-    currency = Text(
-        validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code such as USD."),
-        metadata={"default": "USD"},
+    annual_revenue = Money(
+        metadata={"default": 0, "description": "What this client spends with us a year"}
     )
+    currency = Text(validate=_CURRENCY, metadata={"default": "USD"})
     contact_cadence_days = StrictInteger(
-        validate=validate.Range(min=1, max=3650),
+        validate=_CADENCE,
         metadata={"default": 30, "description": "How often the client needs to hear from us"},
     )
-    needs = text_list()
-    capabilities = text_list()
-    status = one_of(
-        ACCOUNT_STATUSES,
-        metadata={"description": "PATCH to `active` restores an archived account"},
-    )
-    version = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
+
+
+class AccountSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    industry = fields.String(required=True, allow_none=True)
+    segment = fields.String(required=True, allow_none=True)
+    country = fields.String(required=True, allow_none=True)
+    tier = one_of(TIERS, required=True)
+    orientation = one_of(ORIENTATIONS, required=True)
+    annual_revenue = Amount(required=True)
+    currency = fields.String(required=True)
+    contact_cadence_days = fields.Integer(required=True)
+    needs = fields.List(fields.String(), required=True)
+    capabilities = fields.List(fields.String(), required=True)
+    status = one_of(ACCOUNT_STATUSES, required=True)
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class AccountListArgs(PageArgs):
@@ -70,23 +112,51 @@ class AccountListArgs(PageArgs):
     sort = one_of(ACCOUNT_SORTS, load_default="name")
 
 
-class ContactSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    account_id = fields.String(dump_only=True)
-    name = Name(required=True)
+class ContactChangesSchema(ma.Schema):
+    name = Name()
     title = optional_text(200)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     phone = optional_text(50)
     buying_role = one_of(BUYING_ROLES, allow_none=True)
-    influence = StrictInteger(validate=validate.Range(min=1, max=5), metadata={"default": 3})
-    stance = one_of(STANCES, metadata={"default": "unknown"})
+    influence = StrictInteger(validate=validate.Range(min=1, max=5))
+    stance = one_of(STANCES)
     reports_to_id = Text(allow_none=True, validate=validate.Length(max=36))
     active = StrictBoolean(metadata={"description": "false once the person has left"})
-    left_on = Day(allow_none=True)
+    left_on = Day(allow_none=True, recorded=True)
     notes = optional_text(5000)
-    version = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
+
+
+class ContactPatchSchema(ContactChangesSchema):
+    pass
+
+
+class ContactCreateSchema(ContactChangesSchema):
+    name = Name(required=True)
+    influence = StrictInteger(validate=validate.Range(min=1, max=5), metadata={"default": 3})
+    stance = one_of(STANCES, metadata={"default": "unknown"})
+    active = StrictBoolean(
+        metadata={"default": True, "description": "false: the person has left already"}
+    )
+
+
+class ContactSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    title = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    buying_role = one_of(BUYING_ROLES, required=True, allow_none=True)
+    # How much the person weighs in decisions and how they stand towards us: our own reading.
+    influence = internal(fields.Integer(metadata={"minimum": 1, "maximum": 5}))
+    stance = internal(one_of(STANCES))
+    reports_to_id = fields.String(required=True, allow_none=True)
+    active = fields.Boolean(required=True)
+    left_on = Day(required=True, allow_none=True)
+    notes = internal(fields.String(allow_none=True))
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class ContactListArgs(PageArgs):
@@ -95,36 +165,51 @@ class ContactListArgs(PageArgs):
 
 
 class OrgNodeSchema(ContactSchema):
-    reports = fields.List(fields.Nested(lambda: OrgNodeSchema()), dump_only=True)
+    reports = fields.List(fields.Nested(lambda: OrgNodeSchema()), required=True)
 
 
-class OrgChartSchema(ma.Schema):
+class OrgChartSchema(Schema):
     roots = fields.List(fields.Nested(OrgNodeSchema), required=True)
 
 
-class TeamMemberSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    account_id = fields.String(dump_only=True)
+class TeamMemberCreateSchema(ma.Schema):
     name = Name(required=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     role = one_of(TEAM_ROLES, required=True)
-    created_at = Timestamp(dump_only=True)
+
+
+class TeamMemberSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    role = one_of(TEAM_ROLES, required=True)
+    created_at = Timestamp(required=True)
 
 
 class TeamListArgs(PageArgs):
     role = one_of(TEAM_ROLES)
 
 
-class InteractionSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    account_id = fields.String(dump_only=True)
+class InteractionCreateSchema(ma.Schema):
     kind = one_of(INTERACTION_KINDS, required=True)
-    occurred_at = Timestamp(metadata={"description": "Defaults to now; not in the future"})
+    occurred_at = Timestamp(
+        recorded=True, metadata={"description": "Defaults to now; not in the future"}
+    )
     summary = optional_text(10000)
     contact_ids = fields.List(
         Text(validate=validate.Length(max=36)), validate=validate.Length(max=50)
     )
-    created_at = Timestamp(dump_only=True)
+
+
+class InteractionSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    kind = one_of(INTERACTION_KINDS, required=True)
+    occurred_at = Timestamp(required=True)
+    summary = fields.String(required=True, allow_none=True)
+    contact_ids = fields.List(fields.String(), required=True)
+    created_at = Timestamp(required=True)
 
 
 class InteractionListArgs(PageArgs):
@@ -133,14 +218,23 @@ class InteractionListArgs(PageArgs):
     until = Timestamp()
 
 
-class PurchaseSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    account_id = fields.String(dump_only=True)
+class PurchaseCreateSchema(ma.Schema):
     product_line = Name(required=True)
     description = optional_text(5000)
     amount = Money(required=True, positive=True)
-    occurred_on = Day(metadata={"description": "Defaults to today; not in the future"})
-    created_at = Timestamp(dump_only=True)
+    occurred_on = Day(
+        recorded=True, metadata={"description": "Defaults to today; not in the future"}
+    )
+
+
+class PurchaseSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    product_line = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    amount = Amount(required=True)
+    occurred_on = Day(required=True)
+    created_at = Timestamp(required=True)
 
 
 class PurchaseListArgs(PageArgs):
@@ -149,12 +243,12 @@ class PurchaseListArgs(PageArgs):
     until = Day()
 
 
-class TimelineEntrySchema(ma.Schema):
-    type = fields.String(metadata={"enum": list(ENTRY_TYPES)})
-    at = Timestamp()
-    id = fields.String()
-    summary = fields.String()
-    data = fields.Dict()
+class TimelineEntrySchema(Schema):
+    type = one_of(ENTRY_TYPES, required=True)
+    at = Timestamp(required=True)
+    id = fields.String(required=True)
+    summary = fields.String(required=True)
+    data = fields.Dict(required=True)
 
 
 class TimelineArgs(PageArgs):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from kam_accounts.api.schemas import TeamListArgs, TeamMemberSchema
+from kam_accounts.api.schemas import TeamListArgs, TeamMemberCreateSchema, TeamMemberSchema
 from kam_accounts.services import team as use_cases
 from kam_common.db import request_session
 from kam_common.pagination import page_of
-from kam_common.web import problem_doc
+from kam_common.scope import request_caller
+from kam_common.web import Blueprint, problem_doc
 
 blp = Blueprint("team", __name__, url_prefix="/api/v1/accounts", description="Our account team")
 
@@ -22,14 +22,16 @@ class Team(MethodView):
     @blp.response(200, page_of(TeamMemberSchema))
     def get(self, args: dict[str, Any], account_id: str) -> dict[str, Any]:
         """List the account team (filter: `role`)."""
-        return use_cases.list_team(session=request_session(), account_id=account_id, **args)
+        return use_cases.list_team(
+            session=request_session(), caller=request_caller(), account_id=account_id, **args
+        )
 
-    @blp.arguments(TeamMemberSchema)
+    @blp.arguments(TeamMemberCreateSchema)
     @blp.response(201, TeamMemberSchema)
     def post(self, data: dict[str, Any], account_id: str) -> Any:
         """Put someone on the account team."""
         return use_cases.add_team_member(
-            session=request_session(), account_id=account_id, data=data
+            session=request_session(), caller=request_caller(), account_id=account_id, data=data
         )
 
 
@@ -40,5 +42,8 @@ class TeamMemberById(MethodView):
     def delete(self, account_id: str, member_id: str) -> None:
         """Take someone off the account team."""
         use_cases.remove_team_member(
-            session=request_session(), account_id=account_id, member_id=member_id
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            member_id=member_id,
         )

@@ -11,10 +11,10 @@ from kam_accounts import events
 from kam_accounts.domain.text import fold, like_contains
 from kam_accounts.models import Account
 from kam_accounts.services.lookup import get_account
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.pagination import paginate, where_given
-from kam_common.scope import scoped
 
 _SORTS = {
     "name": (Account.name_folded, Account.id),
@@ -35,6 +35,7 @@ def create_account(*, session: Session, data: dict[str, Any]) -> Account:
 def list_accounts(
     *,
     session: Session,
+    caller: Caller,
     page: int,
     per_page: int,
     q: str | None = None,
@@ -45,7 +46,7 @@ def list_accounts(
     sort: str = "name",
 ) -> dict[str, Any]:
     stmt: Select[Any] = where_given(
-        scoped(select(Account), Account.id),
+        caller.scoped(select(Account), Account.id),
         (Account.tier, tier),
         (Account.orientation, orientation),
         (Account.segment, segment),
@@ -58,9 +59,16 @@ def list_accounts(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def update_account(*, session: Session, account_id: str, changes: dict[str, Any]) -> Account:
-    account = get_account(session=session, account_id=account_id)
-    check_if_match(account.version)
+def update_account(
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
+) -> Account:
+    account = get_account(session=session, caller=caller, account_id=account_id, lock=True)
+    precondition.check(account.version)
     for name, value in changes.items():
         setattr(account, name, value)
     if "name" in changes:
@@ -73,11 +81,17 @@ def update_account(*, session: Session, account_id: str, changes: dict[str, Any]
     return account
 
 
-def archive_account(*, session: Session, account_id: str) -> None:
+def archive_account(
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    precondition: Precondition = UNCONDITIONAL,
+) -> None:
     """Archiving closes the account to new records and hides it from default lists; it erases
     nothing, and archiving twice is harmless."""
-    account = get_account(session=session, account_id=account_id)
-    check_if_match(account.version)
+    account = get_account(session=session, caller=caller, account_id=account_id, lock=True)
+    precondition.check(account.version)
     if account.status != "archived":
         account.status = "archived"
         account.updated_at = utcnow()

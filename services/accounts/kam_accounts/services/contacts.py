@@ -13,7 +13,8 @@ from kam_accounts.domain.errors import ContactNotFound
 from kam_accounts.domain.reporting import OrgNode, check_reporting_line, org_chart
 from kam_accounts.models import Contact, ContactChange
 from kam_accounts.services.lookup import get_account, get_open_account
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Invalid
 from kam_common.pagination import paginate
@@ -26,9 +27,11 @@ def _today() -> date:
     return utcnow().date()
 
 
-def get_contact(*, session: Session, account_id: str, contact_id: str) -> Contact:
-    get_account(session=session, account_id=account_id)
-    contact = session.get(Contact, contact_id)
+def get_contact(
+    *, session: Session, caller: Caller, account_id: str, contact_id: str, lock: bool = False
+) -> Contact:
+    get_account(session=session, caller=caller, account_id=account_id)
+    contact = session.get(Contact, contact_id, with_for_update=lock)
     if contact is None or contact.account_id != account_id:
         raise ContactNotFound()
     return contact
@@ -63,8 +66,10 @@ def _settle_leaving(contact: Contact, data: dict[str, Any]) -> None:
         contact.left_on = None
 
 
-def create_contact(*, session: Session, account_id: str, data: dict[str, Any]) -> Contact:
-    get_open_account(session=session, account_id=account_id)
+def create_contact(
+    *, session: Session, caller: Caller, account_id: str, data: dict[str, Any]
+) -> Contact:
+    get_open_account(session=session, caller=caller, account_id=account_id)
     _check_manager(
         session, account_id=account_id, contact_id=None, manager_id=data.get("reports_to_id")
     )
@@ -90,13 +95,14 @@ def create_contact(*, session: Session, account_id: str, data: dict[str, Any]) -
 def list_contacts(
     *,
     session: Session,
+    caller: Caller,
     account_id: str,
     page: int,
     per_page: int,
     active: bool | None = None,
     buying_role: str | None = None,
 ) -> dict[str, Any]:
-    get_account(session=session, account_id=account_id)
+    get_account(session=session, caller=caller, account_id=account_id)
     stmt: Select[Any] = select(Contact).where(Contact.account_id == account_id)
     if active is not None:
         stmt = stmt.where(Contact.active == active)
@@ -107,11 +113,19 @@ def list_contacts(
 
 
 def update_contact(
-    *, session: Session, account_id: str, contact_id: str, changes: dict[str, Any]
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    contact_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
 ) -> Contact:
-    get_open_account(session=session, account_id=account_id)
-    contact = get_contact(session=session, account_id=account_id, contact_id=contact_id)
-    check_if_match(contact.version)
+    get_open_account(session=session, caller=caller, account_id=account_id)
+    contact = get_contact(
+        session=session, caller=caller, account_id=account_id, contact_id=contact_id, lock=True
+    )
+    precondition.check(contact.version)
     if "reports_to_id" in changes:
         _check_manager(
             session,
@@ -131,11 +145,23 @@ def update_contact(
     return contact
 
 
-def remove_contact(*, session: Session, account_id: str, contact_id: str) -> None:
+def remove_contact(
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    contact_id: str,
+    precondition: Precondition = UNCONDITIONAL,
+) -> None:
     """DELETE records that the person left: the map keeps them, marked inactive, because the
     history (and a champion's departure) is part of the relationship."""
     update_contact(
-        session=session, account_id=account_id, contact_id=contact_id, changes={"active": False}
+        session=session,
+        caller=caller,
+        account_id=account_id,
+        contact_id=contact_id,
+        changes={"active": False},
+        precondition=precondition,
     )
 
 
@@ -164,7 +190,7 @@ def _record_change(
     )
 
 
-def get_org_chart(*, session: Session, account_id: str) -> list[OrgNode]:
-    get_account(session=session, account_id=account_id)
+def get_org_chart(*, session: Session, caller: Caller, account_id: str) -> list[OrgNode]:
+    get_account(session=session, caller=caller, account_id=account_id)
     people = session.scalars(select(Contact).where(Contact.account_id == account_id)).all()
     return org_chart(people)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kam_accounts import events
 from kam_accounts.models import Contact, Interaction, Purchase
 from kam_accounts.services.lookup import get_account, get_open_account
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Invalid
 from kam_common.pagination import paginate
@@ -19,8 +20,10 @@ from kam_common.pagination import paginate
 CLOCK_SKEW = timedelta(days=1)
 
 
-def log_interaction(*, session: Session, account_id: str, data: dict[str, Any]) -> Interaction:
-    get_open_account(session=session, account_id=account_id)
+def log_interaction(
+    *, session: Session, caller: Caller, account_id: str, data: dict[str, Any]
+) -> Interaction:
+    get_open_account(session=session, caller=caller, account_id=account_id)
     occurred_at = data.get("occurred_at") or utcnow()
     if occurred_at > utcnow() + CLOCK_SKEW:
         raise Invalid("occurred_at", "Must not be in the future: log interactions that happened.")
@@ -53,6 +56,7 @@ def log_interaction(*, session: Session, account_id: str, data: dict[str, Any]) 
 def list_interactions(
     *,
     session: Session,
+    caller: Caller,
     account_id: str,
     page: int,
     per_page: int,
@@ -60,7 +64,7 @@ def list_interactions(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> dict[str, Any]:
-    get_account(session=session, account_id=account_id)
+    get_account(session=session, caller=caller, account_id=account_id)
     stmt = select(Interaction).where(Interaction.account_id == account_id)
     if kind:
         stmt = stmt.where(Interaction.kind == kind)
@@ -72,8 +76,10 @@ def list_interactions(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def record_purchase(*, session: Session, account_id: str, data: dict[str, Any]) -> Purchase:
-    get_open_account(session=session, account_id=account_id)
+def record_purchase(
+    *, session: Session, caller: Caller, account_id: str, data: dict[str, Any]
+) -> Purchase:
+    get_open_account(session=session, caller=caller, account_id=account_id)
     occurred_on = data.get("occurred_on") or utcnow().date()
     if occurred_on > (utcnow() + CLOCK_SKEW).date():
         raise Invalid("occurred_on", "Must not be in the future: record purchases made.")
@@ -88,6 +94,7 @@ def record_purchase(*, session: Session, account_id: str, data: dict[str, Any]) 
 def list_purchases(
     *,
     session: Session,
+    caller: Caller,
     account_id: str,
     page: int,
     per_page: int,
@@ -95,7 +102,7 @@ def list_purchases(
     since: date | None = None,
     until: date | None = None,
 ) -> dict[str, Any]:
-    get_account(session=session, account_id=account_id)
+    get_account(session=session, caller=caller, account_id=account_id)
     stmt = select(Purchase).where(Purchase.account_id == account_id)
     if product_line:
         stmt = stmt.where(Purchase.product_line == product_line)

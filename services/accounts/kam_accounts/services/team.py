@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session
 from kam_accounts.domain.errors import TeamMemberNotFound
 from kam_accounts.models import TeamMember
 from kam_accounts.services.lookup import get_account, get_open_account
+from kam_common.context import Caller
 from kam_common.pagination import paginate
 
 
-def add_team_member(*, session: Session, account_id: str, data: dict[str, Any]) -> TeamMember:
-    get_open_account(session=session, account_id=account_id)
+def add_team_member(
+    *, session: Session, caller: Caller, account_id: str, data: dict[str, Any]
+) -> TeamMember:
+    get_open_account(session=session, caller=caller, account_id=account_id)
     member = TeamMember(account_id=account_id, **data)
     session.add(member)
     session.commit()
@@ -22,9 +25,15 @@ def add_team_member(*, session: Session, account_id: str, data: dict[str, Any]) 
 
 
 def list_team(
-    *, session: Session, account_id: str, page: int, per_page: int, role: str | None = None
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    page: int,
+    per_page: int,
+    role: str | None = None,
 ) -> dict[str, Any]:
-    get_account(session=session, account_id=account_id)
+    get_account(session=session, caller=caller, account_id=account_id)
     stmt = select(TeamMember).where(TeamMember.account_id == account_id)
     if role:
         stmt = stmt.where(TeamMember.role == role)
@@ -32,8 +41,10 @@ def list_team(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def remove_team_member(*, session: Session, account_id: str, member_id: str) -> None:
-    get_open_account(session=session, account_id=account_id)
+def remove_team_member(
+    *, session: Session, caller: Caller, account_id: str, member_id: str
+) -> None:
+    get_open_account(session=session, caller=caller, account_id=account_id)
     member = session.get(TeamMember, member_id)
     if member is None or member.account_id != account_id:
         raise TeamMemberNotFound()

@@ -17,18 +17,20 @@ from kam_accounts.domain.timeline import (
 )
 from kam_accounts.models import Contact, ContactChange, Interaction, Purchase
 from kam_accounts.services.lookup import get_account
+from kam_common.context import Caller
 from kam_common.pagination import page_from_list
 
 
 def account_timeline(
     *,
     session: Session,
+    caller: Caller,
     account_id: str,
     page: int,
     per_page: int,
     types: list[str] | None = None,
 ) -> dict[str, Any]:
-    account = get_account(session=session, account_id=account_id)
+    account = get_account(session=session, caller=caller, account_id=account_id)
     names = dict(
         session.execute(
             select(Contact.id, Contact.name).where(Contact.account_id == account_id)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.problems import load_each
-from kam_common.web import reads_through
+from kam_common.scope import request_caller, request_precondition
+from kam_common.web import Blueprint, reads_through
 from kam_health.api import lookup
 from kam_health.api.schemas import (
     BatchResultSchema,
     EventBatchSchema,
+    EventCreateSchema,
     EventListArgs,
     EventPatchSchema,
     EventSchema,
@@ -32,14 +33,16 @@ class Events(MethodView):
     @blp.response(200, page_of(EventSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List events, newest first (filters: `account_id`, `type`, `since`, `open`)."""
-        return use_cases.list_events(session=request_session(), **args)
+        return use_cases.list_events(session=request_session(), caller=request_caller(), **args)
 
-    @blp.arguments(EventSchema)
+    @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)
     @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> Any:
         """Log an event; the account's score follows at once."""
-        return use_cases.log_event(session=request_session(), data=data, lookup=lookup())
+        return use_cases.log_event(
+            session=request_session(), caller=request_caller(), data=data, lookup=lookup()
+        )
 
 
 @blp.route("/batch")
@@ -49,9 +52,13 @@ class EventBatch(MethodView):
     @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Log up to 1000 events: all valid → all stored; else none, each bad index named."""
-        items, errors = load_each(EventSchema(), data["events"], prefix="events")
+        items, errors = load_each(EventCreateSchema(), data["events"], prefix="events")
         ids = use_cases.log_batch(
-            session=request_session(), items=items, errors=errors, lookup=lookup()
+            session=request_session(),
+            caller=request_caller(),
+            items=items,
+            errors=errors,
+            lookup=lookup(),
         )
         return {"created": len(ids), "ids": ids}
 
@@ -61,10 +68,18 @@ class EventById(MethodView):
     @blp.response(200, EventSchema)
     def get(self, event_id: str) -> Any:
         """Read an event."""
-        return use_cases.get_event(session=request_session(), event_id=event_id)
+        return use_cases.get_event(
+            session=request_session(), caller=request_caller(), event_id=event_id
+        )
 
     @blp.arguments(EventPatchSchema)
     @blp.response(200, EventSchema)
     def patch(self, changes: dict[str, Any], event_id: str) -> Any:
         """Record a delivery made or an issue resolved (`If-Match` optional)."""
-        return use_cases.update_event(session=request_session(), event_id=event_id, changes=changes)
+        return use_cases.update_event(
+            session=request_session(),
+            caller=request_caller(),
+            event_id=event_id,
+            changes=changes,
+            precondition=request_precondition(),
+        )

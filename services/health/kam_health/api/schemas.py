@@ -15,6 +15,7 @@ from kam_common.fields import (
     optional_text,
 )
 from kam_common.pagination import PageArgs
+from kam_common.visibility import Schema, internal
 from kam_health.domain.vocabulary import (
     ALERT_STATUSES,
     BANDS,
@@ -35,49 +36,100 @@ class StrictNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class EventSchema(ma.Schema):
-    id = fields.String(dump_only=True)
+_SLA_HOURS = validate.Range(min=0, max=8760, min_inclusive=False)
+
+
+class EventCreateSchema(ma.Schema):
+    """A new event. Which of the typed fields apply depends on `type` (see each field);
+    another type's field is a 422 naming it."""
+
     account_id = Text(required=True, validate=validate.Length(min=1, max=36))
     type = one_of(EVENT_TYPES, required=True)
-    occurred_at = Timestamp(metadata={"description": "Defaults to now; not in the future"})
-    reported_by = optional_text(200)
+    occurred_at = Timestamp(
+        recorded=True, metadata={"description": "Defaults to now; not in the future"}
+    )
+    reported_by = optional_text(
+        200, metadata={"description": "Who reported it; for partner keys, the key's name"}
+    )
     external_ref = Text(
         allow_none=True,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "The sender's own id; unique per account and type"},
     )
     note = optional_text(5000)
-    promised_on = Day(allow_none=True, metadata={"description": "delivery: required"})
+    promised_on = Day(
+        allow_none=True, recorded=True, metadata={"description": "delivery: required"}
+    )
     delivered_on = Day(
-        allow_none=True, metadata={"description": "delivery: null while outstanding"}
+        allow_none=True,
+        recorded=True,
+        metadata={"description": "delivery: null while outstanding"},
     )
     severity = one_of(
         ALL_SEVERITIES,
         allow_none=True,
         metadata={
-            "description": "quality: minor|major|critical; support: low|medium|high|critical; "
-            "warning: low|medium|high"
+            "description": "quality (required): minor|major|critical; support (required): "
+            "low|medium|high|critical; warning (required): low|medium|high"
         },
     )
     signal = one_of(SIGNALS, allow_none=True, metadata={"description": "warning: required"})
     opened_at = Timestamp(
-        allow_none=True, metadata={"description": "support: defaults to occurred_at"}
+        allow_none=True,
+        recorded=True,
+        metadata={"description": "support: defaults to occurred_at"},
     )
-    resolved_at = Timestamp(allow_none=True)
+    resolved_at = Timestamp(
+        allow_none=True, recorded=True, metadata={"description": "quality, support"}
+    )
     sla_hours = StrictNumber(
-        allow_none=True, validate=validate.Range(min=0, max=8760, min_inclusive=False)
+        allow_none=True,
+        validate=_SLA_HOURS,
+        metadata={"description": "support: over 0", "exclusiveMinimum": True},
     )
-    version = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
+
+
+class SourceSchema(Schema):
+    """Who logged an event: an API key (`id`, `name`, `role`) or the system itself."""
+
+    type = one_of(("key", "system"), required=True)
+    id = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, allow_none=True)
+
+
+class EventSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    type = one_of(EVENT_TYPES, required=True)
+    occurred_at = Timestamp(required=True)
+    reported_by = fields.String(required=True, allow_none=True)
+    source = fields.Nested(
+        SourceSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Who logged it (null for events logged before it was kept)"},
+    )
+    external_ref = fields.String(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+    promised_on = Day(required=True, allow_none=True)
+    delivered_on = Day(required=True, allow_none=True)
+    severity = one_of(ALL_SEVERITIES, required=True, allow_none=True)
+    signal = one_of(SIGNALS, required=True, allow_none=True)
+    opened_at = Timestamp(required=True, allow_none=True)
+    resolved_at = Timestamp(required=True, allow_none=True)
+    sla_hours = fields.Float(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class EventPatchSchema(ma.Schema):
-    delivered_on = Day(allow_none=True)
-    resolved_at = Timestamp(allow_none=True)
+    delivered_on = Day(allow_none=True, recorded=True)
+    resolved_at = Timestamp(allow_none=True, recorded=True)
     note = optional_text(5000)
     sla_hours = StrictNumber(
-        allow_none=True, validate=validate.Range(min=0, max=8760, min_inclusive=False)
+        allow_none=True, validate=_SLA_HOURS, metadata={"exclusiveMinimum": True}
     )
 
 
@@ -93,13 +145,13 @@ class DeferredNested(fields.Nested):
 
 class EventBatchSchema(ma.Schema):
     events = fields.List(
-        DeferredNested(EventSchema), required=True, validate=validate.Length(min=1, max=1000)
+        DeferredNested(EventCreateSchema), required=True, validate=validate.Length(min=1, max=1000)
     )
 
 
-class BatchResultSchema(ma.Schema):
-    created = fields.Integer()
-    ids = fields.List(fields.String())
+class BatchResultSchema(Schema):
+    created = fields.Integer(required=True)
+    ids = fields.List(fields.String(), required=True)
 
 
 class EventListArgs(PageArgs):
@@ -109,44 +161,60 @@ class EventListArgs(PageArgs):
     open = fields.Boolean()
 
 
-class ComponentSchema(ma.Schema):
-    score = fields.Float()
-    weight = fields.Float()
-    contribution = fields.Float()
-    evidence = fields.List(fields.String())
+class ComponentSchema(Schema):
+    score = fields.Float(required=True, metadata={"minimum": 0, "maximum": 100})
+    weight = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+    contribution = fields.Float(required=True, metadata={"minimum": 0, "maximum": 100})
+    evidence = fields.List(fields.String(), required=True)
 
 
-class DriverSchema(ma.Schema):
-    component = fields.String(metadata={"enum": list(COMPONENTS)})
-    points_lost = fields.Float()
-    reason = fields.String()
+class ComponentsSchema(Schema):
+    """The four components, always all four."""
+
+    delivery = fields.Nested(ComponentSchema, required=True)
+    quality = fields.Nested(ComponentSchema, required=True)
+    support = fields.Nested(ComponentSchema, required=True)
+    commitment = fields.Nested(ComponentSchema, required=True)
 
 
-class TrendSchema(ma.Schema):
-    delta_30d = fields.Float(allow_none=True)
-    delta_90d = fields.Float(allow_none=True)
+class DriverSchema(Schema):
+    component = one_of(COMPONENTS, required=True)
+    points_lost = fields.Float(required=True, metadata={"minimum": 0})
+    reason = fields.String(required=True)
 
 
-class OverrideSchema(ma.Schema):
-    id = fields.String(dump_only=True)
+class TrendSchema(Schema):
+    delta_30d = fields.Float(required=True, allow_none=True)
+    delta_90d = fields.Float(required=True, allow_none=True)
+
+
+class OverrideCreateSchema(ma.Schema):
     score = StrictNumber(required=True, validate=validate.Range(min=0, max=100))
-    band = fields.String(dump_only=True, metadata={"enum": list(BANDS)})
     reason = Name(required=True, max_length=2000)
-    expires_on = Day(allow_none=True)
-    created_by = fields.String(dump_only=True)
-    created_at = Timestamp(dump_only=True)
+    expires_on = Day(allow_none=True, metadata={"description": "Not in the past"})
 
 
-class ScoreSchema(ma.Schema):
-    account_id = fields.String()
-    score = fields.Float()
-    band = fields.String(metadata={"enum": list(BANDS)})
-    components = fields.Dict(keys=fields.String(), values=fields.Nested(ComponentSchema))
-    drivers = fields.List(fields.Nested(DriverSchema))
-    trend = fields.Nested(TrendSchema)
-    override = fields.Nested(OverrideSchema, allow_none=True)
-    scorecard_version = fields.Integer()
-    computed_at = Timestamp()
+class OverrideSchema(Schema):
+    id = fields.String(required=True)
+    score = fields.Float(required=True, metadata={"minimum": 0, "maximum": 100})
+    band = one_of(BANDS, required=True)
+    # Why an executive overrode the computed score, and who: internal judgement.
+    reason = internal(fields.String())
+    expires_on = Day(required=True, allow_none=True)
+    created_by = internal(fields.String(allow_none=True))
+    created_at = Timestamp(required=True)
+
+
+class ScoreSchema(Schema):
+    account_id = fields.String(required=True)
+    score = fields.Float(required=True, metadata={"minimum": 0, "maximum": 100})
+    band = one_of(BANDS, required=True)
+    components = fields.Nested(ComponentsSchema, required=True)
+    drivers = fields.List(fields.Nested(DriverSchema), required=True)
+    trend = fields.Nested(TrendSchema, required=True)
+    override = fields.Nested(OverrideSchema, required=True, allow_none=True)
+    scorecard_version = fields.Integer(required=True)
+    computed_at = Timestamp(required=True)
 
 
 class HistoryArgs(ma.Schema):
@@ -157,69 +225,112 @@ class HistoryArgs(ma.Schema):
     to = Timestamp()
 
 
-class PointSchema(ma.Schema):
-    at = Timestamp()
-    score = fields.Float()
-    band = fields.String()
-    scorecard_version = fields.Integer()
+class PointSchema(Schema):
+    at = Timestamp(required=True)
+    score = fields.Float(required=True, metadata={"minimum": 0, "maximum": 100})
+    band = one_of(BANDS, required=True)
+    scorecard_version = fields.Integer(required=True)
 
 
-class HistorySchema(ma.Schema):
-    account_id = fields.String()
-    points = fields.List(fields.Nested(PointSchema))
+class HistorySchema(Schema):
+    account_id = fields.String(required=True)
+    points = fields.List(fields.Nested(PointSchema), required=True)
 
 
-class DeclineSchema(ma.Schema):
-    account_id = fields.String()
-    name = fields.String()
-    score = fields.Float()
-    band = fields.String()
-    delta_30d = fields.Float()
+class DeclineSchema(Schema):
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    score = fields.Float(required=True)
+    band = one_of(BANDS, required=True)
+    delta_30d = fields.Float(required=True)
 
 
-class PortfolioSchema(ma.Schema):
-    accounts = fields.Integer()
-    by_band = fields.Dict(keys=fields.String(), values=fields.Integer())
-    average_score = fields.Float(allow_none=True)
-    revenue_at_risk = fields.Float()
-    currency = fields.String()
-    revenue_at_risk_by_currency = fields.Dict(keys=fields.String(), values=fields.Float())
-    top_declines = fields.List(fields.Nested(DeclineSchema))
-
-
-class ScorecardSchema(ma.Schema):
-    version = fields.Integer(dump_only=True)
-    weights = fields.Dict(
-        keys=one_of(COMPONENTS),
-        values=StrictNumber(validate=validate.Range(min=0, max=1)),
-        required=True,
+class PortfolioSchema(Schema):
+    accounts = fields.Integer(required=True)
+    by_band = fields.Dict(keys=one_of(BANDS), values=fields.Integer(), required=True)
+    average_score = fields.Float(required=True, allow_none=True)
+    revenue_at_risk = fields.Float(required=True, metadata={"minimum": 0})
+    currency = fields.String(required=True)
+    revenue_at_risk_by_currency = fields.Dict(
+        keys=fields.String(), values=fields.Float(), required=True
     )
+    top_declines = fields.List(fields.Nested(DeclineSchema), required=True)
+
+
+_WEIGHT = validate.Range(min=0, max=1)
+_THRESHOLD = validate.Range(min=0, max=100)
+
+
+class WeightsSchema(ma.Schema):
+    """Exactly the four components; they sum to 1."""
+
+    delivery = StrictNumber(required=True, validate=_WEIGHT)
+    quality = StrictNumber(required=True, validate=_WEIGHT)
+    support = StrictNumber(required=True, validate=_WEIGHT)
+    commitment = StrictNumber(required=True, validate=_WEIGHT)
+
+
+class ThresholdsSchema(ma.Schema):
+    """The lowest score of each band but the last: 100 ≥ healthy > watch > at_risk > 0."""
+
+    healthy = StrictNumber(required=True, validate=_THRESHOLD)
+    watch = StrictNumber(required=True, validate=_THRESHOLD)
+    at_risk = StrictNumber(required=True, validate=_THRESHOLD)
+
+
+class ScorecardInputSchema(ma.Schema):
+    weights = fields.Nested(WeightsSchema, required=True)
     window_days = StrictInteger(required=True, validate=validate.Range(min=7, max=730))
     half_life_days = StrictNumber(required=True, validate=validate.Range(min=1, max=730))
-    thresholds = fields.Dict(
-        keys=one_of(("healthy", "watch", "at_risk")),
-        values=StrictNumber(validate=validate.Range(min=0, max=100)),
-        required=True,
-    )
-    created_at = Timestamp(dump_only=True)
-    created_by = fields.String(dump_only=True)
-    rescored = fields.Integer(dump_only=True)
+    thresholds = fields.Nested(ThresholdsSchema, required=True)
 
 
-class AlertSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    account_id = fields.String(dump_only=True)
-    cause = fields.String(dump_only=True)
-    severity = fields.String(dump_only=True)
-    status = one_of(ALERT_STATUSES, required=True)
-    message = fields.String(dump_only=True)
-    suggested_action = fields.String(dump_only=True)
-    occurrences = fields.Integer(dump_only=True)
-    event_id = fields.String(dump_only=True, allow_none=True)
+class WeightsOutSchema(Schema):
+    delivery = fields.Float(required=True)
+    quality = fields.Float(required=True)
+    support = fields.Float(required=True)
+    commitment = fields.Float(required=True)
+
+
+class ThresholdsOutSchema(Schema):
+    healthy = fields.Float(required=True)
+    watch = fields.Float(required=True)
+    at_risk = fields.Float(required=True)
+
+
+class ScorecardSchema(Schema):
+    version = fields.Integer(required=True)
+    weights = fields.Nested(WeightsOutSchema, required=True)
+    window_days = fields.Integer(required=True)
+    half_life_days = fields.Float(required=True)
+    thresholds = fields.Nested(ThresholdsOutSchema, required=True)
+    created_at = Timestamp(required=True)
+    created_by = fields.String(required=True, allow_none=True)
+
+
+class ScorecardChangedSchema(ScorecardSchema):
+    rescored = fields.Integer(required=True, metadata={"description": "Accounts rescored"})
+
+
+class AlertPatchSchema(ma.Schema):
+    status = one_of(ALERT_STATUSES)
     note = optional_text(2000)
-    version = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
+
+
+class AlertSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    cause = fields.String(required=True)
+    severity = fields.String(required=True)
+    status = one_of(ALERT_STATUSES, required=True)
+    message = fields.String(required=True)
+    suggested_action = fields.String(required=True)
+    occurrences = fields.Integer(required=True)
+    event_id = fields.String(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class AlertListArgs(PageArgs):

@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
-from kam_common.web import reads_through
+from kam_common.scope import request_caller
+from kam_common.web import Blueprint, reads_through
 from kam_health.api import lookup
 from kam_health.api.schemas import (
     HistoryArgs,
     HistorySchema,
+    OverrideCreateSchema,
     OverrideSchema,
     PortfolioSchema,
+    ScorecardChangedSchema,
+    ScorecardInputSchema,
     ScorecardSchema,
     ScoreSchema,
 )
@@ -32,7 +35,10 @@ class AccountScore(MethodView):
     def get(self, account_id: str) -> dict[str, Any]:
         """The current score with its components, evidence, drivers, trend and override."""
         return views.current_score(
-            session=request_session(), account_id=account_id, lookup=lookup()
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            lookup=lookup(),
         )
 
 
@@ -44,19 +50,27 @@ class AccountHistory(MethodView):
     def get(self, args: dict[str, Any], account_id: str) -> dict[str, Any]:
         """Score points, oldest first (filters: `from`, `to`)."""
         return views.history(
-            session=request_session(), account_id=account_id, lookup=lookup(), **args
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            lookup=lookup(),
+            **args,
         )
 
 
 @blp.route("/accounts/<account_id>/override")
 class AccountOverride(MethodView):
-    @blp.arguments(OverrideSchema)
+    @blp.arguments(OverrideCreateSchema)
     @blp.response(201, OverrideSchema)
     @reads_through(blp, "accounts")
     def post(self, data: dict[str, Any], account_id: str) -> dict[str, Any]:
         """An executive's judgement, shown beside the computed score until `expires_on`."""
         return judgement.set_override(
-            session=request_session(), account_id=account_id, data=data, lookup=lookup()
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            data=data,
+            lookup=lookup(),
         )
 
 
@@ -65,7 +79,7 @@ class Portfolio(MethodView):
     @blp.response(200, PortfolioSchema)
     def get(self) -> dict[str, Any]:
         """Counts by band, average, revenue at risk and top declines over visible accounts."""
-        return views.portfolio(session=request_session())
+        return views.portfolio(session=request_session(), caller=request_caller())
 
 
 @blp.route("/scorecard")
@@ -75,8 +89,10 @@ class ScorecardView(MethodView):
         """Weights, window, half-life and band thresholds in force."""
         return judgement.get_scorecard(session=request_session())
 
-    @blp.arguments(ScorecardSchema)
-    @blp.response(200, ScorecardSchema)
+    @blp.arguments(ScorecardInputSchema)
+    @blp.response(200, ScorecardChangedSchema)
     def put(self, data: dict[str, Any]) -> dict[str, Any]:
         """A new scorecard version; every active account is rescored under it."""
-        return judgement.replace_scorecard(session=request_session(), data=data)
+        return judgement.replace_scorecard(
+            session=request_session(), caller=request_caller(), data=data
+        )

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Conflict, NotFound
 from kam_common.pagination import list_of_accounts
-from kam_common.scope import in_scope
 from kam_health.domain.alerts import Raised
 from kam_health.models import Alert
 
@@ -44,6 +44,7 @@ def raise_alert(session: Session, account_id: str, raised: Raised) -> Alert:
 def list_alerts(
     *,
     session: Session,
+    caller: Caller,
     page: int,
     per_page: int,
     account_id: str | None = None,
@@ -52,6 +53,7 @@ def list_alerts(
     return list_of_accounts(
         session,
         Alert,
+        caller=caller,
         order_by=(Alert.updated_at.desc(), Alert.id),
         page=page,
         per_page=per_page,
@@ -63,11 +65,18 @@ def list_alerts(
 _NEXT_STATUS = {"open": {"acknowledged", "resolved"}, "acknowledged": {"resolved", "open"}}
 
 
-def update_alert(*, session: Session, alert_id: str, changes: dict[str, Any]) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None or not in_scope(alert.account_id):
+def update_alert(
+    *,
+    session: Session,
+    caller: Caller,
+    alert_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
+) -> Alert:
+    alert = session.get(Alert, alert_id, with_for_update=True)  # changes queue, never clash
+    if alert is None or not caller.may_see(alert.account_id):
         raise NotFound("Alert not found.")
-    check_if_match(alert.version)
+    precondition.check(alert.version)
     status = changes.get("status", alert.status)
     if status != alert.status and status not in _NEXT_STATUS.get(alert.status, set()):
         raise Conflict(f"An alert that is {alert.status} cannot become {status}.")

@@ -9,11 +9,11 @@ from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
+from kam_common.context import Caller
 from kam_common.db import new_id, utcnow
 from kam_common.errors import AppError, Conflict, Invalid, NotFound
 from kam_common.pagination import paginate, where_given
-from kam_common.scope import in_scope, scoped
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.events import check_event
 from kam_health.models import AccountFacts, Event
@@ -61,16 +61,22 @@ def numeric_columns(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _row(
-    session: Session, data: dict[str, Any], lookup: AccountLookup, now: datetime
+    session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup, now: datetime
 ) -> dict[str, Any]:
-    """A checked, complete row for the events table."""
+    """A checked, complete row for the events table, stamped with who logged it."""
     data = {**data, "occurred_at": data.get("occurred_at") or now}
+    if caller.is_partner:
+        # An outside system reports for itself: the reporter is the key, not a name it types.
+        given = data.get("reported_by")
+        if given is not None and given != caller.name:
+            raise Invalid("reported_by", "Set from your API key for partner keys; leave it out.")
+        data["reported_by"] = caller.name
     check_event(data, now)
-    require_active_account(session, data["account_id"], lookup)
+    require_active_account(session, caller, data["account_id"], lookup)
     row = dict.fromkeys(EVENT_COLUMNS)
     row.update(data)
     row.update(numeric_columns(data))
-    row.update(id=new_id(), version=1, created_at=now, updated_at=now)
+    row.update(id=new_id(), version=1, created_at=now, updated_at=now, source=caller.source())
     return row
 
 
@@ -92,8 +98,10 @@ def _raise_critical_alerts(session: Session, rows: list[dict[str, Any]]) -> None
             raise_alert(session, row["account_id"], alert_rules.critical_event(row, row["id"]))
 
 
-def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) -> Event:
-    row = _row(session, data, lookup, utcnow())
+def log_event(
+    *, session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup
+) -> Event:
+    row = _row(session, caller, data, lookup, utcnow())
     if _taken_refs(session, [row]):
         raise Conflict(
             f"An {row['type']} event with external_ref {row['external_ref']!r} is already "
@@ -112,6 +120,7 @@ def log_event(*, session: Session, data: dict[str, Any], lookup: AccountLookup) 
 def log_batch(
     *,
     session: Session,
+    caller: Caller,
     items: list[dict[str, Any] | None],
     errors: dict[str, list[str]],
     lookup: AccountLookup,
@@ -127,10 +136,13 @@ def log_batch(
     # (which holds objects weakly: keep them referenced until the batch is checked).
     wanted = {item["account_id"] for item in items if item is not None}
     known = session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(wanted))).all()
+    # An account health has not heard of is read through once per batch, not once per event:
+    # a thousand events naming an unknown account must not make a thousand calls.
+    lookup = _once_per_account(lookup)
     rows: list[dict[str, Any] | None] = []
     for index, data in enumerate(items):
         try:
-            rows.append(None if data is None else _row(session, data, lookup, now))
+            rows.append(None if data is None else _row(session, caller, data, lookup, now))
         except Invalid as problem:
             rows.append(None)
             for field, messages in (problem.errors or {}).items():
@@ -156,6 +168,17 @@ def log_batch(
     return [row["id"] for row in stored]
 
 
+def _once_per_account(lookup: AccountLookup) -> AccountLookup:
+    answers: dict[str, dict[str, Any] | None] = {}
+
+    def remembered(account_id: str) -> dict[str, Any] | None:
+        if account_id not in answers:
+            answers[account_id] = lookup(account_id)
+        return answers[account_id]
+
+    return remembered
+
+
 def _name_repeated_refs(
     rows: list[dict[str, Any] | None],
     errors: dict[str, list[str]],
@@ -174,9 +197,9 @@ def _name_repeated_refs(
         seen.setdefault(key, index)
 
 
-def get_event(*, session: Session, event_id: str) -> Event:
-    event = session.get(Event, event_id)
-    if event is None or not in_scope(event.account_id):
+def get_event(*, session: Session, caller: Caller, event_id: str, lock: bool = False) -> Event:
+    event = session.get(Event, event_id, with_for_update=lock)
+    if event is None or not caller.may_see(event.account_id):
         raise EventNotFound()
     return event
 
@@ -184,6 +207,7 @@ def get_event(*, session: Session, event_id: str) -> Event:
 def list_events(
     *,
     session: Session,
+    caller: Caller,
     page: int,
     per_page: int,
     account_id: str | None = None,
@@ -192,7 +216,9 @@ def list_events(
     open: bool | None = None,
 ) -> dict[str, Any]:
     stmt = where_given(
-        scoped(select(Event), Event.account_id), (Event.account_id, account_id), (Event.type, type)
+        caller.scoped(select(Event), Event.account_id),
+        (Event.account_id, account_id),
+        (Event.type, type),
     )
     if since:
         stmt = stmt.where(Event.occurred_at >= since)
@@ -205,9 +231,16 @@ def list_events(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def update_event(*, session: Session, event_id: str, changes: dict[str, Any]) -> Event:
-    event = get_event(session=session, event_id=event_id)
-    check_if_match(event.version)
+def update_event(
+    *,
+    session: Session,
+    caller: Caller,
+    event_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
+) -> Event:
+    event = get_event(session=session, caller=caller, event_id=event_id, lock=True)
+    precondition.check(event.version)
     merged = {
         "type": event.type,
         "occurred_at": event.occurred_at,

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import get_or_insert, utcnow
 from kam_common.errors import Invalid
-from kam_common.scope import in_scope
 from kam_health.models import AccountFacts, DepartedContact
 
 AccountLookup = Callable[[str], dict[str, Any] | None]
@@ -49,15 +49,20 @@ def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
 
 
 def require_active_account(
-    session: Session, account_id: str, lookup: AccountLookup, *, field: str = "account_id"
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    lookup: AccountLookup,
+    *,
+    field: str = "account_id",
 ) -> AccountFacts:
     """The account an event is about: known, active, and visible to the caller.
 
     On a miss, read through to the accounts service (the account may have been created a
     moment ago, before its event arrived) and keep the answer.
     """
-    facts = session.get(AccountFacts, account_id) if in_scope(account_id) else None
-    if facts is None and in_scope(account_id):
+    facts = session.get(AccountFacts, account_id) if caller.may_see(account_id) else None
+    if facts is None and caller.may_see(account_id):
         found = lookup(account_id)
         if found is not None:
             facts = upsert_account(session, found)

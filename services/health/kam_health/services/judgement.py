@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Invalid
-from kam_common.scope import client_id
 from kam_health.domain.scorecard import Scorecard as DomainScorecard
 from kam_health.domain.scorecard import validate_scorecard
 from kam_health.models import Override, Scorecard
@@ -19,9 +19,14 @@ from kam_health.services.views import account_for_reading, override_view
 
 
 def set_override(
-    *, session: Session, account_id: str, data: dict[str, Any], lookup: AccountLookup
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    data: dict[str, Any],
+    lookup: AccountLookup,
 ) -> dict[str, Any]:
-    account_for_reading(session, account_id, lookup, keep=True)
+    account_for_reading(session, caller, account_id, lookup, keep=True)
     expires_on = data.get("expires_on")
     if expires_on is not None and expires_on < utcnow().date():
         raise Invalid("expires_on", "Must not be in the past.")
@@ -30,7 +35,7 @@ def set_override(
         score=data["score"],
         reason=data["reason"],
         expires_on=expires_on,
-        created_by=client_id(),
+        created_by=caller.client_id,
     )
     session.add(override)
     session.commit()
@@ -54,7 +59,7 @@ def get_scorecard(*, session: Session) -> Scorecard:
     return card
 
 
-def replace_scorecard(*, session: Session, data: dict[str, Any]) -> dict[str, Any]:
+def replace_scorecard(*, session: Session, caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     """A new version, then every active account rescored under it (set-based)."""
     validate_scorecard(data)
     current = get_scorecard(session=session)
@@ -64,7 +69,7 @@ def replace_scorecard(*, session: Session, data: dict[str, Any]) -> dict[str, An
         window_days=data["window_days"],
         half_life_days=float(data["half_life_days"]),
         thresholds={k: float(v) for k, v in data["thresholds"].items()},
-        created_by=client_id(),
+        created_by=caller.client_id,
     )
     session.add(card)
     session.flush()

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import NotFound
-from kam_common.scope import account_scope, in_scope
 from kam_health.domain.vocabulary import BANDS
 from kam_health.models import AccountFacts, Override, Score, Snapshot
 from kam_health.services.facts import AccountLookup, facts_from, upsert_account
@@ -28,15 +28,20 @@ class ScoreNotFound(NotFound):
 
 
 def account_for_reading(
-    session: Session, account_id: str, lookup: AccountLookup, *, keep: bool = False
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    lookup: AccountLookup,
+    *,
+    keep: bool = False,
 ) -> AccountFacts:
     """The account, read through to the accounts service if health has not heard of it yet.
 
     Reads do not keep what they read through (`keep=False`): a GET never writes, so it never
     waits on a writer; the account's own event will bring the facts.
     """
-    facts = session.get(AccountFacts, account_id) if in_scope(account_id) else None
-    if facts is None and in_scope(account_id):
+    facts = session.get(AccountFacts, account_id) if caller.may_see(account_id) else None
+    if facts is None and caller.may_see(account_id):
         found = lookup(account_id)
         if found is not None:
             facts = upsert_account(session, found) if keep else facts_from(found)
@@ -57,8 +62,10 @@ def active_override(session: Session, account_id: str, today: Any) -> Override |
     ).first()
 
 
-def current_score(*, session: Session, account_id: str, lookup: AccountLookup) -> dict[str, Any]:
-    facts = account_for_reading(session, account_id, lookup)
+def current_score(
+    *, session: Session, caller: Caller, account_id: str, lookup: AccountLookup
+) -> dict[str, Any]:
+    facts = account_for_reading(session, caller, account_id, lookup)
     now = utcnow()
     score = session.get(Score, facts.account_id)
     if score is None:  # not scored yet (its event is on the way): score it now, keep nothing
@@ -105,12 +112,13 @@ def override_view(override: Override, band: str) -> dict[str, Any]:
 def history(
     *,
     session: Session,
+    caller: Caller,
     account_id: str,
     lookup: AccountLookup,
     from_: datetime | None = None,
     to: datetime | None = None,
 ) -> dict[str, Any]:
-    account_for_reading(session, account_id, lookup)
+    account_for_reading(session, caller, account_id, lookup)
     stmt = select(Snapshot).where(Snapshot.account_id == account_id)
     if from_:
         stmt = stmt.where(Snapshot.at >= from_)
@@ -120,11 +128,11 @@ def history(
     return {"account_id": account_id, "points": points}
 
 
-def portfolio(*, session: Session) -> dict[str, Any]:
+def portfolio(*, session: Session, caller: Caller) -> dict[str, Any]:
     """Counts by band, average, revenue at risk and top declines over the visible portfolio."""
     now = utcnow()
     card_version = load_scorecard(session).version
-    scope = account_scope()
+    scope = caller.scope
     visible = [AccountFacts.status == "active"]
     if scope is not None:
         visible.append(AccountFacts.account_id.in_(scope))

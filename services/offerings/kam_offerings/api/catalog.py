@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
-from kam_common.web import problem_doc
-from kam_offerings.api.schemas import CatalogItemSchema, CatalogListArgs, CatalogPatchSchema
+from kam_common.scope import request_precondition
+from kam_common.web import Blueprint, problem_doc
+from kam_offerings.api.schemas import (
+    CatalogItemCreateSchema,
+    CatalogItemSchema,
+    CatalogListArgs,
+    CatalogPatchSchema,
+)
 from kam_offerings.services import catalog as use_cases
 
 blp = Blueprint(
@@ -26,7 +31,7 @@ class Catalog(MethodView):
         """List catalog items (filters: `kind`, `active`, `q`)."""
         return use_cases.list_items(session=request_session(), **args)
 
-    @blp.arguments(CatalogItemSchema)
+    @blp.arguments(CatalogItemCreateSchema)
     @blp.response(201, CatalogItemSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a service to the catalog; its `code` must be unique."""
@@ -40,9 +45,14 @@ class CatalogItemById(MethodView):
         """Read a catalog item (inactive ones too)."""
         return use_cases.get_item(session=request_session(), item_id=item_id)
 
-    @blp.arguments(CatalogPatchSchema(partial=True))
+    @blp.arguments(CatalogPatchSchema)
     @blp.response(200, CatalogItemSchema)
     @problem_doc(blp, 409, "Another catalog item has this `code`.")
     def patch(self, changes: dict[str, Any], item_id: str) -> Any:
         """Change a catalog item; `{"active": false}` deactivates it (nothing is deleted)."""
-        return use_cases.update_item(session=request_session(), item_id=item_id, changes=changes)
+        return use_cases.update_item(
+            session=request_session(),
+            item_id=item_id,
+            changes=changes,
+            precondition=request_precondition(),
+        )

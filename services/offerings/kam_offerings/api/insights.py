@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
-from kam_common.web import problem_doc, reads_through
+from kam_common.scope import request_caller
+from kam_common.web import Blueprint, problem_doc, reads_through
+from kam_offerings.api import readers, settings
 from kam_offerings.api.schemas import AccountArgs, EconomicsSchema, RecommendationsSchema
 from kam_offerings.services import economics, recommendations
 
@@ -29,7 +30,11 @@ class Recommendations(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Cross-sell and up-sell suggestions, or why they are held back."""
         return recommendations.recommendations(
-            session=request_session(), account_id=args["account_id"]
+            session=request_session(),
+            caller=request_caller(),
+            account_id=args["account_id"],
+            settings=settings(),
+            readers=readers(),
         )
 
 
@@ -39,4 +44,10 @@ class Economics(MethodView):
     @reads_through(blp, "accounts")
     def get(self, account_id: str) -> dict[str, Any]:
         """Revenue, cost to serve, margin and the account's place on the 80/20 revenue curve."""
-        return economics.account_economics(session=request_session(), account_id=account_id)
+        return economics.account_economics(
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            settings=settings(),
+            readers=readers(),
+        )

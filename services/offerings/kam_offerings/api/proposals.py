@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from kam_common.db import request_session
 from kam_common.pagination import page_of
-from kam_common.web import reads_through
+from kam_common.scope import request_caller
+from kam_common.web import Blueprint, reads_through
+from kam_offerings.api import readers, settings
 from kam_offerings.api.schemas import (
     AcceptSchema,
     AgreementListArgs,
@@ -34,7 +35,7 @@ class Proposals(MethodView):
     @blp.response(200, page_of(ProposalSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List proposals, newest first (filters: `account_id`, `status`)."""
-        return proposals.list_proposals(session=request_session(), **args)
+        return proposals.list_proposals(session=request_session(), caller=request_caller(), **args)
 
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
@@ -42,7 +43,13 @@ class Proposals(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Build the three options for an account and recommend one; earlier drafts of the
         account are superseded."""
-        return proposals.create_proposal(session=request_session(), account_id=data["account_id"])
+        return proposals.create_proposal(
+            session=request_session(),
+            caller=request_caller(),
+            account_id=data["account_id"],
+            settings=settings(),
+            readers=readers(),
+        )
 
 
 @blp.route("/proposals/<proposal_id>")
@@ -50,7 +57,9 @@ class ProposalById(MethodView):
     @blp.response(200, ProposalSchema)
     def get(self, proposal_id: str) -> Any:
         """Read a proposal."""
-        return proposals.get_proposal(session=request_session(), proposal_id=proposal_id)
+        return proposals.get_proposal(
+            session=request_session(), caller=request_caller(), proposal_id=proposal_id
+        )
 
 
 @blp.route("/proposals/<proposal_id>/accept")
@@ -62,6 +71,7 @@ class AcceptProposal(MethodView):
         its previous one ends."""
         return proposals.accept_proposal(
             session=request_session(),
+            caller=request_caller(),
             proposal_id=proposal_id,
             strategy=data["strategy"],
             optional_item_ids=data["optional_item_ids"],
@@ -74,4 +84,6 @@ class Agreements(MethodView):
     @blp.response(200, page_of(AgreementSchema))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List agreements, newest first (filters: `account_id`, `status`)."""
-        return agreements.list_agreements(session=request_session(), **args)
+        return agreements.list_agreements(
+            session=request_session(), caller=request_caller(), **args
+        )

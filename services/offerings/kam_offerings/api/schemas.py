@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, post_dump, validate
 
 from kam_common.fields import (
+    Amount,
     Day,
     Money,
     Name,
@@ -19,7 +20,7 @@ from kam_common.fields import (
     optional_text,
 )
 from kam_common.pagination import PageArgs
-from kam_common.scope import caller_role
+from kam_common.visibility import Schema, internal
 from kam_offerings.domain.vocabulary import (
     AGREEMENT_STATUSES,
     BILLINGS,
@@ -40,23 +41,24 @@ class CommitmentSchema(ma.Schema):
     )
 
 
-class CatalogItemSchema(ma.Schema):
-    id = fields.String(dump_only=True)
-    code = Text(
-        required=True,
-        validate=validate.Regexp(
-            r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$",
-            error="1–50 letters, digits, '.', '_' or '-', starting with a letter or digit.",
-        ),
-        metadata={"description": "Unique"},
-    )
-    name = Name(required=True)
-    kind = one_of(KINDS, required=True)
+_CODE = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$",
+    error="1–50 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+)
+_LEVEL = validate.Range(min=1, max=10)
+
+
+class CatalogChangesSchema(ma.Schema):
+    """What a PATCH may change: every field optional, nothing filled in."""
+
+    code = Text(validate=_CODE, metadata={"description": "Unique"})
+    name = Name()
+    kind = one_of(KINDS)
     description = optional_text(5000)
-    list_price = Money(required=True, metadata={"description": "Per billing period"})
-    unit_cost = Money(required=True, metadata={"description": "Our cost to serve, per period"})
-    billing = one_of(BILLINGS, load_default="annual", metadata={"default": "annual"})
-    value_driver = one_of(VALUE_DRIVERS, load_default="none", metadata={"default": "none"})
+    list_price = Money(metadata={"description": "Per billing period; may be below our cost"})
+    unit_cost = Money(metadata={"description": "Our cost to serve, per period"})
+    billing = one_of(BILLINGS)
+    value_driver = one_of(VALUE_DRIVERS)
     commitment = fields.Nested(
         CommitmentSchema,
         allow_none=True,
@@ -67,23 +69,56 @@ class CatalogItemSchema(ma.Schema):
         metadata={"description": "Up-sell ladder this item belongs to (default: its code)"},
     )
     level = StrictInteger(
+        validate=_LEVEL, metadata={"description": "Tier within the family; higher is richer"}
+    )
+    active = StrictBoolean(metadata={"description": "false: deactivated"})
+
+
+class CatalogPatchSchema(CatalogChangesSchema):
+    pass
+
+
+class CatalogItemCreateSchema(CatalogChangesSchema):
+    code = Text(required=True, validate=_CODE, metadata={"description": "Unique"})
+    name = Name(required=True)
+    kind = one_of(KINDS, required=True)
+    list_price = Money(
+        required=True, metadata={"description": "Per billing period; may be below our cost"}
+    )
+    unit_cost = Money(required=True, metadata={"description": "Our cost to serve, per period"})
+    billing = one_of(BILLINGS, load_default="annual", metadata={"default": "annual"})
+    value_driver = one_of(VALUE_DRIVERS, load_default="none", metadata={"default": "none"})
+    level = StrictInteger(
         load_default=1,
-        validate=validate.Range(min=1, max=10),
+        validate=_LEVEL,
         metadata={"default": 1, "description": "Tier within the family; higher is richer"},
     )
-    active = StrictBoolean(load_default=True, metadata={"description": "false: deactivated"})
-    version = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    updated_at = Timestamp(dump_only=True)
+    active = StrictBoolean(load_default=True, metadata={"default": True})
 
 
-class CatalogPatchSchema(CatalogItemSchema):
-    """PATCH: every field optional, no defaults filled in."""
+class CommitmentOutSchema(Schema):
+    max_delivery_delay_days = fields.Integer(
+        metadata={"description": "Deliveries at most this many days late, guaranteed"}
+    )
 
-    billing = one_of(BILLINGS)
-    value_driver = one_of(VALUE_DRIVERS)
-    level = StrictInteger(validate=validate.Range(min=1, max=10))
-    active = StrictBoolean()
+
+class CatalogItemSchema(Schema):
+    id = fields.String(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = one_of(KINDS, required=True)
+    description = fields.String(required=True, allow_none=True)
+    list_price = Amount(required=True, metadata={"description": "Per billing period"})
+    unit_cost = internal(Amount(metadata={"description": "Our cost to serve, per period"}))
+    billing = one_of(BILLINGS, required=True)
+    value_driver = one_of(VALUE_DRIVERS, required=True)
+    commitment = fields.Nested(CommitmentOutSchema, required=True, allow_none=True)
+    family = fields.String(required=True)
+    level = fields.Integer(required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
 
 
 class CatalogListArgs(PageArgs):
@@ -92,40 +127,54 @@ class CatalogListArgs(PageArgs):
     q = Text(validate=validate.Length(max=200), metadata={"description": "Name or code contains"})
 
 
-class ProposalItemSchema(ma.Schema):
-    catalog_item_id = fields.String()
-    name = fields.String()
-    kind = fields.String()
-    included = fields.Boolean()
-    price = Money(metadata={"description": "Yearly list price of the item"})
-    benefit = fields.String(metadata={"description": "What it saves or improves"})
-    commitment = fields.Dict(allow_none=True)
+class ProposalItemSchema(Schema):
+    catalog_item_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = one_of(KINDS, required=True)
+    included = fields.Boolean(required=True)
+    price = Amount(required=True, metadata={"description": "Yearly list price of the item"})
+    benefit = fields.String(required=True, metadata={"description": "What it saves or improves"})
+    commitment = fields.Nested(CommitmentOutSchema, required=True, allow_none=True)
 
 
-class OptionSchema(ma.Schema):
-    strategy = fields.String(metadata={"enum": list(STRATEGIES)})
-    items = fields.List(fields.Nested(ProposalItemSchema))
-    price = Money(metadata={"description": "Yearly price of what is included"})
-    cost_to_serve = Money()
-    margin = Money(metadata={"description": "price - cost_to_serve"})
-    rationale = fields.String()
+class OptionSchema(Schema):
+    strategy = one_of(STRATEGIES, required=True)
+    items = fields.List(fields.Nested(ProposalItemSchema), required=True)
+    price = Amount(required=True, metadata={"description": "Yearly price of what is included"})
+    cost_to_serve = internal(Amount())
+    margin = internal(
+        Amount(signed=True, metadata={"description": "price - cost_to_serve; may be negative"})
+    )
+    below_cost = internal(
+        fields.Boolean(
+            metadata={"description": "true: priced below our cost to serve (a negative margin)"}
+        )
+    )
+    rationale = fields.String(required=True)
 
 
 class ProposalCreateSchema(ma.Schema):
     account_id = Text(required=True, validate=validate.Length(min=1, max=36))
 
 
-class ProposalSchema(ma.Schema):
-    id = fields.String()
-    account_id = fields.String()
-    options = fields.List(fields.Nested(OptionSchema), attribute="option_views")
-    recommended = fields.String(metadata={"enum": list(STRATEGIES)})
-    reasons = fields.List(fields.String())
-    status = fields.String(metadata={"enum": list(PROPOSAL_STATUSES)})
-    currency = fields.String()
-    degraded = fields.List(fields.String())
-    created_at = Timestamp()
-    accepted_at = Timestamp(allow_none=True)
+class ProposalSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    options = fields.List(fields.Nested(OptionSchema), attribute="option_views", required=True)
+    recommended = one_of(STRATEGIES, required=True)
+    reasons = fields.List(fields.String(), required=True)
+    status = one_of(PROPOSAL_STATUSES, required=True)
+    currency = fields.String(required=True)
+    degraded = fields.List(fields.String(), required=True)
+    below_cost = internal(
+        fields.List(
+            one_of(STRATEGIES),
+            attribute="below_cost",
+            metadata={"description": "The options priced below our cost to serve, if any"},
+        )
+    )
+    created_at = Timestamp(required=True)
+    accepted_at = Timestamp(required=True, allow_none=True)
 
 
 class ProposalListArgs(PageArgs):
@@ -142,37 +191,32 @@ class AcceptSchema(ma.Schema):
     )
 
 
-class AgreementItemSchema(ma.Schema):
-    catalog_item_id = fields.String()
-    name = fields.String()
-    kind = fields.String()
-    optional = fields.Boolean(metadata={"description": "An optional item the client chose"})
-    price = Money()
-    commitment = fields.Dict(allow_none=True)
+class AgreementItemSchema(Schema):
+    catalog_item_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = one_of(KINDS, required=True)
+    optional = fields.Boolean(
+        required=True, metadata={"description": "An optional item the client chose"}
+    )
+    price = Amount(required=True)
+    commitment = fields.Nested(CommitmentOutSchema, required=True, allow_none=True)
 
 
-class AgreementSchema(ma.Schema):
-    id = fields.String()
-    account_id = fields.String()
-    proposal_id = fields.String()
-    strategy = fields.String(metadata={"enum": list(STRATEGIES)})
-    items = fields.List(fields.Nested(AgreementItemSchema))
-    price = Money(metadata={"description": "Yearly"})
-    cost_to_serve = Money(metadata={"description": "Not shown to partner keys"})
-    margin = Money(metadata={"description": "Not shown to partner keys"})
-    currency = fields.String()
-    commitments = fields.Dict()
-    status = fields.String(metadata={"enum": list(AGREEMENT_STATUSES)})
-    starts_on = Day()
-    ended_on = Day(allow_none=True)
-    created_at = Timestamp()
-
-    @post_dump
-    def _hide_our_costs(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        if caller_role() == "partner":
-            data.pop("cost_to_serve", None)
-            data.pop("margin", None)
-        return data
+class AgreementSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    proposal_id = fields.String(required=True)
+    strategy = one_of(STRATEGIES, required=True)
+    items = fields.List(fields.Nested(AgreementItemSchema), required=True)
+    price = Amount(required=True, metadata={"description": "Yearly"})
+    cost_to_serve = internal(Amount())
+    margin = internal(Amount(signed=True, metadata={"description": "May be negative"}))
+    currency = fields.String(required=True)
+    commitments = fields.Nested(CommitmentOutSchema, required=True)
+    status = one_of(AGREEMENT_STATUSES, required=True)
+    starts_on = Day(required=True)
+    ended_on = Day(required=True, allow_none=True)
+    created_at = Timestamp(required=True)
 
 
 class AgreementListArgs(PageArgs):
@@ -187,53 +231,58 @@ class AccountArgs(ma.Schema):
     account_id = Text(required=True, validate=validate.Length(min=1, max=36))
 
 
-class SuggestionSchema(ma.Schema):
-    catalog_item_id = fields.String()
-    product_line = fields.String()
-    name = fields.String()
-    kind = fields.String(metadata={"enum": list(SUGGESTION_KINDS)})
-    propensity = fields.Float(metadata={"minimum": 0, "maximum": 1})
-    reason = fields.String()
+class SuggestionSchema(Schema):
+    catalog_item_id = fields.String(metadata={"description": "up_sell only"})
+    product_line = fields.String(metadata={"description": "cross_sell only"})
+    name = fields.String(required=True)
+    kind = one_of(SUGGESTION_KINDS, required=True)
+    propensity = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+    reason = fields.String(required=True)
 
     @post_dump
     def _drop_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         return {key: value for key, value in data.items() if value is not None}
 
 
-class RecommendationsSchema(ma.Schema):
-    account_id = fields.String()
-    items = fields.List(fields.Nested(SuggestionSchema))
-    suppressed = fields.Boolean()
-    suppressed_reason = fields.String(allow_none=True)
-    band = fields.String(allow_none=True)
-    degraded = fields.List(fields.String())
-    note = fields.String()
+class RecommendationsSchema(Schema):
+    account_id = fields.String(required=True)
+    items = fields.List(fields.Nested(SuggestionSchema), required=True)
+    suppressed = fields.Boolean(required=True)
+    suppressed_reason = fields.String(required=True, allow_none=True)
+    band = fields.String(required=True, allow_none=True)
+    degraded = fields.List(fields.String(), required=True)
+    note = fields.String(metadata={"description": "When the health band is unknown"})
 
 
-class ParetoSchema(ma.Schema):
-    rank = fields.Integer()
-    accounts = fields.Integer()
-    cumulative_revenue = Money()
-    portfolio_revenue = Money()
-    cumulative_share = fields.Float()
-    in_top_20_percent = fields.Boolean()
+class ParetoSchema(Schema):
+    rank = fields.Integer(required=True, metadata={"minimum": 1})
+    accounts = fields.Integer(required=True, metadata={"minimum": 1})
+    cumulative_revenue = Amount(required=True)
+    portfolio_revenue = Amount(required=True)
+    cumulative_share = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+    in_top_20_percent = fields.Boolean(required=True)
     vital_few = fields.Boolean(
-        metadata={"description": "Needed, with those above it, to reach 80% of revenue"}
+        required=True,
+        metadata={"description": "Needed, with those above it, to reach 80% of revenue"},
     )
 
 
-class EconomicsSchema(ma.Schema):
-    account_id = fields.String()
-    currency = fields.String()
-    revenue = Money()
-    agreement_id = fields.String(allow_none=True)
-    agreement_price = Money(allow_none=True)
-    agreement_cost = Money()
-    support_tickets = fields.Integer(allow_none=True)
-    support_load = Money(allow_none=True)
-    cost_to_serve = Money()
-    margin = fields.Float(metadata={"description": "revenue - cost_to_serve (may be negative)"})
-    margin_share = fields.Float(allow_none=True)
-    pareto = fields.Nested(ParetoSchema, allow_none=True)
-    degraded = fields.List(fields.String())
-    notes = fields.List(fields.String())
+class EconomicsSchema(Schema):
+    account_id = fields.String(required=True)
+    currency = fields.String(required=True)
+    revenue = Amount(required=True)
+    agreement_id = fields.String(required=True, allow_none=True)
+    agreement_price = Amount(required=True, allow_none=True)
+    agreement_cost = Amount(required=True)
+    support_tickets = fields.Integer(required=True, allow_none=True)
+    support_load = Amount(required=True, allow_none=True)
+    cost_to_serve = Amount(required=True)
+    margin = Amount(
+        required=True,
+        signed=True,
+        metadata={"description": "revenue - cost_to_serve (may be negative)"},
+    )
+    margin_share = fields.Float(required=True, allow_none=True)
+    pareto = fields.Nested(ParetoSchema, required=True, allow_none=True)
+    degraded = fields.List(fields.String(), required=True)
+    notes = fields.List(fields.String(), required=True)

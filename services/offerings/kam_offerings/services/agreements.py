@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.pagination import list_of_accounts
 from kam_offerings.models import Agreement
 
@@ -13,6 +14,7 @@ from kam_offerings.models import Agreement
 def list_agreements(
     *,
     session: Session,
+    caller: Caller,
     page: int,
     per_page: int,
     account_id: str | None = None,
@@ -21,6 +23,7 @@ def list_agreements(
     return list_of_accounts(
         session,
         Agreement,
+        caller=caller,
         order_by=(Agreement.created_at.desc(), Agreement.id),
         page=page,
         per_page=per_page,

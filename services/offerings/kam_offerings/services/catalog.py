@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from kam_common.concurrency import check_if_match
+from kam_common.concurrency import UNCONDITIONAL, Precondition
 from kam_common.db import utcnow
 from kam_common.errors import Conflict, NotFound
 from kam_common.pagination import paginate
@@ -66,16 +66,22 @@ def list_items(
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
-def get_item(*, session: Session, item_id: str) -> CatalogItem:
-    item = session.get(CatalogItem, item_id)
+def get_item(*, session: Session, item_id: str, lock: bool = False) -> CatalogItem:
+    item = session.get(CatalogItem, item_id, with_for_update=lock)
     if item is None:
         raise NotFound("Catalog item not found.")
     return item
 
 
-def update_item(*, session: Session, item_id: str, changes: dict[str, Any]) -> CatalogItem:
-    item = get_item(session=session, item_id=item_id)
-    check_if_match(item.version)
+def update_item(
+    *,
+    session: Session,
+    item_id: str,
+    changes: dict[str, Any],
+    precondition: Precondition = UNCONDITIONAL,
+) -> CatalogItem:
+    item = get_item(session=session, item_id=item_id, lock=True)
+    precondition.check(item.version)
     kind = changes.get("kind", item.kind)
     commitment = changes.get("commitment", item.commitment)
     check_commitment(kind, commitment)

@@ -6,15 +6,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_offerings.domain.money import ZERO, cents
 from kam_offerings.domain.pareto import ParetoPosition
 from kam_offerings.models import AccountFacts, Agreement
-from kam_offerings.services.facts import account_for_lookup, health_reader
+from kam_offerings.services.context import Readers, Settings
+from kam_offerings.services.facts import account_for_lookup
 
 SUPPORT_WINDOW = timedelta(days=365)
 
@@ -74,11 +75,13 @@ def pareto_view(position: ParetoPosition | None) -> dict[str, Any] | None:
     }
 
 
-def account_economics(*, session: Session, account_id: str) -> dict[str, Any]:
-    facts = account_for_lookup(session, account_id)
+def account_economics(
+    *, session: Session, caller: Caller, account_id: str, settings: Settings, readers: Readers
+) -> dict[str, Any]:
+    facts = account_for_lookup(session, caller, account_id, readers.accounts)
     agreement = active_agreement(session, account_id)
-    ticket_cost: Decimal = current_app.config["SUPPORT_TICKET_COST"]
-    tickets = health_reader().support_tickets(account_id, utcnow() - SUPPORT_WINDOW)
+    ticket_cost = settings.support_ticket_cost
+    tickets = readers.health.support_tickets(account_id, utcnow() - SUPPORT_WINDOW)
     agreement_cost = agreement.cost_to_serve if agreement else ZERO
     support_load = None if tickets is None else cents(ticket_cost * tickets)
     cost_to_serve = cents(agreement_cost + (support_load or ZERO))

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import get_or_insert, utcnow
 from kam_common.errors import Invalid, NotFound
-from kam_common.scope import in_scope
 from kam_offerings.clients import HealthReader
 from kam_offerings.models import AccountBand, AccountFacts, PurchaseFact
-
-AccountLookup = Callable[[str], dict[str, Any] | None]
-
-
-def accounts_reader() -> AccountLookup:
-    reader: AccountLookup = current_app.extensions["kam_offerings_accounts"]
-    return reader
-
-
-def health_reader() -> HealthReader:
-    reader: HealthReader = current_app.extensions["kam_offerings_health"]
-    return reader
+from kam_offerings.services.context import AccountLookup
 
 
 def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
@@ -63,15 +50,15 @@ def facts_from(data: dict[str, Any]) -> AccountFacts:
 
 
 def known_account(
-    session: Session, account_id: str, *, keep: bool, lookup: AccountLookup | None = None
+    session: Session, caller: Caller, account_id: str, *, keep: bool, lookup: AccountLookup
 ) -> AccountFacts | None:
     """The account, from our facts or read through to the accounts service; None when it does
     not exist or is outside the caller's scope. `keep` stores what was read (writes only)."""
-    if not in_scope(account_id):
+    if not caller.may_see(account_id):
         return None
     facts = session.get(AccountFacts, account_id)
     if facts is None:
-        found = (lookup or accounts_reader())(account_id)
+        found = lookup(account_id)
         if found is None:
             return None
         facts = upsert_account(session, found) if keep else facts_from(found)
@@ -79,10 +66,15 @@ def known_account(
 
 
 def account_for_body(
-    session: Session, account_id: str, *, field: str = "account_id"
+    session: Session,
+    caller: Caller,
+    account_id: str,
+    lookup: AccountLookup,
+    *,
+    field: str = "account_id",
 ) -> AccountFacts:
     """An account named in a request body: unknown or archived is a 422 naming the field."""
-    facts = known_account(session, account_id, keep=True)
+    facts = known_account(session, caller, account_id, keep=True, lookup=lookup)
     if facts is None:
         raise Invalid(field, "Unknown account.")
     if facts.status != "active":
@@ -90,9 +82,11 @@ def account_for_body(
     return facts
 
 
-def account_for_lookup(session: Session, account_id: str) -> AccountFacts:
+def account_for_lookup(
+    session: Session, caller: Caller, account_id: str, lookup: AccountLookup
+) -> AccountFacts:
     """An account named in a path or query: unknown is a 404."""
-    facts = known_account(session, account_id, keep=False)
+    facts = known_account(session, caller, account_id, keep=False, lookup=lookup)
     if facts is None:
         raise NotFound("Account not found.")
     return facts
@@ -105,13 +99,15 @@ class BandView:
     source: str  # "event", "health" (read through) or "unknown"
 
 
-def current_band(session: Session, account_id: str, *, keep: bool) -> BandView:
+def current_band(
+    session: Session, account_id: str, health: HealthReader, *, keep: bool
+) -> BandView:
     """The account's health band: the last `health.band_changed`, else read through to health
     (with a short timeout); unknown when health is down, slow or has no score."""
     stored = session.get(AccountBand, account_id)
     if stored is not None:
         return BandView(stored.band, stored.score, "event")
-    found = health_reader().band(account_id)
+    found = health.band(account_id)
     if found is None:
         return BandView(None, None, "unknown")
     if keep:

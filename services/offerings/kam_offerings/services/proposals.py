@@ -5,14 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import AppError, Conflict, NotFound
 from kam_common.pagination import list_of_accounts
-from kam_common.scope import in_scope
 from kam_offerings import events
 from kam_offerings.domain.bundles import Line, Option, build_options, segment_minimum_set
 from kam_offerings.domain.catalog import tightest
@@ -21,6 +20,7 @@ from kam_offerings.domain.needs import match_needs
 from kam_offerings.domain.recommend import AccountView, recommend
 from kam_offerings.models import AccountFacts, Agreement, Proposal
 from kam_offerings.services.catalog import active_services
+from kam_offerings.services.context import Readers, Settings
 from kam_offerings.services.economics import active_agreement, pareto_position
 from kam_offerings.services.facts import account_for_body, current_band
 
@@ -69,12 +69,14 @@ def _segment_agreements(session: Session, segment: str | None) -> list[set[str]]
     return [{item["catalog_item_id"] for item in items} for items in session.scalars(stmt)]
 
 
-def create_proposal(*, session: Session, account_id: str) -> Proposal:
-    facts = account_for_body(session, account_id)
+def create_proposal(
+    *, session: Session, caller: Caller, account_id: str, settings: Settings, readers: Readers
+) -> Proposal:
+    facts = account_for_body(session, caller, account_id, readers.accounts)
     services = active_services(session)
     if not any(s.kind == "core" for s in services):
         raise Conflict("The catalog has no active core service to build options on; add one.")
-    band = current_band(session, account_id, keep=True)
+    band = current_band(session, account_id, readers.health, keep=True)
     matched = match_needs(facts.needs, services)
     segment_set = segment_minimum_set(
         segment=facts.segment,
@@ -85,7 +87,7 @@ def create_proposal(*, session: Session, account_id: str) -> Proposal:
         services=services,
         matched=matched,
         segment_set=segment_set,
-        bundle_discount=current_app.config["BUNDLE_DISCOUNT"],
+        bundle_discount=settings.bundle_discount,
     )
     recommended, reasons = recommend(
         AccountView(
@@ -120,9 +122,9 @@ def create_proposal(*, session: Session, account_id: str) -> Proposal:
     return proposal
 
 
-def get_proposal(*, session: Session, proposal_id: str) -> Proposal:
+def get_proposal(*, session: Session, caller: Caller, proposal_id: str) -> Proposal:
     proposal = session.get(Proposal, proposal_id)
-    if proposal is None or not in_scope(proposal.account_id):
+    if proposal is None or not caller.may_see(proposal.account_id):
         raise NotFound("Proposal not found.")
     return proposal
 
@@ -130,6 +132,7 @@ def get_proposal(*, session: Session, proposal_id: str) -> Proposal:
 def list_proposals(
     *,
     session: Session,
+    caller: Caller,
     page: int,
     per_page: int,
     account_id: str | None = None,
@@ -138,6 +141,7 @@ def list_proposals(
     return list_of_accounts(
         session,
         Proposal,
+        caller=caller,
         order_by=(Proposal.created_at.desc(), Proposal.id),
         page=page,
         per_page=per_page,
@@ -147,9 +151,14 @@ def list_proposals(
 
 
 def accept_proposal(
-    *, session: Session, proposal_id: str, strategy: str, optional_item_ids: list[str]
+    *,
+    session: Session,
+    caller: Caller,
+    proposal_id: str,
+    strategy: str,
+    optional_item_ids: list[str],
 ) -> Agreement:
-    proposal = get_proposal(session=session, proposal_id=proposal_id)
+    proposal = get_proposal(session=session, caller=caller, proposal_id=proposal_id)
     if proposal.status != "draft":
         raise Conflict(
             f"The proposal is {proposal.status}; only the account's latest draft proposal "

@@ -5,15 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_offerings.domain.catalog import Service
 from kam_offerings.domain.suggestions import cross_sell, suppression, up_sell
 from kam_offerings.models import AccountFacts, Agreement, Proposal, PurchaseFact
 from kam_offerings.services.catalog import active_services
+from kam_offerings.services.context import Readers, Settings
 from kam_offerings.services.economics import active_agreement
 from kam_offerings.services.facts import account_for_lookup, current_band
 
@@ -75,9 +76,11 @@ def _held(agreement: Agreement) -> list[Service]:
     ]
 
 
-def recommendations(*, session: Session, account_id: str) -> dict[str, Any]:
-    facts = account_for_lookup(session, account_id)
-    band = current_band(session, account_id, keep=False)
+def recommendations(
+    *, session: Session, caller: Caller, account_id: str, settings: Settings, readers: Readers
+) -> dict[str, Any]:
+    facts = account_for_lookup(session, caller, account_id, readers.accounts)
+    band = current_band(session, account_id, readers.health, keep=False)
     last_offer_at = session.scalar(
         select(func.max(Proposal.created_at)).where(Proposal.account_id == account_id)
     )
@@ -88,7 +91,7 @@ def recommendations(*, session: Session, account_id: str) -> dict[str, Any]:
         band=band.band,
         last_offer_at=last_offer_at,
         now=now,
-        cooldown_days=current_app.config["OFFER_COOLDOWN_DAYS"],
+        cooldown_days=settings.offer_cooldown_days,
     )
     result: dict[str, Any] = {
         "account_id": account_id,

@@ -1,0 +1,39 @@
+"""What the offerings use cases are given besides the session and the caller: the service's
+settings and its read-throughs to the accounts and health services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from kam_offerings.clients import HealthReader
+
+AccountLookup = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    # The collaborative bundle's price is the sum of its list prices less this share.
+    bundle_discount: Decimal
+    # What one support ticket costs us to handle, for customer economics.
+    support_ticket_cost: Decimal
+    # No new suggestions for an account offered something within this many days.
+    offer_cooldown_days: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(
+            bundle_discount=config["BUNDLE_DISCOUNT"],
+            support_ticket_cost=config["SUPPORT_TICKET_COST"],
+            offer_cooldown_days=config["OFFER_COOLDOWN_DAYS"],
+        )
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Read-throughs for facts offerings has not heard of yet."""
+
+    accounts: AccountLookup
+    health: HealthReader
