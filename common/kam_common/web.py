@@ -120,7 +120,7 @@ def _documented_methods(app: Flask) -> list[str]:
     return sorted(method for method, rule in found.items() if rule == literal)
 
 
-def _unusable_path_value(value: Any) -> bool:
+def unusable_path_value(value: Any) -> bool:
     """A path id no row can have: control characters (PostgreSQL refuses NUL in text) or text
     that is not valid Unicode."""
     return isinstance(value, str) and any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
@@ -393,7 +393,7 @@ def build_service(
 
     @app.before_request
     def _check_path_values() -> Response | None:
-        if any(_unusable_path_value(v) for v in (request.view_args or {}).values()):
+        if any(unusable_path_value(v) for v in (request.view_args or {}).values()):
             return problem_response(404, "No such resource.")
         return None
 

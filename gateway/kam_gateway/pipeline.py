@@ -6,8 +6,8 @@
     3. key or session `Authorization: Bearer <key>` (401); failed checks throttled per client
                       address (429). `/healthz` and `/readyz` need none, `/metrics` the internal
                       token.
-    4. route, role    the route table (404, 405), the key's role (403), a partner's accounts in
-       and scope      the path (404) and in the body (403, 422)
+    4. route, role    the route table (404, 405; a path id with a NUL byte 404), the key's role
+       and scope      (403), a partner's accounts in the path (404) and in the body (403, 422)
     5. rate limit     the key's budget by role; a batch of N events costs N (429)
     6. forward or     the service that owns the route (`forward.py`), or the gateway's own
        local handler  operation (`api/`), a plain handler that checks none of the above again
@@ -38,7 +38,7 @@ from kam_common.errors import AppError
 from kam_common.metrics import METRICS_PATH, make_metrics
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors, problem_document
 from kam_common.requestlog import log_access, request_id_from
-from kam_common.web import MAX_BODY_BYTES
+from kam_common.web import MAX_BODY_BYTES, unusable_path_value
 from kam_gateway.access import Caller, Denied, authorize, check_body, needs_body
 from kam_gateway.api import OPERATIONS, TAGS
 from kam_gateway.config import SERVICES
@@ -205,6 +205,8 @@ class Gateway:
         found = self.table.match(call.method, call.path)
         if isinstance(found, Denied):
             raise _denied(found)
+        if any(unusable_path_value(value) for value in found.params.values()):
+            raise Refusal(404, "No such resource.")  # an id no row can have (a NUL byte)
         call.match = found
         caller = call.caller
         assert caller is not None  # noqa: S101 - the key step ran
