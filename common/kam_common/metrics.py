@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -43,14 +43,20 @@ class HttpMetrics:
     registry: CollectorRegistry
     requests: Counter
     latency: Histogram
+    # Each label set's two series, looked up once (the set of label values is bounded).
+    _series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = field(default_factory=dict)
 
     def scrape(self) -> bytes:
         return generate_latest(self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method if method in _METHODS else "OTHER", route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        key = (method if method in _METHODS else "OTHER", route, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = (key[0], route, str(status))
+            series = self._series[key] = self.requests.labels(*labels), self.latency.labels(*labels)
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 def multiprocess_dir() -> str | None:

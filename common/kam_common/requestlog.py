@@ -96,7 +96,7 @@ def log_access(
     method: str, path: str, status: int, seconds: float, request_id: str | None = None
 ) -> None:
     """The one access line per answered request (probes and scrapes excepted)."""
-    if path in _QUIET_PATHS:
+    if path in _QUIET_PATHS or not access_log.isEnabledFor(logging.INFO):
         # Probes and scrapes come every few seconds; a line each would drown the real traffic.
         return
     access_log.info(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import http
 import json
-import unicodedata
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -120,10 +120,14 @@ def _documented_methods(app: Flask) -> list[str]:
     return sorted(method for method, rule in found.items() if rule == literal)
 
 
+# Unicode's control characters (category Cc) and lone surrogates (Cs).
+_UNUSABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def unusable_path_value(value: Any) -> bool:
     """A path id no row can have: control characters (PostgreSQL refuses NUL in text) or text
     that is not valid Unicode."""
-    return isinstance(value, str) and any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+    return isinstance(value, str) and _UNUSABLE.search(value) is not None
 
 
 class Api(flask_smorest.Api):
