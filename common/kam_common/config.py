@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
 
 
 def env_str(name: str, default: str) -> str:
@@ -12,24 +16,22 @@ def env_str(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
-def env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: N, kind: Callable[[str], N], what: str) -> N:
     raw = os.environ.get(name)
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+        raise RuntimeError(f"{name} must be {what}, got {raw!r}") from exc
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "an integer")
 
 
 def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+    return _env_number(name, default, float, "a number")
 
 
 def env_bool(name: str, default: bool) -> bool:

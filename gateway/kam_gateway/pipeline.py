@@ -49,7 +49,7 @@ from kam_gateway.keys import ensure_bootstrap_key
 from kam_gateway.ratelimit import FailedKeyChecks, KeyLimits, open_storage
 from kam_gateway.route_table import ROUTES
 from kam_gateway.spec_source import PublicSpec, own_spec
-from kam_gateway.upstream import UpstreamError, Upstreams
+from kam_gateway.upstream import Upstreams
 
 log = logging.getLogger("kam.gateway")
 
@@ -281,18 +281,9 @@ class Gateway:
         """Every refusal as RFC 9457 problem details: the one place that words them."""
         headers: dict[str, str] = {}
         errors = extra = None
-        if isinstance(exc, Refusal):
-            status, detail, errors, extra, headers = (
-                exc.status,
-                exc.detail,
-                exc.errors,
-                exc.extra,
-                exc.headers,
-            )
-        elif isinstance(exc, UpstreamError):
-            status, detail, extra = exc.status, exc.detail, {"service": exc.service}
-            if exc.retry_after:
-                headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Refusal):  # the gateway's own, and a service's failure to answer
+            status, detail, errors, extra = exc.status, exc.detail, exc.errors, exc.extra
+            headers = exc.headers
         elif isinstance(exc, AppError):
             status, detail, errors = exc.status, exc.detail, exc.errors
             service = getattr(exc, "service", None)

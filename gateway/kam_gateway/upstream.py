@@ -23,6 +23,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -30,32 +31,29 @@ import yarl
 from multidict import CIMultiDictProxy
 
 from kam_common.outbox_state import OUTBOX_PATH
+from kam_gateway.exchange import Refusal
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 # aiohttp would add these on its own; a forwarded call carries only what the client sent.
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Accept", "Content-Type")
 
 
-class UpstreamError(Exception):
-    """A call that got no usable answer: becomes a 503/504 problem naming the service."""
+class UpstreamError(Refusal):
+    """A call that got no usable answer: a 503/504 problem naming the service."""
 
     def __init__(self, service: str, status: int, detail: str, retry_after: int | None = None):
-        super().__init__(detail)
-        self.service = service
-        self.status = status
-        self.detail = detail
-        self.retry_after = retry_after
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        super().__init__(status, detail, headers=headers, extra={"service": service})
+        self.service, self.retry_after = service, retry_after
 
 
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A service's answer, read whole."""
 
-    __slots__ = ("content", "headers", "status")
-
-    def __init__(self, status: int, headers: CIMultiDictProxy[str], content: bytes):
-        self.status = status
-        self.headers = headers
-        self.content = content
+    status: int
+    headers: CIMultiDictProxy[str]
+    content: bytes
 
     def json(self) -> Any:
         return json.loads(self.content)
