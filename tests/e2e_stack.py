@@ -26,7 +26,7 @@ import requests
 
 from kam_common.migrations import upgrade
 
-APPS = ("accounts", "offerings", "health", "gateway")
+APPS = ("accounts", "offerings", "health", "plays", "gateway")
 INTERNAL_TOKEN = "e2e-internal-token"
 READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -131,6 +131,7 @@ def stack_env(data_dir: Path, ports: dict[str, int], admin_key: str) -> dict[str
         KAM_ACCOUNTS_URL=f"http://127.0.0.1:{ports['accounts']}",
         KAM_OFFERINGS_URL=f"http://127.0.0.1:{ports['offerings']}",
         KAM_HEALTH_URL=f"http://127.0.0.1:{ports['health']}",
+        KAM_PLAYS_URL=f"http://127.0.0.1:{ports['plays']}",
         KAM_GATEWAY_PORT=str(ports["gateway"]),
         # Two workers so state that must be shared between them (keys, idempotency) is.
         KAM_WORKERS="2",

@@ -18,9 +18,9 @@ from kam_common.config import env_bool
 from kam_common.errors import AppError
 from kam_common.relay import Relay
 
-APPS = ("accounts", "offerings", "health", "gateway")
+APPS = ("accounts", "offerings", "health", "plays", "gateway")
 # Accounts first: the other apps' demo data refers to its accounts.
-SEED_ORDER = ("accounts", "offerings", "health", "gateway")
+SEED_ORDER = ("accounts", "offerings", "health", "plays", "gateway")
 
 
 def _app_cli(app: str) -> ModuleType | None:

@@ -106,7 +106,13 @@ def internal_token() -> str:
 # Where each app listens on one machine by default: the one place these numbers are written.
 # `KAM_<APP>_PORT` moves one (`kam run` hands the Procfile every app's port), and the others
 # then find it there unless `KAM_<APP>_URL` says otherwise.
-SERVICE_PORTS = {"gateway": 8080, "accounts": 8081, "offerings": 8082, "health": 8083}
+SERVICE_PORTS = {
+    "gateway": 8080,
+    "accounts": 8081,
+    "offerings": 8082,
+    "health": 8083,
+    "plays": 8084,
+}
 
 
 def service_port(app_name: str) -> int:

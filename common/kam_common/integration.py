@@ -110,6 +110,36 @@ class Outbox:
             )
         return event_id
 
+    def publish_many(
+        self,
+        session: Session,
+        kind: str,
+        payloads: Iterable[dict[str, Any]],
+        *,
+        at: datetime | None = None,
+    ) -> list[str]:
+        """Many events of one kind in one statement per consumer (a batch, a rescore)."""
+        occurred_at = at or utcnow()
+        ids_and_payloads = [(str(uuid.uuid4()), payload) for payload in payloads]
+        for destination in self.routes[kind]:
+            if ids_and_payloads:
+                session.execute(
+                    insert(self.table),
+                    [
+                        {
+                            "event_id": event_id,
+                            "destination": destination,
+                            "type": kind,
+                            "payload": payload,
+                            "occurred_at": occurred_at,
+                            "attempts": 0,
+                            "next_attempt_at": occurred_at,
+                        }
+                        for event_id, payload in ids_and_payloads
+                    ],
+                )
+        return [event_id for event_id, _ in ids_and_payloads]
+
 
 Handler = Callable[[Session, dict[str, Any]], None]
 

@@ -19,7 +19,7 @@ from kam_common.config import (
 )
 
 # The services behind the gateway (their ports: kam_common.config.SERVICE_PORTS).
-SERVICES = ("accounts", "offerings", "health")
+SERVICES = ("accounts", "offerings", "health", "plays")
 
 # Requests per API key, by the key's role (`limits` notation; `;` separates several).
 # Generous enough for a sales tool or a dashboard refreshing often; partners are outside

@@ -18,6 +18,8 @@ STAFF_AND_PARTNER = STAFF | {PARTNER}
 COMMERCIAL = frozenset({EXEC, SALES})  # read offerings (engineers do not)
 SALES_ONLY = frozenset({SALES})
 EXEC_ONLY = frozenset({EXEC})
+# Plays: the account team works its tasks; triggers are policy that executives write.
+TASK_WORKERS = frozenset({EXEC, SALES, ENG})
 
 # Who may log which kind of health event (admin: any).
 EVENT_TYPES = {
@@ -31,10 +33,12 @@ A = "/api/v1/accounts"
 ACC = A + "/{account_id}"
 H = "/api/v1/health"
 O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
+T = "/api/v1/triggers"
+K = "/api/v1/tasks"
 
 
 def _rows() -> list[Rule]:
-    acc, hea, off, gw = "accounts", "health", "offerings", "gateway"
+    acc, hea, off, pla, gw = "accounts", "health", "offerings", "plays", "gateway"
     return [
         # The gateway's own operations (kam_gateway/api).
         Rule("GET", "/api/v1/openapi.json", ANY_KEY, gw),
@@ -109,6 +113,17 @@ def _rows() -> list[Rule]:
         Rule("GET", O + "/recommendations", COMMERCIAL, off),
         # Customer economics: our costs and margins, never shown to partners.
         Rule("GET", O + "/economics/{account_id}", COMMERCIAL, off),
+        # Plays: triggers (sales read them), their firings, and the team's tasks.
+        Rule("GET", T, COMMERCIAL, pla),
+        Rule("POST", T, EXEC_ONLY, pla),
+        Rule("GET", T + "/{trigger_id}", COMMERCIAL, pla),
+        Rule("PATCH", T + "/{trigger_id}", EXEC_ONLY, pla),
+        Rule("DELETE", T + "/{trigger_id}", EXEC_ONLY, pla),
+        Rule("GET", T + "/{trigger_id}/firings", COMMERCIAL, pla),
+        Rule("GET", K, TASK_WORKERS, pla),
+        Rule("POST", K, TASK_WORKERS, pla),
+        Rule("GET", K + "/{task_id}", TASK_WORKERS, pla),
+        Rule("PATCH", K + "/{task_id}", TASK_WORKERS, pla),
     ]
 
 

@@ -34,6 +34,8 @@ from kam_health import create_app as create_health
 from kam_health.models import Base as HealthBase
 from kam_offerings import create_app as create_offerings
 from kam_offerings.models import Base as OfferingsBase
+from kam_plays import create_app as create_plays
+from kam_plays.models import Base as PlaysBase
 
 BIN = Path(sys.executable).parent
 
@@ -53,7 +55,13 @@ def gateway(service_client, database_url) -> Iterator[SimpleNamespace]:
                 ACCOUNTS_URL=accounts_url,
                 HEALTH_URL=health_url,
             )
-            with serve(offerings.application) as offerings_url:
+            plays = service_client(
+                "plays", create_plays, PlaysBase.metadata, ACCOUNTS_URL=accounts_url
+            )
+            with (
+                serve(offerings.application) as offerings_url,
+                serve(plays.application) as plays_url,
+            ):
                 url = database_url("gateway")
                 empty_tables(url, GatewayBase.metadata)
                 app = create_gateway(
@@ -63,6 +71,7 @@ def gateway(service_client, database_url) -> Iterator[SimpleNamespace]:
                         "ACCOUNTS_URL": accounts_url,
                         "HEALTH_URL": health_url,
                         "OFFERINGS_URL": offerings_url,
+                        "PLAYS_URL": plays_url,
                     }
                 )
                 with app.db.session() as session:

@@ -24,11 +24,14 @@ from kam_health import create_app as create_health
 from kam_health.models import Base as HealthBase
 from kam_offerings import create_app as create_offerings
 from kam_offerings.models import Base as OfferingsBase
+from kam_plays import create_app as create_plays
+from kam_plays.models import Base as PlaysBase
 
 SERVICES = {
     "accounts": (create_accounts, AccountsBase.metadata),
     "offerings": (create_offerings, OfferingsBase.metadata),
     "health": (create_health, HealthBase.metadata),
+    "plays": (create_plays, PlaysBase.metadata),
 }
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
@@ -96,7 +99,7 @@ def test_a_services_routes_and_its_document_match(
 
 
 def test_the_inbox_is_documented_as_internal(service_client: Callable[..., FlaskClient]) -> None:
-    for name in ("offerings", "health"):
+    for name in ("offerings", "health", "plays"):
         create_app, metadata = SERVICES[name]
         spec = service_client(name, create_app, metadata).get("/openapi.json").get_json()
         assert spec["paths"]["/internal/events"]["post"]["tags"] == ["internal"]
@@ -111,6 +114,7 @@ def gateway(service_client: Callable[..., FlaskClient], database_url: Callable[[
         serve(clients["accounts"].application) as accounts,
         serve(clients["offerings"].application) as offerings,
         serve(clients["health"].application) as health,
+        serve(clients["plays"].application) as plays,
     ):
         application = create_gateway(
             {
@@ -119,6 +123,7 @@ def gateway(service_client: Callable[..., FlaskClient], database_url: Callable[[
                 "ACCOUNTS_URL": accounts,
                 "OFFERINGS_URL": offerings,
                 "HEALTH_URL": health,
+                "PLAYS_URL": plays,
             }
         )
         with application.db.session() as session:

@@ -145,7 +145,7 @@ def test_role_table_rows(caller: Caller, method: str, path: str, expected: int |
 
 
 def test_every_row_names_a_known_service_and_only_admin_touches_keys() -> None:
-    services = {"accounts", "offerings", "health", "gateway"}
+    services = {"accounts", "offerings", "health", "plays", "gateway"}
     for rule in ROUTES.rules:
         assert rule.service in services
         if rule.pattern.startswith("/api/v1/admin"):

@@ -33,6 +33,6 @@ def relays() -> list[Relay]:
     settings = config.load()
     consumers = {
         name: ServiceClient(name, service_url(name), settings["INTERNAL_TOKEN"])
-        for name in ("health", "offerings")
+        for name in OUTBOX.destinations
     }
     return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

@@ -6,20 +6,24 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kam_accounts.models import Account, Contact, Interaction, Purchase, outbox
+from kam_accounts.models import Account, Contact, Interaction, Purchase, TeamMember, outbox
 from kam_common.integration import Outbox
 
 OUTBOX = Outbox(
     "accounts",
     outbox,
     {
-        "account.created": ("health", "offerings"),
-        "account.updated": ("health", "offerings"),
-        "account.archived": ("health", "offerings"),
-        "contact.left": ("health",),
-        "contact.returned": ("health",),
-        "interaction.logged": ("health",),
-        "purchase.recorded": ("offerings",),
+        "account.created": ("health", "offerings", "plays"),
+        "account.updated": ("health", "offerings", "plays"),
+        "account.archived": ("health", "offerings", "plays"),
+        # Plays keeps the decision-makers and our team: coverage, touches, campaigns, tasks.
+        "contact.changed": ("plays",),
+        "contact.left": ("health", "plays"),
+        "contact.returned": ("health", "plays"),
+        "team.member_added": ("plays",),
+        "team.member_removed": ("plays",),
+        "interaction.logged": ("health", "plays"),
+        "purchase.recorded": ("offerings", "plays"),
     },
 )
 
@@ -63,6 +67,41 @@ def contact_moved(session: Session, contact: Contact) -> None:
     )
 
 
+def contact_changed(session: Session, contact: Contact) -> None:
+    """A decision-maker added or changed: who they are, how they buy, how to reach them."""
+    OUTBOX.publish(
+        session,
+        "contact.changed",
+        {
+            "account_id": contact.account_id,
+            "contact_id": contact.id,
+            "name": contact.name,
+            "title": contact.title,
+            "email": contact.email,
+            "buying_role": contact.buying_role,
+            "influence": contact.influence,
+            "stance": contact.stance,
+            "active": contact.active,
+            "left_on": contact.left_on.isoformat() if contact.left_on else None,
+            "created_at": contact.created_at.isoformat() if contact.created_at else None,
+        },
+    )
+
+
+def team_changed(session: Session, member: TeamMember, *, added: bool) -> None:
+    OUTBOX.publish(
+        session,
+        "team.member_added" if added else "team.member_removed",
+        {
+            "account_id": member.account_id,
+            "member_id": member.id,
+            "name": member.name,
+            "email": member.email,
+            "role": member.role,
+        },
+    )
+
+
 def interaction_logged(session: Session, interaction: Interaction) -> None:
     OUTBOX.publish(
         session,
@@ -72,6 +111,8 @@ def interaction_logged(session: Session, interaction: Interaction) -> None:
             "interaction_id": interaction.id,
             "kind": interaction.kind,
             "occurred_at": interaction.occurred_at.isoformat(),
+            "contact_ids": list(interaction.contact_ids or []),
+            "summary": (interaction.summary or "")[:300] or None,
         },
     )
 

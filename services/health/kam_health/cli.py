@@ -46,8 +46,7 @@ def relays() -> list[Relay]:
     """Deliver the health outbox (band changes) to the apps that consume it."""
     settings = config.load()
     consumers = {
-        "offerings": ServiceClient(
-            "offerings", service_url("offerings"), settings["INTERNAL_TOKEN"]
-        )
+        name: ServiceClient(name, service_url(name), settings["INTERNAL_TOKEN"])
+        for name in OUTBOX.destinations
     }
     return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from kam_common.integration import Outbox
 from kam_health.models import outbox
 
-OUTBOX = Outbox("health", outbox, {"health.band_changed": ("offerings",)})
+OUTBOX = Outbox(
+    "health",
+    outbox,
+    {
+        "health.band_changed": ("offerings",),
+        # Plays evaluates its triggers on the score, band and components, and on the events.
+        "health.scored": ("plays",),
+        "health.event_logged": ("plays",),
+    },
+)
 
 
 def band_changed(
@@ -33,4 +44,54 @@ def band_changed(
             "at": at.isoformat(),
         },
         at=at,
+    )
+
+
+def scored(session: Session, rows: list[dict[str, Any]], *, at: datetime) -> None:
+    """Each new score (`account_id`, `score`, `band`, `components` as computed)."""
+    OUTBOX.publish_many(
+        session,
+        "health.scored",
+        [
+            {
+                "account_id": row["account_id"],
+                "score": row["score"],
+                "band": row["band"],
+                "components": {
+                    name: part["score"] for name, part in (row["components"] or {}).items()
+                },
+                "at": at.isoformat(),
+            }
+            for row in rows
+        ],
+        at=at,
+    )
+
+
+def still_open(event: Mapping[str, Any]) -> bool:
+    """Outstanding delivery, unresolved quality issue or ticket (warnings are never open)."""
+    if event["type"] == "delivery":
+        return event.get("delivered_on") is None
+    if event["type"] in ("quality", "support"):
+        return event.get("resolved_at") is None
+    return False
+
+
+def events_logged(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Events logged or changed, as plays needs them for its `event_logged` triggers."""
+    OUTBOX.publish_many(
+        session,
+        "health.event_logged",
+        [
+            {
+                "account_id": row["account_id"],
+                "event_id": row["id"],
+                "type": row["type"],
+                "severity": row.get("severity"),
+                "signal": row.get("signal"),
+                "occurred_at": row["occurred_at"].isoformat(),
+                "open": still_open(row),
+            }
+            for row in rows
+        ],
     )

@@ -5,15 +5,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from kam_common.integration import Outbox
-from kam_offerings.models import Agreement, outbox
+from kam_offerings.models import Agreement, Proposal, outbox
 
 OUTBOX = Outbox(
     "offerings",
     outbox,
     {
         # Health weighs a delivery that breaks the agreement's guaranteed delay more.
-        "agreement.activated": ("health",),
-        "agreement.ended": ("health",),
+        "agreement.activated": ("health", "plays"),
+        "agreement.ended": ("health", "plays"),
+        # The contact-pressure rule (plays) counts every offer made to an account.
+        "offer.made": ("plays",),
     },
 )
 
@@ -41,5 +43,17 @@ def agreement_ended(session: Session, agreement: Agreement) -> None:
             "account_id": agreement.account_id,
             "agreement_id": agreement.id,
             "ended_on": agreement.ended_on.isoformat(),
+        },
+    )
+
+
+def offer_made(session: Session, proposal: Proposal) -> None:
+    OUTBOX.publish(
+        session,
+        "offer.made",
+        {
+            "account_id": proposal.account_id,
+            "proposal_id": proposal.id,
+            "at": proposal.created_at.isoformat(),
         },
     )

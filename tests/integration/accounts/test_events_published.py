@@ -24,7 +24,8 @@ def test_changes_publish_events_for_health(client, make_account, make_contact):
         json={"product_line": "valves", "amount": 120.5, "occurred_on": "2026-03-01"},
     )
     client.delete(base)
-    rows = published(client)
+    everything = published(client)
+    rows = [r for r in everything if r.destination != "plays"]
     assert [(r.type, r.destination) for r in rows] == [
         ("account.created", "health"),
         ("account.created", "offerings"),
@@ -57,3 +58,30 @@ def test_refused_changes_publish_nothing(client, make_account):
     client.patch(f"/api/v1/accounts/{account['id']}", json={"tier": "gold"})
     client.post(f"/api/v1/accounts/{account['id']}/interactions", json={"kind": "party"})
     assert len(published(client)) == before
+
+
+def test_plays_hears_of_accounts_people_team_interactions_and_purchases(client, make_account):
+    account = make_account(name="Plays")
+    base = f"/api/v1/accounts/{account['id']}"
+    person = client.post(
+        base + "/contacts",
+        json={"name": "Nas", "buying_role": "economic_buyer", "email": "nas@example.com"},
+    ).get_json()
+    client.patch(f"{base}/contacts/{person['id']}", json={"influence": 5})
+    member = client.post(base + "/team", json={"name": "Sam", "role": "sales"}).get_json()
+    client.post(base + "/interactions", json={"kind": "visit", "contact_ids": [person["id"]]})
+    client.delete(f"{base}/team/{member['id']}")
+    rows = [r for r in published(client) if r.destination == "plays"]
+    assert [r.type for r in rows] == [
+        "account.created",
+        "contact.changed",
+        "contact.changed",
+        "team.member_added",
+        "interaction.logged",
+        "team.member_removed",
+    ]
+    assert rows[1].payload["email"] == "nas@example.com"
+    assert rows[2].payload["influence"] == 5
+    assert rows[3].payload["role"] == "sales"
+    assert rows[4].payload["contact_ids"] == [person["id"]]
+    assert rows[5].payload["member_id"] == member["id"]

@@ -24,6 +24,8 @@ from kam_health import create_app as create_health
 from kam_health.models import Base as HealthBase
 from kam_offerings import create_app as create_offerings
 from kam_offerings.models import Base as OfferingsBase
+from kam_plays import create_app as create_plays
+from kam_plays.models import Base as PlaysBase
 
 
 def created(client: FlaskClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +102,36 @@ def offerings(
 
 
 @pytest.fixture
+def plays(
+    service_client: Callable[..., FlaskClient], accounts: SimpleNamespace
+) -> Iterator[SimpleNamespace]:
+    """The plays app with a trigger and a task on the seeded account; also served over HTTP."""
+    client = service_client("plays", create_plays, PlaysBase.metadata, ACCOUNTS_URL=accounts.url)
+    trigger = created(
+        client,
+        "/api/v1/triggers",
+        {
+            "name": "Fuzz trigger",
+            "when": {"event_logged": {"type": "quality", "severity": "critical"}},
+            "then": {"create_task": {"title": "Visit", "assignee_role": "quality_engineer"}},
+        },
+    )
+    task = created(
+        client,
+        "/api/v1/tasks",
+        {"account_id": KNOWN_IDS["account_id"], "title": "Call", "due_on": "2030-01-01"},
+    )
+    KNOWN_IDS.update(trigger_id=trigger["id"], task_id=task["id"])
+    with serve(client.application) as url:
+        yield SimpleNamespace(client=client, app=client.application, url=url)
+
+
+@pytest.fixture
+def plays_app(plays: SimpleNamespace) -> Flask:
+    return plays.app  # type: ignore[no-any-return]
+
+
+@pytest.fixture
 def accounts_app(accounts: SimpleNamespace) -> Flask:
     return accounts.app  # type: ignore[no-any-return]
 
@@ -120,6 +152,7 @@ def gateway_app(
     accounts: SimpleNamespace,
     health: SimpleNamespace,
     offerings: SimpleNamespace,
+    plays: SimpleNamespace,
 ) -> Any:
     """The gateway in front of the three real, seeded services."""
     from kam_gateway import create_app as create_gateway
@@ -134,6 +167,7 @@ def gateway_app(
             "ACCOUNTS_URL": accounts.url,
             "HEALTH_URL": health.url,
             "OFFERINGS_URL": offerings.url,
+            "PLAYS_URL": plays.url,
         }
     )
 

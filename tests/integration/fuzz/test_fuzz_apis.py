@@ -35,6 +35,7 @@ from kam_common.http import INTERNAL_TOKEN_HEADER
 from kam_common.migrations import upgrade
 from kam_gateway import create_app as create_gateway
 from kam_health import create_app as create_health
+from kam_plays import create_app as create_plays
 from kam_offerings import create_app as create_offerings
 
 CHECKS = [
@@ -92,6 +93,7 @@ def gateway_document() -> Any:
         "accounts": create_accounts(config),
         "offerings": create_offerings(config),
         "health": create_health(config),
+        "plays": create_plays(config),
     }
     secret = "kam_fuzz_" + secrets.token_urlsafe(16)
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='kam-fuzz-')) / 'gateway.db'}"
@@ -100,6 +102,7 @@ def gateway_document() -> Any:
         serve(services["accounts"]) as accounts,
         serve(services["offerings"]) as offerings,
         serve(services["health"]) as health,
+        serve(services["plays"]) as plays,
     ):
         gateway = create_gateway(
             {
@@ -109,6 +112,7 @@ def gateway_document() -> Any:
                 "ACCOUNTS_URL": accounts,
                 "OFFERINGS_URL": offerings,
                 "HEALTH_URL": health,
+                "PLAYS_URL": plays,
             }
         )
         with serve_asgi(gateway) as gateway_url:
@@ -125,6 +129,7 @@ def gateway_document() -> Any:
 accounts = service_document(create_accounts)
 health = service_document(create_health)
 offerings = service_document(create_offerings)
+plays = service_document(create_plays)
 gateway = gateway_document()
 
 
@@ -144,6 +149,12 @@ def test_health_service(case: Any, health_app: Flask) -> None:
 @FUZZ
 def test_offerings_service(case: Any, offerings_app: Flask) -> None:
     case.call_and_validate(app=offerings_app, headers=TOKEN, checks=CHECKS)
+
+
+@plays.parametrize()
+@FUZZ
+def test_plays_service(case: Any, plays_app: Flask) -> None:
+    case.call_and_validate(app=plays_app, headers=TOKEN, checks=CHECKS)
 
 
 @gateway.parametrize()

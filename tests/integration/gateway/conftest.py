@@ -75,13 +75,14 @@ def echo_app(name: str, spec: dict[str, Any] | None = None) -> Flask:
 
 @pytest.fixture(scope="session")
 def echo_servers() -> Iterator[tuple[dict[str, str], dict[str, Flask]]]:
-    apps = {name: echo_app(name) for name in ("accounts", "offerings", "health")}
+    apps = {name: echo_app(name) for name in ("accounts", "offerings", "health", "plays")}
     with (
         serve(apps["accounts"]) as accounts,
         serve(apps["offerings"]) as offerings,
         serve(apps["health"]) as health,
+        serve(apps["plays"]) as plays,
     ):
-        yield {"accounts": accounts, "offerings": offerings, "health": health}, apps
+        yield {"accounts": accounts, "offerings": offerings, "health": health, "plays": plays}, apps
 
 
 @pytest.fixture

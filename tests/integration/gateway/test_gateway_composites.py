@@ -133,9 +133,19 @@ def test_readyz_is_200_when_every_service_answers(gateway: HttpClient) -> None:
 
     assert response.status_code == 200
     assert response.json["status"] == "ready"
-    assert response.json["services"] == {"accounts": "up", "offerings": "up", "health": "up"}
+    assert response.json["services"] == {
+        "accounts": "up",
+        "offerings": "up",
+        "health": "up",
+        "plays": "up",
+    }
     # Echo stubs have no outbox to report: the detail says so instead of inventing numbers.
-    assert response.json["outbox"] == {"accounts": None, "offerings": None, "health": None}
+    assert response.json["outbox"] == {
+        "accounts": None,
+        "offerings": None,
+        "health": None,
+        "plays": None,
+    }
 
 
 def test_readyz_is_503_naming_the_service_that_is_down(
@@ -148,7 +158,12 @@ def test_readyz_is_503_naming_the_service_that_is_down(
     response = gateway.get("/readyz")
 
     assert response.status_code == 503
-    assert response.json["services"] == {"accounts": "up", "offerings": "down", "health": "up"}
+    assert response.json["services"] == {
+        "accounts": "up",
+        "offerings": "down",
+        "health": "up",
+        "plays": "up",
+    }
     assert response.json["down"] == ["offerings"]
     assert "offerings" in response.json["detail"]
 
@@ -203,11 +218,12 @@ def test_openapi_lists_the_services_it_could_not_reach(
         ACCOUNTS_URL=accounts_service,
         HEALTH_URL=tools.closed_port_url(),
         OFFERINGS_URL=tools.closed_port_url(),
+        PLAYS_URL=tools.closed_port_url(),
     )
 
     doc = gateway.get("/api/v1/openapi.json", headers=auth("engineer")).json
 
-    assert sorted(doc["x-degraded"]) == ["health", "offerings"]
+    assert sorted(doc["x-degraded"]) == ["health", "offerings", "plays"]
     assert "/api/v1/accounts" in doc["paths"]
 
 

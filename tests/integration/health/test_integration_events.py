@@ -192,6 +192,7 @@ def test_band_changes_are_published_for_offerings(client, make_account, log):
     with db.session(write=False) as session:
         rows = session.execute(select(health_outbox).order_by(health_outbox.c.seq)).all()
     # 98 (healthy) → one critical: 80.85 (healthy) → two: 0.3×100 + 0.2×98 + 0.25×100 = 74.6
+    rows = [r for r in rows if r.destination == "offerings"]
     assert [(r.type, r.destination) for r in rows] == [("health.band_changed", "offerings")]
     assert rows[0].payload["account_id"] == account["id"]
     assert (rows[0].payload["previous_band"], rows[0].payload["band"]) == ("healthy", "watch")

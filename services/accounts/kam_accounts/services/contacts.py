@@ -88,6 +88,7 @@ def create_contact(
     )
     if not contact.active:
         events.contact_moved(session, contact)
+    events.contact_changed(session, contact)
     session.commit()
     return contact
 
@@ -141,6 +142,8 @@ def update_contact(
     _record_change(session, contact, was_active=was_active, before=before)
     if session.is_modified(contact):
         contact.updated_at = utcnow()
+        session.flush()
+        events.contact_changed(session, contact)
     session.commit()
     return contact
 

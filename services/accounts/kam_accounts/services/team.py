@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kam_accounts import events
 from kam_accounts.domain.errors import TeamMemberNotFound
 from kam_accounts.models import TeamMember
 from kam_accounts.services.lookup import get_account, get_open_account
@@ -20,6 +21,8 @@ def add_team_member(
     get_open_account(session=session, caller=caller, account_id=account_id)
     member = TeamMember(account_id=account_id, **data)
     session.add(member)
+    session.flush()
+    events.team_changed(session, member, added=True)
     session.commit()
     return member
 
@@ -48,5 +51,6 @@ def remove_team_member(
     member = session.get(TeamMember, member_id)
     if member is None or member.account_id != account_id:
         raise TeamMemberNotFound()
+    events.team_changed(session, member, added=False)
     session.delete(member)
     session.commit()

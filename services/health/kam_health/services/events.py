@@ -14,6 +14,7 @@ from kam_common.context import Caller
 from kam_common.db import new_id, utcnow
 from kam_common.errors import AppError, Conflict, Invalid, NotFound
 from kam_common.pagination import paginate, where_given
+from kam_health import events as published
 from kam_health.domain import alerts as alert_rules
 from kam_health.domain.events import check_event
 from kam_health.models import AccountFacts, Event
@@ -112,6 +113,7 @@ def log_event(
     session.add(event)
     session.flush()
     _raise_critical_alerts(session, [row])
+    published.events_logged(session, [row])
     rescore(session, [event.account_id])
     session.commit()
     return event
@@ -162,6 +164,7 @@ def log_batch(
         _name_repeated_refs(rows, errors, taken=_taken_refs(session, stored))
         raise BatchInvalid(errors) from None
     _raise_critical_alerts(session, stored)
+    published.events_logged(session, stored)
     # A batch may touch a thousand accounts: the worker rescores them right after, in one scan.
     queue_rescore(session, {row["account_id"] for row in stored})
     session.commit()
@@ -259,6 +262,7 @@ def update_event(
     if session.is_modified(event):
         event.updated_at = utcnow()
     session.flush()
+    published.events_logged(session, [{**merged, "id": event.id, "account_id": event.account_id}])
     rescore(session, [event.account_id])
     session.commit()
     return event

@@ -168,6 +168,10 @@ def _score_and_store(
     if snapshots:
         rows = [{"id": new_id(), **s} for s in snapshots]
         session.execute(insert(cast(Table, Snapshot.__table__)), rows)
+        changed = {s["account_id"] for s in snapshots}
+        events.scored(
+            session, [r for r in (*new_rows, *existing_rows) if r["account_id"] in changed], at=now
+        )
     for obj in list(session.identity_map.values()):  # the bulk UPDATE bypassed these
         if isinstance(obj, Score):
             session.expire(obj)

@@ -118,6 +118,8 @@ def create_proposal(
         created_at=utcnow(),
     )
     session.add(proposal)
+    session.flush()
+    events.offer_made(session, proposal)
     session.commit()
     return proposal
 

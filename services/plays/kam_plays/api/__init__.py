@@ -1,0 +1,19 @@
+"""HTTP interface of the plays service: thin routes over the use cases."""
+
+from flask import current_app
+
+from kam_common.web import Api
+from kam_plays.services.facts import AccountLookup
+
+
+def lookup() -> AccountLookup:
+    """The read-through to the accounts service configured for this app."""
+    reader: AccountLookup = current_app.extensions["kam_accounts_reader"]
+    return reader
+
+
+def register_blueprints(api: Api) -> None:
+    from kam_plays.api import tasks, triggers
+
+    for module in (triggers, tasks):
+        api.register_blueprint(module.blp)

@@ -1,0 +1,255 @@
+"""Request and response shapes of the plays service (API.md, Plays; Touches and campaigns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, post_load, validate, validates_schema
+
+from kam_common.fields import (
+    Day,
+    Money,
+    Name,
+    StrictBoolean,
+    StrictInteger,
+    Text,
+    Timestamp,
+    one_of,
+    optional_text,
+    text_list,
+)
+from kam_common.pagination import PageArgs
+from kam_common.visibility import Schema
+from kam_plays.domain.vocabulary import (
+    BANDS,
+    BUYING_ROLES,
+    COMPONENTS,
+    CONDITIONS,
+    EVENT_TYPES,
+    TASK_SOURCES,
+    TASK_STATUSES,
+    TEAM_ROLES,
+    TIERS,
+)
+
+ALL_SEVERITIES = ("minor", "major", "critical", "low", "medium", "high")
+ID = validate.Length(min=1, max=36)
+
+
+class Score(fields.Float):
+    """A JSON number (never a string or a boolean) from 0 to 100."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(validate=validate.Range(min=0, max=100), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        result: float = super()._deserialize(value, attr, data, **kwargs)
+        return result
+
+
+def days(low: int, high: int, **kwargs: Any) -> StrictInteger:
+    return StrictInteger(validate=validate.Range(min=low, max=high), **kwargs)
+
+
+class ComponentBelowSchema(ma.Schema):
+    component = one_of(COMPONENTS, required=True)
+    score = Score(required=True, metadata={"description": "Fires while the component is below"})
+
+
+class PurchasesOverSchema(ma.Schema):
+    product_line = Name(required=True)
+    amount = Money(required=True, metadata={"description": "Fires while the sum is over it"})
+    days = days(1, 3650, required=True)
+
+    @post_load
+    def _stored_as_json(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {**data, "amount": float(data["amount"])}
+
+
+class RenewalWithinSchema(ma.Schema):
+    days = days(1, 730, required=True)
+
+
+class ContactLeftSchema(ma.Schema):
+    buying_roles = fields.List(one_of(BUYING_ROLES), required=True)
+
+
+class NoContactForSchema(ma.Schema):
+    days_past_cadence = days(0, 3650, required=True)
+
+
+class EventLoggedSchema(ma.Schema):
+    type = one_of(EVENT_TYPES, required=True)
+    severity = one_of(ALL_SEVERITIES, allow_none=True)
+
+
+class WhenSchema(ma.Schema):
+    """Exactly one condition, optionally limited to a `segment` and/or a `tier`."""
+
+    band_entered = fields.List(one_of(BANDS))
+    component_below = fields.Nested(ComponentBelowSchema)
+    purchases_over = fields.Nested(PurchasesOverSchema)
+    renewal_within = fields.Nested(RenewalWithinSchema)
+    contact_left = fields.Nested(ContactLeftSchema)
+    no_contact_for = fields.Nested(NoContactForSchema)
+    event_logged = fields.Nested(EventLoggedSchema)
+    segment = optional_text(200)
+    tier = one_of(TIERS, allow_none=True)
+
+    @validates_schema
+    def _one_condition(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        named = [name for name in CONDITIONS if name in data]
+        if len(named) != 1:
+            raise ma.ValidationError(
+                f"Exactly one condition: one of {', '.join(CONDITIONS)}"
+                + (f" (got {', '.join(named)})." if named else ".")
+            )
+
+
+class CreateTaskActionSchema(ma.Schema):
+    title = Name(required=True)
+    assignee_role = one_of(TEAM_ROLES, allow_none=True)
+    due_in_days = days(0, 365, load_default=7)
+    steps = text_list(max_items=20, max_length=300, load_default=list)
+
+
+class RaiseAlertActionSchema(ma.Schema):
+    reason = Name(max_length=500, required=True)
+
+
+class SuggestActionSchema(ma.Schema):
+    catalog_item_id = Text(required=True, validate=ID)
+
+
+class ThenSchema(ma.Schema):
+    """One or more actions."""
+
+    create_task = fields.Nested(CreateTaskActionSchema)
+    raise_alert = fields.Nested(RaiseAlertActionSchema)
+    suggest = fields.Nested(SuggestActionSchema)
+
+    @validates_schema
+    def _some_action(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("At least one action: create_task, raise_alert or suggest.")
+
+
+class TriggerCreateSchema(ma.Schema):
+    name = Name(required=True)
+    when = fields.Nested(WhenSchema, required=True)
+    then = fields.Nested(ThenSchema, required=True)
+    active = StrictBoolean(load_default=True)
+
+
+class TriggerPatchSchema(ma.Schema):
+    name = Name()
+    when = fields.Nested(WhenSchema)
+    then = fields.Nested(ThenSchema)
+    active = StrictBoolean()
+
+
+class ConfirmArgs(ma.Schema):
+    confirm = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Save a trigger that holds for every active account now"},
+    )
+
+
+class TriggerSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    when = fields.Dict(required=True)
+    then = fields.Dict(required=True)
+    active = fields.Boolean(required=True)
+    builtin = fields.Function(
+        lambda t: t.builtin_key is not None,
+        metadata={"description": "Shipped with the product (docs/plays.md)"},
+    )
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
+
+
+class TriggerListArgs(PageArgs):
+    active = fields.Boolean()
+
+
+class FiringSchema(Schema):
+    id = fields.String(required=True)
+    trigger_id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    cause = fields.String(required=True)
+    fired_at = Timestamp(required=True)
+    facts = fields.Dict(required=True, metadata={"description": "What made it fire"})
+    actions = fields.List(fields.Dict(), required=True, metadata={"description": "What it did"})
+    cleared_at = Timestamp(
+        required=True, allow_none=True, metadata={"description": "When the cause cleared"}
+    )
+
+
+class FiringListArgs(PageArgs):
+    account_id = Text(validate=ID)
+
+
+class TaskSourceSchema(ma.Schema):
+    type = one_of(TASK_SOURCES, required=True)
+    id = Text(allow_none=True, validate=ID)
+
+
+class TaskCreateSchema(ma.Schema):
+    account_id = Text(required=True, validate=ID)
+    title = Name(required=True)
+    description = optional_text(5000)
+    assignee_id = Text(allow_none=True, validate=ID)
+    assignee_role = one_of(TEAM_ROLES, allow_none=True)
+    due_on = Day(required=True)
+    steps = text_list(max_items=50, max_length=300, load_default=list)
+    source = fields.Nested(TaskSourceSchema, load_default=None)
+
+
+class TaskPatchSchema(ma.Schema):
+    title = Name()
+    description = optional_text(5000)
+    assignee_id = Text(allow_none=True, validate=ID)
+    assignee_role = one_of(TEAM_ROLES, allow_none=True)
+    due_on = Day()
+    steps = text_list(max_items=50, max_length=300)
+    status = one_of(TASK_STATUSES)
+    note = optional_text(5000, metadata={"description": "Why it was closed or dismissed"})
+
+
+class TaskSourceOutSchema(Schema):
+    type = one_of(TASK_SOURCES, required=True)
+    id = fields.String(required=True, allow_none=True)
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    assignee_id = fields.String(required=True, allow_none=True)
+    assignee_role = one_of(TEAM_ROLES, required=True, allow_none=True)
+    due_on = Day(required=True)
+    steps = fields.List(fields.String(), required=True)
+    status = one_of(TASK_STATUSES, required=True)
+    overdue = fields.Boolean(required=True)
+    source = fields.Nested(TaskSourceOutSchema, required=True)
+    firing_id = fields.String(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+    closed_at = Timestamp(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
+
+
+class TaskListArgs(PageArgs):
+    account_id = Text(validate=ID)
+    assignee_id = Text(validate=ID, metadata={"description": "My tasks: my team member id"})
+    assignee_role = one_of(TEAM_ROLES)
+    status = one_of(TASK_STATUSES)
+    source = one_of(TASK_SOURCES)
+    overdue = fields.Boolean(metadata={"description": "Open and due before today"})

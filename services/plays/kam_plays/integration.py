@@ -1,0 +1,120 @@
+"""Integration events plays consumes, and what each changes.
+
+Every fact that can change a trigger's condition re-evaluates the triggers of that kind for
+that account at once, in the same transaction as the fact is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kam_common.integration import Handler
+from kam_plays.models import AccountFacts
+from kam_plays.services import facts
+from kam_plays.services.evaluation import evaluate
+from kam_plays.services.facts import AccountLookup
+
+
+def handlers(lookup: AccountLookup) -> dict[str, Handler]:
+    def known(session: Session, account_id: str) -> AccountFacts | None:
+        return facts.known_account(session, account_id, lookup)
+
+    def reevaluate(session: Session, account_id: str, *kinds: str) -> None:
+        evaluate(session, account_ids=[account_id], kinds=kinds or None)
+
+    def account_changed(session: Session, event: dict[str, Any]) -> None:
+        account = facts.upsert_account(session, event["payload"])
+        # Segment, tier, cadence or status may have changed: every kind may hold or clear.
+        reevaluate(session, account.account_id)
+
+    def contact_changed(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        if known(session, payload["account_id"]) is not None:
+            facts.upsert_contact(session, payload)
+            reevaluate(session, payload["account_id"], "contact_left")
+
+    def contact_left(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        if known(session, payload["account_id"]) is not None:
+            facts.contact_moved(session, payload, active=False)
+            reevaluate(session, payload["account_id"], "contact_left")
+
+    def contact_returned(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        if known(session, payload["account_id"]) is not None:
+            facts.contact_moved(session, payload, active=True)
+            reevaluate(session, payload["account_id"], "contact_left")
+
+    def member_added(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        if known(session, payload["account_id"]) is not None:
+            facts.member_added(session, payload)
+
+    def member_removed(session: Session, event: dict[str, Any]) -> None:
+        facts.member_removed(session, event["payload"])
+
+    def interaction_logged(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        account = known(session, payload["account_id"])
+        if account is not None:
+            facts.interaction_logged(session, account, payload)
+            reevaluate(session, account.account_id, "no_contact_for")
+
+    def purchase_recorded(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        if known(session, payload["account_id"]) is not None:
+            facts.purchase_recorded(session, payload)
+            reevaluate(session, payload["account_id"], "purchases_over")
+
+    def scored(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        account = known(session, payload["account_id"])
+        if account is not None:
+            facts.scored(session, account, payload)
+            reevaluate(session, account.account_id, "band_entered", "component_below")
+
+    def event_logged(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        if known(session, payload["account_id"]) is not None:
+            facts.event_logged(session, payload)
+            reevaluate(session, payload["account_id"], "event_logged")
+
+    def agreement_activated(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        account = known(session, payload["account_id"])
+        if account is not None:
+            facts.agreement_activated(session, account, payload)
+            reevaluate(session, account.account_id, "renewal_within")
+
+    def agreement_ended(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        account = session.get(AccountFacts, payload["account_id"])
+        if account is not None:
+            facts.agreement_ended(session, account, payload)
+            reevaluate(session, account.account_id, "renewal_within")
+
+    def offer_made(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        account = known(session, payload["account_id"])
+        if account is not None:
+            facts.offer_made(session, account, payload)
+
+    return {
+        "account.created": account_changed,
+        "account.updated": account_changed,
+        "account.archived": account_changed,
+        "contact.changed": contact_changed,
+        "contact.left": contact_left,
+        "contact.returned": contact_returned,
+        "team.member_added": member_added,
+        "team.member_removed": member_removed,
+        "interaction.logged": interaction_logged,
+        "purchase.recorded": purchase_recorded,
+        "health.scored": scored,
+        "health.event_logged": event_logged,
+        "agreement.activated": agreement_activated,
+        "agreement.ended": agreement_ended,
+        "offer.made": offer_made,
+    }

@@ -1,0 +1,291 @@
+"""Triggers fire on the facts the other services publish, once per account and cause, and open
+tasks for the right member of the account team; tasks by hand; bad triggers refused."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from kam_common.db import utcnow
+from kam_plays.services.evaluation import evaluate
+
+
+def tasks_of(plays, account_id, **filters):
+    query = {"account_id": account_id, **filters}
+    response = plays.get("/api/v1/tasks", query_string=query)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
+def trigger_by_name(plays, words):
+    items = plays.get("/api/v1/triggers", query_string={"per_page": 100}).get_json()["items"]
+    return next(t for t in items if words in t["name"])
+
+
+def test_a_critical_quality_issue_sends_the_accounts_quality_engineer_within_3_days(
+    plays, health, make_account, add_member, deliver, install_defaults
+):
+    install_defaults()
+    account = make_account(name="Borna Steel")
+    engineer = add_member(account["id"], "quality_engineer", name="Ziba")
+    add_member(account["id"], "account_manager", name="Omid")
+    issue = health.post(
+        "/api/v1/health/events",
+        json={"account_id": account["id"], "type": "quality", "severity": "critical"},
+    ).get_json()
+    assert deliver() > 0
+
+    [task] = [t for t in tasks_of(plays, account["id"]) if t["source"]["type"] == "trigger"]
+    assert task["assignee_id"] == engineer["id"]
+    assert task["assignee_role"] == "quality_engineer"
+    assert date.fromisoformat(task["due_on"]) == utcnow().date() + timedelta(days=3)
+    assert task["steps"] and task["status"] == "open"
+
+    trigger = trigger_by_name(plays, "Critical quality issue")
+    assert task["source"]["id"] == trigger["id"]
+    [firing] = plays.get(f"/api/v1/triggers/{trigger['id']}/firings").get_json()["items"]
+    assert firing["account_id"] == account["id"]
+    assert firing["facts"]["event_id"] == issue["id"]
+    assert firing["facts"]["severity"] == "critical"
+    assert firing["actions"][0]["create_task"]["task_id"] == task["id"]
+
+    # The same facts again fire nothing more.
+    evaluate_all(plays)
+    assert len(plays.get(f"/api/v1/triggers/{trigger['id']}/firings").get_json()["items"]) == 1
+
+    # Resolving the issue clears the cause, and the task it opened closes with it.
+    health.patch(
+        f"/api/v1/health/events/{issue['id']}",
+        json={"resolved_at": utcnow().isoformat()},
+    )
+    deliver()
+    closed = plays.get(f"/api/v1/tasks/{task['id']}").get_json()
+    assert closed["status"] == "done" and "cleared" in closed["note"]
+    [firing] = plays.get(f"/api/v1/triggers/{trigger['id']}/firings").get_json()["items"]
+    assert firing["cleared_at"] is not None
+
+
+def evaluate_all(plays, now=None):
+    with plays.application.extensions["kam_db"].session() as session:
+        counts = evaluate(session, now=now)
+        session.commit()
+    return counts
+
+
+def test_a_champion_leaving_opens_a_task_for_the_executive_sponsor(
+    plays, accounts, make_account, add_member, add_contact, deliver, install_defaults
+):
+    install_defaults()
+    account = make_account()
+    sponsor = add_member(account["id"], "executive_sponsor", name="Leila")
+    champion = add_contact(account["id"], buying_role="champion")
+    accounts.client.delete(f"/api/v1/accounts/{account['id']}/contacts/{champion['id']}")
+    deliver()
+    [task] = tasks_of(plays, account["id"], source="trigger")
+    assert task["assignee_id"] == sponsor["id"]
+    assert task["assignee_role"] == "executive_sponsor"
+    # The person coming back clears the cause.
+    accounts.client.patch(
+        f"/api/v1/accounts/{account['id']}/contacts/{champion['id']}", json={"active": True}
+    )
+    deliver()
+    assert plays.get(f"/api/v1/tasks/{task['id']}").get_json()["status"] == "done"
+
+
+def test_no_contact_past_the_cadence_fires_on_the_schedule_and_clears_on_an_interaction(
+    plays, accounts, make_account, add_member, deliver, install_defaults
+):
+    install_defaults()
+    account = make_account(contact_cadence_days=10)
+    manager = add_member(account["id"], "account_manager")
+    deliver()
+    assert evaluate_all(plays)["fired"] == 0
+    later = utcnow() + timedelta(days=30)
+    assert evaluate_all(plays, now=later)["fired"] == 1
+    [task] = tasks_of(plays, account["id"], source="trigger")
+    assert task["assignee_id"] == manager["id"]
+    assert evaluate_all(plays, now=later)["fired"] == 0  # once per cause
+    accounts.client.post(f"/api/v1/accounts/{account['id']}/interactions", json={"kind": "call"})
+    deliver()
+    assert plays.get(f"/api/v1/tasks/{task['id']}").get_json()["status"] == "done"
+
+
+def test_purchases_over_a_threshold_suggest_while_the_account_is_not_solicited(
+    plays, accounts, make_account, deliver
+):
+    account = make_account()
+    created = plays.post(
+        "/api/v1/triggers",
+        json={
+            "name": "Heavy packaging buyer: offer the recycling service",
+            "when": {"purchases_over": {"product_line": "Packaging", "amount": 1000, "days": 90}},
+            "then": {"suggest": {"catalog_item_id": "cat-recycling"}},
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    for amount in (600, 700):
+        accounts.client.post(
+            f"/api/v1/accounts/{account['id']}/purchases",
+            json={"product_line": "Packaging", "amount": amount},
+        )
+    deliver()
+    [firing] = plays.get(f"/api/v1/triggers/{created.get_json()['id']}/firings").get_json()["items"]
+    assert firing["facts"]["total"] == 1300
+    assert firing["actions"] == [
+        {
+            "suggest": {
+                "catalog_item_id": "cat-recycling",
+                "suppressed": False,
+                "suppressed_reason": None,
+            }
+        }
+    ]
+
+
+def test_a_trigger_that_can_never_fire_is_refused_naming_the_field(plays):
+    for when, field in (
+        ({"band_entered": []}, "when.band_entered"),
+        (
+            {"event_logged": {"type": "delivery", "severity": "critical"}},
+            "when.event_logged.severity",
+        ),
+        ({"component_below": {"component": "quality", "score": 0}}, "when.component_below.score"),
+        ({"contact_left": {"buying_roles": []}}, "when.contact_left.buying_roles"),
+    ):
+        response = plays.post(
+            "/api/v1/triggers",
+            json={"name": "x", "when": when, "then": {"raise_alert": {"reason": "x"}}},
+        )
+        assert response.status_code == 422, (when, response.get_json())
+        assert field in response.get_json()["errors"], response.get_json()
+    for body, field in (
+        ({"when": {}, "then": {"raise_alert": {"reason": "x"}}}, "when"),
+        (
+            {"when": {"band_entered": ["watch"], "renewal_within": {"days": 3}}, "then": {}},
+            "when",
+        ),
+        ({"when": {"band_entered": ["watch"]}, "then": {}}, "then"),
+        ({"when": {"band_entered": ["sad"]}, "then": {}}, "when.band_entered.0"),
+    ):
+        response = plays.post("/api/v1/triggers", json={"name": "x", **body})
+        assert response.status_code == 422
+        assert field in response.get_json()["errors"], response.get_json()
+    assert plays.get("/api/v1/triggers").get_json()["total"] == 0
+
+
+def test_a_trigger_that_would_fire_on_every_account_at_once_needs_confirmation(
+    plays, make_account, deliver
+):
+    for name in ("One", "Two", "Three"):
+        make_account(name=name)
+    deliver()
+    body = {
+        "name": "Everyone is healthy",
+        "when": {"band_entered": ["healthy"]},
+        "then": {"raise_alert": {"reason": "hello"}},
+    }
+    refused = plays.post("/api/v1/triggers", json=body)
+    assert refused.status_code == 422
+    assert "all 3 active accounts" in refused.get_json()["errors"]["when"][0]
+    assert plays.get("/api/v1/triggers").get_json()["total"] == 0
+    confirmed = plays.post("/api/v1/triggers?confirm=true", json=body)
+    assert confirmed.status_code == 201
+    firings = plays.get(f"/api/v1/triggers/{confirmed.get_json()['id']}/firings").get_json()
+    assert firings["total"] == 3
+    # Narrowed to a segment nobody is in, it is accepted as it is.
+    body["when"] = {"band_entered": ["healthy"], "segment": "Mining"}
+    assert plays.post("/api/v1/triggers", json=body).status_code == 201
+
+
+def test_tasks_by_hand_go_to_the_member_of_a_role_and_list_as_mine_and_overdue(
+    plays, make_account, add_member, deliver
+):
+    account = make_account()
+    other = make_account(name="Other")
+    engineer = add_member(account["id"], "service_engineer", name="Reza")
+    outsider = add_member(other["id"], "sales", name="Nima")
+    deliver()
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    created = plays.post(
+        "/api/v1/tasks",
+        json={
+            "account_id": account["id"],
+            "title": "Call about the outage — 电话 ☎",
+            "assignee_role": "service_engineer",
+            "due_on": yesterday,
+            "steps": ["Call", "Write it up"],
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    task = created.get_json()
+    assert task["assignee_id"] == engineer["id"] and task["title"].endswith("电话 ☎")
+    assert task["source"] == {"type": "manual", "id": None} and task["overdue"] is True
+
+    mine = plays.get("/api/v1/tasks", query_string={"assignee_id": engineer["id"]}).get_json()
+    assert [t["id"] for t in mine["items"]] == [task["id"]]
+    late = plays.get("/api/v1/tasks", query_string={"overdue": "true"}).get_json()
+    assert [t["id"] for t in late["items"]] == [task["id"]]
+
+    refused = plays.post(
+        "/api/v1/tasks",
+        json={
+            "account_id": account["id"],
+            "title": "x",
+            "assignee_id": outsider["id"],
+            "due_on": yesterday,
+        },
+    )
+    assert refused.status_code == 422 and "assignee_id" in refused.get_json()["errors"]
+    unknown = plays.post(
+        "/api/v1/tasks", json={"account_id": "nope", "title": "x", "due_on": yesterday}
+    )
+    assert unknown.status_code == 422 and "account_id" in unknown.get_json()["errors"]
+
+    done = plays.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={"status": "done", "note": "Called"},
+        headers={"If-Match": str(task["version"])},
+    )
+    assert done.status_code == 200 and done.get_json()["closed_at"]
+    stale = plays.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={"status": "open"},
+        headers={"If-Match": str(task["version"])},
+    )
+    assert stale.status_code == 412
+    assert plays.get("/api/v1/tasks", query_string={"overdue": "true"}).get_json()["total"] == 0
+
+
+def test_a_task_with_a_role_nobody_holds_waits_for_the_role(plays, make_account, deliver):
+    account = make_account()
+    deliver()
+    task = plays.post(
+        "/api/v1/tasks",
+        json={
+            "account_id": account["id"],
+            "title": "Sponsor visit",
+            "assignee_role": "executive_sponsor",
+            "due_on": datetime.now(UTC).date().isoformat(),
+            "source": {"type": "alert", "id": "alert-1"},
+        },
+    ).get_json()
+    assert task["assignee_id"] is None and task["assignee_role"] == "executive_sponsor"
+    assert task["source"] == {"type": "alert", "id": "alert-1"}
+
+
+def test_task_created_is_published(plays, make_account, deliver):
+    from sqlalchemy import select
+
+    from kam_plays.models import outbox
+
+    account = make_account()
+    deliver()
+    plays.post(
+        "/api/v1/tasks",
+        json={"account_id": account["id"], "title": "x", "due_on": "2030-01-01"},
+    )
+    with plays.application.extensions["kam_db"].session(write=False) as session:
+        # No consumer applies it yet: published means in the outbox, for every consumer named.
+        from kam_plays.events import OUTBOX
+
+        assert OUTBOX.routes["task.created"] == ()
+        assert session.execute(select(outbox)).all() == []
