@@ -67,6 +67,11 @@ def _rows() -> list[Rule]:
         Rule("POST", ACC + "/interactions", SALES_ONLY, acc),
         Rule("GET", ACC + "/purchases", STAFF, acc),
         Rule("POST", ACC + "/purchases", SALES_ONLY, acc),
+        # Plays keeps the coverage map and the touches (they are about the same people).
+        Rule("GET", ACC + "/coverage", STAFF, pla),
+        Rule("POST", ACC + "/coverage", SALES_ONLY, pla),
+        Rule("DELETE", ACC + "/coverage/{link_id}", SALES_ONLY, pla),
+        Rule("GET", ACC + "/contacts/{contact_id}/touches", STAFF_AND_PARTNER, pla),
         # Health.
         Rule("GET", H + "/events", STAFF, hea),
         Rule(

@@ -242,3 +242,24 @@ def test_event_types_rule_without_an_entry_allows_nothing() -> None:
     )
     denied = check_body(EXECUTIVE, rule, {"type": "warning"})
     assert denied is not None and "allowed: none" in denied.detail
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "allowed"),
+    [
+        ("sales", "GET", "/api/v1/triggers", True),
+        ("sales", "POST", "/api/v1/triggers", False),
+        ("executive", "PATCH", "/api/v1/triggers/t-1", True),
+        ("engineer", "GET", "/api/v1/triggers/t-1/firings", False),
+        ("engineer", "PATCH", "/api/v1/tasks/k-1", True),
+        ("engineer", "POST", "/api/v1/tasks", True),
+        ("partner", "GET", "/api/v1/tasks", False),
+    ],
+)
+def test_plays_routes_follow_the_role_table(
+    role: str, method: str, path: str, allowed: bool
+) -> None:
+    match = ROUTES.match(method, path)
+    assert not isinstance(match, Denied) and match.rule.service == "plays"
+    refusal = authorize(Caller("k", role, ("a-1",)), match)
+    assert (refusal is None) is allowed

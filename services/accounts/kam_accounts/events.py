@@ -83,6 +83,7 @@ def contact_changed(session: Session, contact: Contact) -> None:
             "stance": contact.stance,
             "active": contact.active,
             "left_on": contact.left_on.isoformat() if contact.left_on else None,
+            "cadence_days": contact.cadence_days,
             "created_at": contact.created_at.isoformat() if contact.created_at else None,
         },
     )

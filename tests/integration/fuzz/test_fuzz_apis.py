@@ -35,8 +35,8 @@ from kam_common.http import INTERNAL_TOKEN_HEADER
 from kam_common.migrations import upgrade
 from kam_gateway import create_app as create_gateway
 from kam_health import create_app as create_health
-from kam_plays import create_app as create_plays
 from kam_offerings import create_app as create_offerings
+from kam_plays import create_app as create_plays
 
 CHECKS = [
     not_a_server_error,

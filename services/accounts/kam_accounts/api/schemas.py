@@ -124,6 +124,12 @@ class ContactChangesSchema(ma.Schema):
     active = StrictBoolean(metadata={"description": "false once the person has left"})
     left_on = Day(allow_none=True, recorded=True)
     notes = optional_text(5000)
+    cadence_days = StrictInteger(
+        allow_none=True,
+        validate=validate.Range(min=1, max=365),
+        metadata={"description": "How often this person needs to hear from us, when it differs "
+                  "from the account's contact_cadence_days (null: the account's)"},
+    )  # fmt: skip
 
 
 class ContactPatchSchema(ContactChangesSchema):
@@ -154,6 +160,9 @@ class ContactSchema(Schema):
     active = fields.Boolean(required=True)
     left_on = Day(required=True, allow_none=True)
     notes = internal(fields.String(allow_none=True))
+    cadence_days = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: the account's cadence"}
+    )
     version = fields.Integer(required=True)
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)

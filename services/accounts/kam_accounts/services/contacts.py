@@ -20,7 +20,16 @@ from kam_common.errors import Invalid
 from kam_common.pagination import paginate
 
 # Fields whose changes are worth a line in the account's timeline.
-_TRACKED = ("name", "title", "buying_role", "influence", "stance", "reports_to_id", "email")
+_TRACKED = (
+    "name",
+    "title",
+    "buying_role",
+    "influence",
+    "stance",
+    "reports_to_id",
+    "email",
+    "cadence_days",
+)
 
 
 def _today() -> date:

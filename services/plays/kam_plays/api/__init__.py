@@ -13,7 +13,7 @@ def lookup() -> AccountLookup:
 
 
 def register_blueprints(api: Api) -> None:
-    from kam_plays.api import tasks, triggers
+    from kam_plays.api import relationships, tasks, triggers
 
-    for module in (triggers, tasks):
+    for module in (triggers, tasks, relationships):
         api.register_blueprint(module.blp)

@@ -253,3 +253,67 @@ class TaskListArgs(PageArgs):
     status = one_of(TASK_STATUSES)
     source = one_of(TASK_SOURCES)
     overdue = fields.Boolean(metadata={"description": "Open and due before today"})
+
+
+class CoverageLinkCreateSchema(ma.Schema):
+    member_id = Text(required=True, validate=ID)
+    contact_id = Text(required=True, validate=ID)
+
+
+class CoverageLinkSchema(Schema):
+    id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    contact_id = fields.String(required=True)
+    last_touch_at = Timestamp(required=True, allow_none=True)
+    member_name = fields.String(allow_none=True)
+    member_role = one_of(TEAM_ROLES, allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    buying_role = one_of(BUYING_ROLES, allow_none=True)
+    created_at = Timestamp(required=True)
+
+
+class CoverageGapSchema(Schema):
+    contact_id = fields.String(required=True, allow_none=True)
+    code = one_of(
+        ("uncovered_decision_maker", "champion_left", "detractor_not_met", "no_contacts"),
+        required=True,
+    )
+    reason = fields.String(required=True)
+
+
+class CoverageMapSchema(Schema):
+    account_id = fields.String(required=True)
+    links = fields.List(fields.Nested(CoverageLinkSchema), required=True)
+    gaps = fields.List(fields.Nested(CoverageGapSchema), required=True)
+    score = fields.Integer(
+        required=True,
+        metadata={"minimum": 0, "maximum": 100, "description": "docs/plays.md, Coverage"},
+    )
+
+
+class TouchSchema(Schema):
+    kind = fields.String(
+        required=True, metadata={"description": "interaction kind or campaign_email"}
+    )
+    occurred_at = Timestamp(required=True)
+    ref_id = fields.String(required=True, metadata={"description": "interaction or campaign id"})
+    summary = fields.String(required=True, allow_none=True)
+
+
+class OnboardingSchema(Schema):
+    goal = fields.Integer(required=True, allow_none=True)
+    done = fields.Integer(required=True)
+    complete = fields.Boolean(required=True, allow_none=True)
+
+
+class TouchesSchema(Schema):
+    account_id = fields.String(required=True)
+    contact_id = fields.String(required=True)
+    touches = fields.List(fields.Nested(TouchSchema), required=True)
+    total = fields.Integer(required=True)
+    last_touch_at = Timestamp(required=True, allow_none=True)
+    cadence_days = fields.Integer(required=True)
+    cadence_source = one_of(("contact", "account"), required=True)
+    next_due_on = Day(required=True)
+    overdue = fields.Boolean(required=True)
+    onboarding = fields.Nested(OnboardingSchema, required=True)
