@@ -159,6 +159,18 @@ def outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def mail_sink(args: argparse.Namespace) -> int:
+    from kam_cli.mailsink import DEFAULT_URL
+    from kam_cli.mailsink import run as run_sink
+    from kam_common.config import data_dir, env_str
+    from kam_common.requestlog import configure_logging
+
+    configure_logging("mail-sink")
+    folder = Path(args.folder) if args.folder else data_dir() / "mail"
+    run_sink(folder, env_str("KAM_SMTP_URL", DEFAULT_URL))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from kam_cli.supervisor import run_procfile
     from kam_common.config import SERVICE_PORTS, service_port
@@ -206,6 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--seq", action="append", type=int, help="redrive only this outbox row (repeatable)"
     )
     box.add_argument("--limit", type=int, default=50, help="dead letters listed per consumer")
+    sink = commands.add_parser(
+        "mail-sink",
+        help="a local SMTP server at KAM_SMTP_URL keeping each message as an .eml file",
+    )
+    sink.add_argument("--folder", help="where the messages go (default: KAM_DATA_DIR/mail)")
     everything = commands.add_parser(
         "run",
         help="start every process of the Procfile; restart one that dies; Ctrl-C stops all",
@@ -221,6 +238,7 @@ _COMMANDS = {
     "keys-hint": keys_hint,
     "worker": worker,
     "outbox": outbox,
+    "mail-sink": mail_sink,
     "run": run,
 }
 

@@ -40,6 +40,10 @@ class Caller:
         return not self.is_partner or account_id in self.account_ids
 
 
+# Who calls a public route: nobody known (the services see this name and role, and no scope).
+PUBLIC_CALLER = Caller(key_id="public", role="public", name="public link")
+
+
 @dataclass(frozen=True)
 class EventTypes:
     """Body rule: the event `type`s a role may send (the whole body, or each of `events`)."""
@@ -59,6 +63,8 @@ class Rule:
     body_account: bool = False
     # The body's list under this name costs one unit of the rate limit per item.
     counts_items: str | None = None
+    # Reached without a key (a link in a mail): no key step, no role, no budget. Reads only.
+    public: bool = False
 
     @cached_property
     def metrics_route(self) -> str:
@@ -101,11 +107,14 @@ class RouteTable:
             if rule.method in methods:
                 raise ValueError(f"duplicate row {rule.method} {rule.pattern}")
             methods[rule.method] = rule
+            if rule.public and rule.method != "GET":
+                raise ValueError(f"a public route is a read: {rule.method} {rule.pattern}")
         # Literal segments before parameters: `/accounts/{id}/overview` beats a generic match.
         # Parameters never span a `/`, so only patterns with the path's number of segments can
         # match it: they are grouped by that number, and a request tests only its group.
         ordered = sorted(by_pattern.items(), key=lambda item: -len(_PARAM.sub("", item[0])))
         self._by_depth: dict[int, list[tuple[re.Pattern[str], dict[str, Rule]]]] = {}
+        self._public = [compile_pattern(rule.pattern) for rule in self.rules if rule.public]
         for pattern, methods in ordered:
             group = self._by_depth.setdefault(pattern.count("/"), [])
             group.append((compile_pattern(pattern), methods))
@@ -127,6 +136,12 @@ class RouteTable:
             return Match(rule, found.groupdict())
         return Denied(404, "No such resource.")
 
+    def is_public(self, method: str, path: str) -> bool:
+        """Whether the call goes to a keyless route (checked before the key step)."""
+        if method not in ("GET", "HEAD") or not self._public:
+            return False
+        return any(regex.match(path) for regex in self._public)
+
     def operations(self) -> Iterable[tuple[str, str]]:
         return ((rule.method, rule.pattern) for rule in self.rules)
 
@@ -134,6 +149,8 @@ class RouteTable:
 def authorize(caller: Caller, match: Match) -> Denied | None:
     """Role, then path scope: a partner's foreign account looks exactly like a missing one."""
     rule = match.rule
+    if rule.public:
+        return None
     if caller.role != ADMIN and caller.role not in rule.roles:
         return Denied(403, f"A {caller.role} key may not call {rule.method} {rule.pattern}.")
     account_id = match.params.get(SCOPED_PARAM)

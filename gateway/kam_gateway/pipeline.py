@@ -5,7 +5,8 @@
                       `KAM_BODY_READ_TIMEOUT` and 1 MiB; JSON for a body (400, 408, 413, 414, 415)
     3. key or session `Authorization: Bearer <key>` (401); failed checks throttled per client
                       address (429). `/healthz` and `/readyz` need none, `/metrics` the internal
-                      token.
+                      token; a public route of the table (a campaign's tracking link, `/t/...`)
+                      none either: its caller is `PUBLIC_CALLER`, with no role and no budget.
     4. route, role    the route table (404, 405; a path id with a NUL byte 404), the key's role
        and scope      (403), a partner's accounts in the path (404) and in the body (403, 422)
     5. rate limit     the key's budget by role; a batch of N events costs N (429)
@@ -39,7 +40,7 @@ from kam_common.metrics import METRICS_PATH, make_metrics
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors, problem_document
 from kam_common.requestlog import log_access, request_id_from
 from kam_common.web import MAX_BODY_BYTES, unusable_path_value
-from kam_gateway.access import Caller, Denied, authorize, check_body, needs_body
+from kam_gateway.access import PUBLIC_CALLER, Caller, Denied, authorize, check_body, needs_body
 from kam_gateway.api import OPERATIONS, TAGS
 from kam_gateway.config import SERVICES
 from kam_gateway.exchange import Answer, Call, Refusal, json_answer
@@ -121,8 +122,11 @@ class Gateway:
         if call.path == METRICS_PATH:
             self.check_internal_token(call)
             return Answer(200, self.metrics.scrape(), [("Content-Type", CONTENT_TYPE_LATEST)])
-        call.caller = await self.identify(call)  # 3. key or session
+        public = self.table.is_public(call.method, call.path)
+        call.caller = PUBLIC_CALLER if public else await self.identify(call)  # 3. key or session
         self.route(call)  # 4. route, role and scope
+        if public:
+            return await self.dispatch(call)  # 6. no key, so no key's budget to spend
         if self.limits.remote and call.method in READS:
             # A read is forwarded while its count is taken (a Redis round trip): if the count
             # refuses it, the 429 is the answer and the service's is dropped.

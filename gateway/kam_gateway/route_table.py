@@ -35,6 +35,7 @@ H = "/api/v1/health"
 O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
 T = "/api/v1/triggers"
 K = "/api/v1/tasks"
+C = "/api/v1/campaigns"
 
 
 def _rows() -> list[Rule]:
@@ -129,6 +130,17 @@ def _rows() -> list[Rule]:
         Rule("POST", K, TASK_WORKERS, pla),
         Rule("GET", K + "/{task_id}", TASK_WORKERS, pla),
         Rule("PATCH", K + "/{task_id}", TASK_WORKERS, pla),
+        # Campaigns: written and sent by sales and executives.
+        Rule("GET", C, COMMERCIAL, pla),
+        Rule("POST", C, COMMERCIAL, pla),
+        Rule("GET", C + "/{campaign_id}", COMMERCIAL, pla),
+        Rule("POST", C + "/{campaign_id}/send", COMMERCIAL, pla),
+        Rule("GET", ACC + "/campaigns", COMMERCIAL, pla),
+        # A campaign's tracking links, followed from the mail by its recipient: no key. The
+        # token is signed per recipient; an altered one is a 404 that records nothing.
+        Rule("GET", "/t/o/{token}", ADMIN_ONLY, pla, public=True),
+        Rule("GET", "/t/c/{token}", ADMIN_ONLY, pla, public=True),
+        Rule("GET", "/t/u/{token}", ADMIN_ONLY, pla, public=True),
     ]
 
 

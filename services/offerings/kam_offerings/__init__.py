@@ -11,7 +11,7 @@ from kam_common.integration import init_inbox
 from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_offerings import config as app_config
-from kam_offerings.clients import HealthReader
+from kam_offerings.clients import HealthReader, PlaysReader
 from kam_offerings.events import OUTBOX
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
@@ -36,8 +36,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         read_timeout=settings["HEALTH_TIMEOUT"],
     )
     app.extensions["kam_offerings_settings"] = Settings.from_config(settings)
+    plays = ServiceClient(
+        "plays",
+        settings["PLAYS_URL"],
+        settings["INTERNAL_TOKEN"],
+        connect_timeout=min(1.0, settings["PLAYS_TIMEOUT"]),
+        read_timeout=settings["PLAYS_TIMEOUT"],
+    )
     app.extensions["kam_offerings_readers"] = Readers(
-        accounts=AccountsReader.from_settings(settings), health=HealthReader(health)
+        accounts=AccountsReader.from_settings(settings),
+        health=HealthReader(health),
+        plays=PlaysReader(plays),
     )
     init_inbox(api, db, inbox, handlers())
     init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)

@@ -21,6 +21,33 @@ class Band:
     at: datetime | None
 
 
+@dataclass(frozen=True)
+class Pressure:
+    """The contact-pressure rule's verdict for an account, as the plays service gives it."""
+
+    suppressed: bool
+    reason: str | None
+
+
+class PlaysReader:
+    """Asks plays (which owns the contact-pressure rule) whether to hold offers back; None when
+    plays is down or slow, so the caller falls back on what it knows itself."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def pressure(self, account_id: str) -> Pressure | None:
+        try:
+            body = self.client.fetch(f"/internal/pressure/{quote(account_id, safe='')}")
+        except (ServiceUnavailable, ServiceTimedOut, ValueError) as exc:
+            log.warning("plays unavailable for %s: %s", account_id, exc.__class__.__name__)
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("suppressed"), bool):
+            return None
+        reason = body.get("reason")
+        return Pressure(body["suppressed"], reason if isinstance(reason, str) else None)
+
+
 class HealthReader:
     """Optional answers: a health service that is down or slow gives None, never an error."""
 

@@ -25,6 +25,9 @@ def load() -> dict[str, Any]:
         "HEALTH_URL": service_url("health"),
         # Short: a slow health service degrades a proposal, it never holds it up.
         "HEALTH_TIMEOUT": env_float("KAM_OFFERINGS_HEALTH_TIMEOUT", 1.0),
+        # The contact-pressure rule is the plays service's; a slow answer falls back on ours.
+        "PLAYS_URL": service_url("plays"),
+        "PLAYS_TIMEOUT": env_float("KAM_OFFERINGS_PLAYS_TIMEOUT", 1.0),
         # What one support ticket costs us to handle, for customer economics.
         "SUPPORT_TICKET_COST": Decimal(env_str("KAM_OFFERINGS_SUPPORT_TICKET_COST", "150.00")),
         # The collaborative bundle's price is the sum of its list prices less this share.

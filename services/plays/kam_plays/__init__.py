@@ -14,6 +14,7 @@ from kam_common.web import build_service
 from kam_plays import config as app_config
 from kam_plays.events import OUTBOX
 from kam_plays.integration import handlers
+from kam_plays.mail import Mailer, Tracking
 from kam_plays.models import idempotency_keys, inbox
 
 
@@ -31,6 +32,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kam_accounts_reader"] = reader
     init_inbox(api, db, inbox, handlers(reader))
     init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
+    app.extensions["kam_mailer"] = Mailer(
+        settings["SMTP_URL"], settings["MAIL_FROM"], settings["SMTP_TIMEOUT"]
+    )
+    app.extensions["kam_tracking"] = Tracking.from_settings(
+        settings["TRACKING_SECRET"], settings["INTERNAL_TOKEN"], settings["PUBLIC_URL"]
+    )
 
     from kam_plays.api import register_blueprints
 

@@ -11,6 +11,8 @@ from kam_common.relay import Relay, relay_to_consumers
 from kam_plays import config
 from kam_plays.domain.vocabulary import TIME_BASED
 from kam_plays.events import OUTBOX
+from kam_plays.mail import Mailer, Tracking
+from kam_plays.services.campaigns import deliver_due
 from kam_plays.services.defaults import install_defaults
 from kam_plays.services.evaluation import evaluate
 
@@ -41,8 +43,23 @@ def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
             return None
         return f"{counts['fired']} firings, {counts['cleared']} cleared"
 
+    settings = config.load()
+    mailer = Mailer(settings["SMTP_URL"], settings["MAIL_FROM"], settings["SMTP_TIMEOUT"])
+    tracking = Tracking.from_settings(
+        settings["TRACKING_SECRET"], settings["INTERNAL_TOKEN"], settings["PUBLIC_URL"]
+    )
+
+    def send_campaigns() -> str | None:
+        """Campaigns that are sending (the mail server was down, or a large audience)."""
+        with db.session() as session:
+            done = deliver_due(session, mailer=mailer, tracking=tracking)
+        if not done["campaigns"]:
+            return None
+        return f"{done['delivered']} messages sent, {done['bounced']} bounced"
+
     return [
-        (env_float("KAM_PLAYS_EVALUATE_INTERVAL", 300.0), "plays-evaluate", evaluate_time_based)
+        (env_float("KAM_PLAYS_EVALUATE_INTERVAL", 300.0), "plays-evaluate", evaluate_time_based),
+        (env_float("KAM_PLAYS_SEND_INTERVAL", 2.0), "plays-campaigns", send_campaigns),
     ]
 
 

@@ -236,3 +236,72 @@ class Touch(Base):
         UniqueConstraint("contact_id", "ref_id", name="uq_touches_contact_ref"),
         Index("ix_touches_contact_time", "contact_id", "occurred_at"),
     )
+
+
+class Campaign(Base):
+    """A mail to a segment of the client's people, sent through SMTP and measured."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # promotional | informational
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # draft → sending (recipients chosen, mail going out) → sent
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    audience_size: Mapped[int | None] = mapped_column(Integer)
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    send_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # One sender at a time: a delivery run holds the campaign until this moment.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Recipient(Base):
+    """One person a campaign was meant for: sent to, or held back with the reason."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    contact_id: Mapped[str] = mapped_column(String(36), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    # pending → sent | bounced; or suppressed from the start
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    suppressed_code: Mapped[str | None] = mapped_column(String(40))
+    suppressed_reason: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opens: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id", name="uq_recipients_campaign_contact"),
+        Index("ix_recipients_campaign_status", "campaign_id", "status"),
+    )
+
+
+class Unsubscribe(Base):
+    """A person who asked for no more campaigns: honoured for ever, by person and address."""
+
+    __tablename__ = "unsubscribes"
+
+    contact_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

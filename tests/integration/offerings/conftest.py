@@ -57,7 +57,12 @@ def health(service_client, accounts) -> Iterator[SimpleNamespace]:
 @pytest.fixture
 def client(service_client, accounts, health):
     return service_client(
-        "offerings", create_app, Base.metadata, ACCOUNTS_URL=accounts.url, HEALTH_URL=health.url
+        "offerings",
+        create_app,
+        Base.metadata,
+        ACCOUNTS_URL=accounts.url,
+        HEALTH_URL=health.url,
+        PLAYS_URL=closed_port_url(),
     )
 
 
@@ -70,6 +75,7 @@ def client_without_health(service_client, accounts):
         Base.metadata,
         ACCOUNTS_URL=accounts.url,
         HEALTH_URL=closed_port_url(),
+        PLAYS_URL=closed_port_url(),
     )
 
 

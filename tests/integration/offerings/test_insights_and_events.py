@@ -188,4 +188,5 @@ def test_economics_without_health_still_answers(client_without_health, make_acco
     recs = client_without_health.get(
         f"/api/v1/offerings/recommendations?account_id={created['id']}"
     )
-    assert recs.status_code == 200 and recs.get_json()["degraded"] == ["health"]
+    # Nor plays: the contact-pressure rule is applied to what offerings knows itself.
+    assert recs.status_code == 200 and recs.get_json()["degraded"] == ["health", "plays"]

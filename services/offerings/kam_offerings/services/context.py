@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kam_offerings.clients import HealthReader
+from kam_offerings.clients import HealthReader, PlaysReader
 
 AccountLookup = Callable[[str], dict[str, Any] | None]
 
@@ -37,3 +37,5 @@ class Readers:
 
     accounts: AccountLookup
     health: HealthReader
+    # The contact-pressure rule (None: not asked, e.g. in tests of offerings alone).
+    plays: PlaysReader | None = None

@@ -87,17 +87,22 @@ def recommendations(
     now = utcnow()
     if last_offer_at is not None and last_offer_at.tzinfo is None:
         last_offer_at = last_offer_at.replace(tzinfo=now.tzinfo)
-    held_back = suppression(
-        band=band.band,
-        last_offer_at=last_offer_at,
-        now=now,
-        cooldown_days=settings.offer_cooldown_days,
-    )
-    result: dict[str, Any] = {
-        "account_id": account_id,
-        "band": band.band,
-        "degraded": ["health"] if band.band is None else [],
-    }
+    degraded = ["health"] if band.band is None else []
+    # The contact-pressure rule is plays' (it also counts campaigns that reached the account's
+    # people); when plays cannot answer, the same rule on what offerings knows (band, offers).
+    verdict = readers.plays.pressure(account_id) if readers.plays is not None else None
+    if verdict is not None:
+        held_back = verdict.reason if verdict.suppressed else None
+    else:
+        if readers.plays is not None:
+            degraded.append("plays")
+        held_back = suppression(
+            band=band.band,
+            last_offer_at=last_offer_at,
+            now=now,
+            cooldown_days=settings.offer_cooldown_days,
+        )
+    result: dict[str, Any] = {"account_id": account_id, "band": band.band, "degraded": degraded}
     if band.band is None:
         result["note"] = (
             "The health band is unknown (the health service did not answer): suggestions are "

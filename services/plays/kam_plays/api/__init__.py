@@ -13,7 +13,7 @@ def lookup() -> AccountLookup:
 
 
 def register_blueprints(api: Api) -> None:
-    from kam_plays.api import relationships, tasks, triggers
+    from kam_plays.api import campaigns, relationships, tasks, triggers
 
-    for module in (triggers, tasks, relationships):
+    for module in (triggers, tasks, relationships, campaigns):
         api.register_blueprint(module.blp)

@@ -317,3 +317,95 @@ class TouchesSchema(Schema):
     next_due_on = Day(required=True)
     overdue = fields.Boolean(required=True)
     onboarding = fields.Nested(OnboardingSchema, required=True)
+
+
+class AudienceSchema(ma.Schema):
+    segment = optional_text(200)
+    tier = one_of(TIERS, allow_none=True)
+    bands = fields.List(one_of(BANDS), validate=validate.Length(max=4))
+    buying_roles = fields.List(one_of(BUYING_ROLES), validate=validate.Length(max=7))
+    account_ids = fields.List(Text(validate=ID), validate=validate.Length(max=1000))
+
+
+class CampaignCreateSchema(ma.Schema):
+    name = Name(required=True)
+    kind = one_of(("promotional", "informational"), required=True)
+    subject = Name(max_length=300, required=True)
+    body = Text(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "Plain text (at most 100,000 characters) with placeholders "
+            "{{name}}, {{first_name}}, {{title}}, {{account_name}}, {{sender_name}}; its links "
+            "are tracked and an unsubscribe link is added"
+        },
+    )
+    audience = fields.Nested(AudienceSchema, required=True)
+    sender_name = optional_text(200, metadata={"description": "Default: the account manager"})
+
+
+class CampaignStatsSchema(Schema):
+    sent = fields.Integer(required=True)
+    delivered = fields.Integer(required=True)
+    bounced = fields.Integer(required=True)
+    opened = fields.Integer(required=True)
+    clicked = fields.Integer(required=True)
+    unsubscribed = fields.Integer(required=True)
+
+
+class SuppressedSchema(Schema):
+    contact_id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    code = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class AccountStatsSchema(CampaignStatsSchema):
+    account_id = fields.String(required=True)
+    suppressed = fields.Integer(required=True)
+
+
+class CampaignSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = one_of(("promotional", "informational"), required=True)
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    audience = fields.Dict(required=True)
+    status = one_of(("draft", "sending", "sent"), required=True)
+    audience_size = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "People the audience names"}
+    )
+    pending = fields.Integer(required=True, metadata={"description": "Messages still to send"})
+    suppressed = fields.List(
+        fields.Nested(SuppressedSchema),
+        required=True,
+        allow_none=True,
+        metadata={"description": "Held back, with the reason (in a campaign's own view)"},
+    )
+    stats = fields.Nested(CampaignStatsSchema, required=True)
+    by_account = fields.List(fields.Nested(AccountStatsSchema))
+    last_error = fields.String(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = Timestamp(required=True)
+    sent_at = Timestamp(required=True, allow_none=True)
+
+
+class CampaignListArgs(PageArgs):
+    status = one_of(("draft", "sending", "sent"))
+    kind = one_of(("promotional", "informational"))
+
+
+class AccountCampaignSchema(CampaignStatsSchema):
+    campaign_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True)
+    suppressed = fields.Integer(required=True)
+
+
+class PressureSchema(Schema):
+    account_id = fields.String(required=True)
+    suppressed = fields.Boolean(required=True)
+    code = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True, allow_none=True)

@@ -36,9 +36,11 @@ def account_restraint(
     band: str | None,
     last_offer_at: datetime | None,
     now: datetime,
+    last_campaign_at: datetime | None = None,
     cooldown_days: int = COOLDOWN_DAYS,
 ) -> Restraint | None:
-    """Why the account must not be solicited now, or None."""
+    """Why the account must not be solicited now, or None. `last_campaign_at`: when a
+    promotional campaign last reached one of its people."""
     if band in UNHAPPY_BANDS:
         return Restraint("account_unhappy", f"The account's health is {band}.")
     if last_offer_at is not None and now - last_offer_at < timedelta(days=cooldown_days):
@@ -46,6 +48,12 @@ def account_restraint(
             "account_recently_solicited",
             f"An offer was made to the account on {last_offer_at.date().isoformat()}, "
             f"within {cooldown_days} days.",
+        )
+    if last_campaign_at is not None and now - last_campaign_at < timedelta(days=cooldown_days):
+        return Restraint(
+            "account_recently_solicited",
+            f"A promotional campaign reached the account's people on "
+            f"{last_campaign_at.date().isoformat()}, within {cooldown_days} days.",
         )
     return None
 
