@@ -133,6 +133,9 @@ def stack_env(data_dir: Path, ports: dict[str, int], admin_key: str) -> dict[str
         KAM_HEALTH_URL=f"http://127.0.0.1:{ports['health']}",
         KAM_PLAYS_URL=f"http://127.0.0.1:{ports['plays']}",
         KAM_GATEWAY_PORT=str(ports["gateway"]),
+        # Campaign mail goes to the stack's own mail sink; its links lead to this gateway.
+        KAM_SMTP_URL=f"smtp://127.0.0.1:{ports.get('mail', 1)}",
+        KAM_PUBLIC_URL=f"http://127.0.0.1:{ports['gateway']}",
         # Two workers so state that must be shared between them (keys, idempotency) is.
         KAM_WORKERS="2",
         KAM_THREADS="4",
@@ -197,6 +200,21 @@ def migrate(stack: Stack) -> None:
         return
     for app in APPS:
         upgrade(f"kam_{app}", stack.env[f"{app.upper()}_DATABASE_URL"])
+
+
+def start_mail_sink(stack: Stack) -> None:
+    """`kam mail-sink` (as `make run` starts it) on the stack's mail port, its messages kept
+    under `<data folder>/mail`."""
+    stack.launch("mail", [str(BIN / "kam"), "mail-sink", "--folder", str(stack.data_dir / "mail")])
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", stack.ports["mail"]), timeout=0.5),
+        ):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("the mail sink did not start")
 
 
 def wait_until_ready(stack: Stack) -> None:

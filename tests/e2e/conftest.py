@@ -23,6 +23,7 @@ from e2e_stack import (
     free_port,
     migrate,
     stack_env,
+    start_mail_sink,
     start_redis,
     wait_until_ready,
 )
@@ -31,7 +32,7 @@ from e2e_stack import (
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e-stack")
-    ports = {app: free_port() for app in APPS}
+    ports = {app: free_port() for app in (*APPS, "mail")}
     admin_key = "kam_e2e_" + secrets.token_urlsafe(24)
     # Two gateway workers share their rate-limit counts in Redis, as the reference deployment.
     redis, redis_url = start_redis(data_dir)
@@ -43,6 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stack.start(app)
         # Delivers integration events between the apps (kam worker, as `make run` starts it).
         stack.launch("worker", [str(BIN / "kam"), "worker"])
+        start_mail_sink(stack)
         wait_until_ready(stack)
     except Exception as exc:  # any start-up failure ends the session the same way
         stack.stop()
