@@ -7,7 +7,6 @@ demo adds forty accounts, which the session's shared stack must not see.
 from __future__ import annotations
 
 import secrets
-import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -15,7 +14,9 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_stack import APPS, BIN, Stack, free_port, migrate, stack_env, wait_until_ready
+from e2e_stack import APPS, BIN, Stack, free_port, kam, migrate, stack_env, wait_until_ready
+
+from kam_accounts.domain.vocabulary import TEAM_ROLES
 
 Api = Callable[..., Any]
 BANDS = {"healthy", "watch", "at_risk", "critical"}
@@ -29,18 +30,7 @@ NORTHWIND, HELIOS, SEPAHAN, TOKYO, GULF = (
 
 
 def seed(stack: Stack) -> str:
-    result = subprocess.run(
-        [str(BIN / "kam"), "seed"],
-        env=stack.env,
-        cwd=stack.data_dir,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    return kam(stack, "seed", timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -119,14 +109,7 @@ def test_the_champion_who_left_is_on_record_and_the_account_is_critical(
     evidence = " ".join(score["components"]["commitment"]["evidence"])
     assert "Maya Okafor" in evidence
     team = api(f"/accounts/{account_id}/team")["items"]
-    assert {m["role"] for m in team} == {
-        "account_manager",
-        "sales",
-        "implementation_engineer",
-        "quality_engineer",
-        "service_engineer",
-        "executive_sponsor",
-    }
+    assert {m["role"] for m in team} == set(TEAM_ROLES)
 
 
 def test_a_guaranteed_delivery_was_broken(api: Api, accounts: dict[str, dict[str, Any]]) -> None:
