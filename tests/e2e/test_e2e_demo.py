@@ -14,7 +14,17 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_stack import APPS, BIN, Stack, free_port, kam, migrate, stack_env, wait_until_ready
+from e2e_stack import (
+    APPS,
+    BIN,
+    Stack,
+    free_port,
+    kam,
+    migrate,
+    stack_env,
+    start_mail_sink,
+    wait_until_ready,
+)
 
 from kam_accounts.domain.vocabulary import TEAM_ROLES
 
@@ -36,7 +46,7 @@ def seed(stack: Stack) -> str:
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
     data_dir = tmp_path_factory.mktemp("e2e-demo")
-    ports = {app: free_port() for app in APPS}
+    ports = {app: free_port() for app in (*APPS, "mail")}
     env = stack_env(data_dir, ports, "kam_e2e_" + secrets.token_urlsafe(24))
     env.update(
         {f"{app.upper()}_DATABASE_URL": f"sqlite:///{data_dir / (app + '.db')}" for app in APPS}
@@ -49,6 +59,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack
         for app in APPS:
             stack.start(app)
         stack.launch("worker", [str(BIN / "kam"), "worker"])
+        start_mail_sink(stack)  # as `make run` does: the demo's campaign is sent once it is up
         wait_until_ready(stack)
     except Exception as exc:  # noqa: BLE001 - any start-up failure fails the module the same way
         stack.stop()
@@ -176,3 +187,83 @@ def test_seeding_again_adds_nothing(demo_stack: tuple[Stack, str], api: Api) -> 
         api("/offerings/proposals", per_page=1)["total"],
     )
     assert after == before
+
+
+def test_the_default_triggers_opened_tasks_for_the_right_roles_on_troubled_accounts(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    northwind = accounts[NORTHWIND]["id"]
+    tasks = api("/tasks", account_id=northwind, status="open", per_page=100)["items"]
+    roles = {task["assignee_role"] for task in tasks if task["source"]["type"] == "trigger"}
+    # Maya, the champion, left; a critical quality issue; the account is critical.
+    assert {"executive_sponsor", "quality_engineer", "account_manager"} <= roles, roles
+    team = {m["id"]: m["role"] for m in api(f"/accounts/{northwind}/team")["items"]}
+    for task in tasks:
+        if task["assignee_id"] is not None:
+            assert team[task["assignee_id"]] == task["assignee_role"]
+    # Healthy accounts have no recovery plan to write.
+    tokyo = accounts[TOKYO]["id"]
+    titles = {t["title"] for t in api("/tasks", account_id=tokyo, per_page=100)["items"]}
+    assert "Write and agree a recovery plan" not in titles
+
+
+def test_the_strategic_accounts_coverage_map_names_its_gaps(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    northwind = accounts[NORTHWIND]["id"]
+    people = {c["id"]: c for c in api(f"/accounts/{northwind}/contacts", per_page=100)["items"]}
+    cover = api(f"/accounts/{northwind}/coverage")
+    gaps = {(people[g["contact_id"]]["name"], g["code"]) for g in cover["gaps"] if g["contact_id"]}
+    assert ("Greg Hollis", "uncovered_decision_maker") in gaps
+    assert ("Rosa Delgado", "uncovered_decision_maker") in gaps
+    assert ("Maya Okafor", "champion_left") in gaps
+    assert len(cover["links"]) == 2 and 0 <= cover["score"] < 50
+
+
+def test_the_promotional_campaign_reached_the_mail_sink_for_healthy_accounts_only(
+    demo_stack: tuple[Stack, str], api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    import email
+    import re
+    import time
+
+    stack, _ = demo_stack
+    [campaign] = api("/campaigns")["items"]
+    deadline = time.monotonic() + 60  # the worker sends it once the mail sink answers
+    while campaign["status"] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        campaign = api(f"/campaigns/{campaign['id']}")
+    campaign = api(f"/campaigns/{campaign['id']}")
+    assert campaign["status"] == "sent", campaign
+    bands = {a["id"]: a for a in accounts.values()}
+    scores = {
+        item["account_id"]: item["band"] for item in api("/health/portfolio", per_page=100)["items"]
+    }
+    assert campaign["suppressed"], "some manufacturing client is unhappy in the story"
+    for held in campaign["suppressed"]:
+        assert held["code"] == "account_unhappy" and held["reason"]
+        assert scores[held["account_id"]] in ("at_risk", "critical")
+    reached = {row["account_id"] for row in campaign["by_account"] if row["delivered"]}
+    assert reached and all(scores[a] in ("healthy", "watch") for a in reached)
+    assert all(bands[a]["segment"] == "manufacturing" for a in reached)
+    files = sorted((stack.data_dir / "mail").glob("*.eml"))
+    assert len(files) == campaign["stats"]["delivered"] > 0
+    message = email.message_from_bytes(files[0].read_bytes())
+    text = next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    html = next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/html"
+    )
+    gateway = stack.url("gateway")
+    [click] = re.findall(re.escape(gateway) + r"/t/c/[\w-]+\.[\w-]+", text)
+    [pixel] = re.findall(re.escape(gateway) + r"/t/o/[\w-]+\.[\w-]+", html)
+    before = campaign["stats"]
+    assert requests.get(pixel, timeout=10).status_code == 200
+    assert requests.get(click, allow_redirects=False, timeout=10).status_code == 302
+    after = api(f"/campaigns/{campaign['id']}")["stats"]
+    assert after["opened"] == before["opened"] + 1 and after["clicked"] == before["clicked"] + 1

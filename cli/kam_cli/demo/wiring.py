@@ -28,7 +28,7 @@ from kam_common.http import ServiceClient
 from kam_common.relay import Relay
 from kam_common.scope import CLIENT_HEADER, CLIENT_NAME_HEADER, ROLE_HEADER
 
-SERVICES = ("accounts", "offerings", "health")
+SERVICES = ("accounts", "offerings", "health", "plays")
 
 
 class DemoError(RuntimeError):
@@ -78,7 +78,7 @@ def _clients_in(value: Any) -> Iterator[ServiceClient]:
 
 @dataclass
 class Services:
-    """The three services' apps, their relays and periodic jobs, wired to one another."""
+    """The services' apps, their relays and periodic jobs, wired to one another."""
 
     apps: dict[str, Flask]
     relays: list[Relay] = field(default_factory=list)
