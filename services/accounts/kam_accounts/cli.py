@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from kam_accounts import config
 from kam_accounts.events import OUTBOX
-from kam_common.db import Database
 from kam_common.migrations import upgrade
 from kam_common.relay import Relay, relay_to_consumers
 
