@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kam_common.integration import Handler
+from kam_health.domain import alerts as alert_rules
 from kam_health.models import AccountFacts
 from kam_health.services import facts
+from kam_health.services.alerts import raise_alert
 from kam_health.services.facts import AccountLookup
 from kam_health.services.scoring import rescore
 
@@ -69,7 +71,20 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
             session.flush()
             rescore(session, [account.account_id])
 
+    def trigger_fired(session: Session, event: dict[str, Any]) -> None:
+        """Plays asks for an alert (a trigger's `raise_alert` action): health owns alerts."""
+        payload = event["payload"]
+        if known_account(session, payload["account_id"]) is not None:
+            raise_alert(
+                session,
+                payload["account_id"],
+                alert_rules.trigger_fired(
+                    payload["trigger_id"], payload["trigger_name"], payload["reason"]
+                ),
+            )
+
     return {
+        "trigger.fired": trigger_fired,
         "agreement.activated": agreement_activated,
         "agreement.ended": agreement_ended,
         "account.created": account_changed,

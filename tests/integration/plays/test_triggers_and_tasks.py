@@ -289,3 +289,38 @@ def test_task_created_is_published(plays, make_account, deliver):
 
         assert OUTBOX.routes["task.created"] == ()
         assert session.execute(select(outbox)).all() == []
+
+
+def test_a_raise_alert_action_raises_one_alert_in_health_per_account_and_trigger(
+    plays, health, make_account, deliver
+):
+    from support import TEST_TOKEN, serve
+
+    from kam_common.http import ServiceClient
+    from kam_common.relay import Relay
+    from kam_plays.events import OUTBOX
+
+    account = make_account(name="Alerted", tier="strategic")
+    make_account(name="Quiet", tier="key")
+    deliver()
+    created = plays.post(
+        "/api/v1/triggers",
+        json={
+            "name": "Strategic account needs a look",
+            "when": {"band_entered": ["healthy"], "tier": "strategic"},
+            "then": {"raise_alert": {"reason": "A strategic account: review it this week."}},
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    with serve(health.application) as url:
+        relay = Relay(
+            OUTBOX,
+            plays.application.extensions["kam_db"],
+            {"health": ServiceClient("health", url, TEST_TOKEN)},
+        )
+        assert relay.run_once() == 1
+    [alert] = health.get(
+        "/api/v1/health/alerts", query_string={"account_id": account["id"]}
+    ).get_json()["items"]
+    assert alert["message"] == "A strategic account: review it this week."
+    assert "Strategic account needs a look" in alert["suggested_action"]

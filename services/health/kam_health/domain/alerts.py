@@ -79,3 +79,14 @@ def critical_event(event: dict[str, Any], event_id: str) -> Raised:
         NEXT_STEPS[_COMPONENT_OF_TYPE[kind]],
         event_id=event_id,
     )
+
+
+def trigger_fired(trigger_id: str, trigger_name: str, reason: str) -> Raised:
+    """A trigger of the account team's (plays) whose action is to raise an alert: one alert per
+    account and trigger until it is resolved."""
+    return Raised(
+        f"trigger:{trigger_id}"[:40],
+        "medium",
+        reason,
+        f"Raised by the trigger “{trigger_name}”: see its firings for the facts behind it.",
+    )
