@@ -40,7 +40,8 @@ NORTHWIND, HELIOS, SEPAHAN, TOKYO, GULF = (
 
 
 def seed(stack: Stack) -> str:
-    return kam(stack, "seed", timeout=300)
+    # Forty accounts told to five services, on a machine that may be busy with other work.
+    return kam(stack, "seed", timeout=900)
 
 
 @pytest.fixture(scope="module")
