@@ -115,7 +115,8 @@ _TRACKING_DOC: dict[str, Any] = {"security": []}
 class OpenPixel(MethodView):
     @blp.doc(
         **_TRACKING_DOC,
-        responses={"200": {"description": "A 1×1 GIF", "content": {"image/gif": {}}}},
+        # In words, not as a media type: generated clients have nothing to parse in a pixel.
+        responses={"200": {"description": "A transparent 1×1 GIF image (`image/gif`)"}},
     )
     def get(self, token: str) -> Response:
         """A message was opened (its image loaded). An altered token is a 404 that records
@@ -142,7 +143,7 @@ class ClickLink(MethodView):
 class UnsubscribeLink(MethodView):
     @blp.doc(
         **_TRACKING_DOC,
-        responses={"200": {"description": "A page confirming it", "content": {"text/html": {}}}},
+        responses={"200": {"description": "An HTML page (`text/html`) confirming it"}},
     )
     def get(self, token: str) -> Response:
         """The person asks for no more campaigns: honoured for ever."""
