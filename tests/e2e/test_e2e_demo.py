@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -176,3 +176,20 @@ def test_seeding_again_adds_nothing(demo_stack: tuple[Stack, str], api: Api) -> 
         api("/offerings/proposals", per_page=1)["total"],
     )
     assert after == before
+
+
+def test_months_later_seeding_adds_nothing_not_even_the_expired_override(
+    demo_stack: tuple[Stack, str],
+    api: Api,
+    accounts: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The override lasts 90 days: a start 120 days on must not give it back."""
+    from kam_cli.demo import seed_demo
+
+    stack, _ = demo_stack
+    for name, value in stack.env.items():
+        monkeypatch.setenv(name, value)
+    later = datetime.now(UTC).date() + timedelta(days=120)
+    assert seed_demo(today=later, say=lambda _line: None) == {}
+    assert api(f"/health/accounts/{accounts[GULF]['id']}")["override"] is not None
