@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from e2e_stack import APPS, BIN, Stack, free_port, kam, migrate, stack_env, wait_until_ready
+from e2e_stack import APPS, BIN, Stack, free_ports, kam, migrate, stack_env, wait_until_ready
 
 from kam_accounts.domain.vocabulary import TEAM_ROLES
 
@@ -36,7 +36,7 @@ def seed(stack: Stack) -> str:
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
     data_dir = tmp_path_factory.mktemp("e2e-demo")
-    ports = {app: free_port() for app in APPS}
+    ports = free_ports(APPS)
     env = stack_env(data_dir, ports, "kam_e2e_" + secrets.token_urlsafe(24))
     env.update(
         {f"{app.upper()}_DATABASE_URL": f"sqlite:///{data_dir / (app + '.db')}" for app in APPS}
