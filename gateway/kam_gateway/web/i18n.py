@@ -66,17 +66,30 @@ def direction(locale: str) -> str:
     return "rtl" if locale in RIGHT_TO_LEFT else "ltr"
 
 
+# Babel gives a locale's separators but leaves the digits Latin: its own digits are put in here.
+_DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹", "arab": "٠١٢٣٤٥٦٧٨٩"}
+
+
 class Formats:
-    """Formatting for one language, as the templates use it."""
+    """Formatting for one language, as the templates use it (its own digits: Persian's in fa)."""
 
     def __init__(self, locale: str):
         self.locale = Locale.parse(locale)
+        digits = _DIGITS.get(self.locale.default_numbering_system)
+        self._digits = str.maketrans("0123456789", digits) if digits else None
+
+    def _local(self, text: str) -> str:
+        return text.translate(self._digits) if self._digits else text
 
     def number(self, value: Any, digits: int = 0) -> str:
         if value is None or value == "":
             return "—"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(float(value), format=pattern, locale=self.locale)
+        return self._local(
+            format_decimal(
+                float(value), format=pattern, locale=self.locale, numbering_system="default"
+            )
+        )
 
     def signed(self, value: Any, digits: int = 1) -> str:
         if value is None:
@@ -87,23 +100,29 @@ class Formats:
     def money(self, value: Any, currency: str | None) -> str:
         if value is None:
             return "—"
-        return format_currency(
-            float(value), currency or "USD", locale=self.locale, format_type="standard"
+        return self._local(
+            format_currency(
+                float(value),
+                currency or "USD",
+                locale=self.locale,
+                format_type="standard",
+                numbering_system="default",
+            )
         )
 
     def date(self, value: Any) -> str:
         parsed = _parse(value)
         if parsed is None:
             return "—"
-        return format_date(parsed, format="medium", locale=self.locale)
+        return self._local(format_date(parsed, format="medium", locale=self.locale))
 
     def datetime(self, value: Any) -> str:
         parsed = _parse(value)
         if parsed is None:
             return "—"
         if not isinstance(parsed, datetime):
-            return format_date(parsed, format="medium", locale=self.locale)
-        return format_datetime(parsed, format="medium", locale=self.locale)
+            return self.date(parsed)
+        return self._local(format_datetime(parsed, format="medium", locale=self.locale))
 
 
 def _parse(value: Any) -> date | datetime | None:
@@ -118,3 +137,74 @@ def _parse(value: Any) -> date | datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "translate later"
+    """Marks a word for the catalog; `word()` in the templates translates it when shown."""
+    return text
+
+
+# The API's own values as the pages show them (`word(value)`: underscores become spaces).
+WORDS = (
+    N_("healthy"),
+    N_("watch"),
+    N_("at risk"),
+    N_("critical"),
+    N_("delivery"),
+    N_("quality"),
+    N_("support"),
+    N_("warning"),
+    N_("commitment"),
+    N_("strategic"),
+    N_("key"),
+    N_("standard"),
+    N_("minor"),
+    N_("major"),
+    N_("low"),
+    N_("medium"),
+    N_("high"),
+    N_("market change"),
+    N_("new competitor"),
+    N_("new technology"),
+    N_("cost pressure"),
+    N_("needs change"),
+    N_("champion left"),
+    N_("engagement drop"),
+    N_("other"),
+    N_("decision maker"),
+    N_("economic buyer"),
+    N_("technical buyer"),
+    N_("influencer"),
+    N_("user"),
+    N_("gatekeeper"),
+    N_("champion"),
+    N_("supporter"),
+    N_("neutral"),
+    N_("detractor"),
+    N_("unknown"),
+    N_("account manager"),
+    N_("sales"),
+    N_("implementation engineer"),
+    N_("quality engineer"),
+    N_("service engineer"),
+    N_("executive sponsor"),
+    N_("admin"),
+    N_("executive"),
+    N_("engineer"),
+    N_("partner"),
+    N_("unbundled"),
+    N_("collaborative"),
+    N_("flexible"),
+    N_("draft"),
+    N_("accepted"),
+    N_("superseded"),
+    N_("interaction"),
+    N_("purchase"),
+    N_("contact change"),
+    N_("health event"),
+    N_("agreement"),
+    N_("account"),
+    N_("cross sell"),
+    N_("up sell"),
+    N_("max delivery delay days"),
+)

@@ -47,20 +47,20 @@ SEVERITIES = {
 }
 
 
-def _(request: Request, text: str) -> str:
+def tr(request: Request, text: str) -> str:
     return translations(request.locale).gettext(text)
 
 
 def _errors(data: Any) -> dict[str, str]:
-    """A problem's field errors, one sentence per field; the detail under `_form` otherwise."""
+    """A problem's field errors, one sentence per field (`items.0` is the `items` field), and
+    its detail under `_form`, shown above the form."""
     if not isinstance(data, dict):
         return {"_form": "The service could not answer; try again."}
-    found = {
-        name.split(".")[-1] if name.startswith("events.") else name: " ".join(messages)
-        for name, messages in (data.get("errors") or {}).items()
-    }
-    if not found:
-        found["_form"] = str(data.get("detail") or "")
+    found: dict[str, str] = {}
+    for name, messages in (data.get("errors") or {}).items():
+        field = name.split(".")[0]
+        found[field] = " ".join([found[field], *messages] if field in found else messages)
+    found["_form"] = str(data.get("detail") or "")
     return found
 
 
@@ -110,13 +110,13 @@ async def signin(request: Request) -> Answer:
     if not email or not password:
         errors = {}
         if not email:
-            errors["email"] = _(request, "Enter your email.")
+            errors["email"] = tr(request, "Enter your email.")
         if not password:
-            errors["password"] = _(request, "Enter your password.")
+            errors["password"] = tr(request, "Enter your password.")
         return await signin_form(request, errors=errors)
     wait = gateway.signin_accounts.blocked(email) or gateway.signin_addresses.blocked(call.client)
     if wait is not None:
-        message = _(request, "Too many failed sign-ins; try again in a few minutes.")
+        message = tr(request, "Too many failed sign-ins; try again in a few minutes.")
         return await signin_form(request, errors={"_throttled": message, "_form": message})
 
     def attempt() -> SignedIn | None:
@@ -133,7 +133,7 @@ async def signin(request: Request) -> Answer:
         await gateway.signin_accounts.failed(email)
         await gateway.signin_addresses.failed(call.client)
         return await signin_form(
-            request, errors={"_form": _(request, "That email and password do not match.")}
+            request, errors={"_form": tr(request, "That email and password do not match.")}
         )
     max_age = int(gateway.settings.get("SESSION_HOURS", 12.0) * 3600)
     secure = bool(gateway.settings.get("SECURE_COOKIES"))
@@ -322,7 +322,7 @@ async def update_event(request: Request) -> Answer:
     if form.get("resolve"):
         body["resolved_at"] = datetime.now(UTC).isoformat()
     if not body:
-        return await account(request, log_errors={"delivered_on": _(request, "Enter a date.")})
+        return await account(request, log_errors={"delivered_on": tr(request, "Enter a date.")})
     status, data = await request.api("PATCH", f"{H}/events/{quote(event_id, safe='')}", body=body)
     if status >= 400:
         if status == 404:
@@ -362,7 +362,10 @@ async def proposal(request: Request, *, errors: dict[str, str] | None = None) ->
         account=account_data,
         errors=errors or {},
         chosen=request.form.get("strategy") or found.get("recommended"),
-        chosen_items=set(request.form_list("optional_item_ids")),
+        chosen_items={
+            name: set(request.form_list(f"optional_{name}"))
+            for name in ("unbundled", "collaborative", "flexible")
+        },
         sees_costs=request.role in ("admin", "executive", "sales"),
     )
 
@@ -371,8 +374,10 @@ async def accept_proposal(request: Request) -> Answer:
     proposal_id = request.params["proposal_id"]
     strategy = request.form.get("strategy", "")
     if not strategy:
-        return await proposal(request, errors={"strategy": _(request, "Choose an option.")})
-    body = {"strategy": strategy, "optional_item_ids": request.form_list("optional_item_ids")}
+        return await proposal(request, errors={"strategy": tr(request, "Choose an option.")})
+    # Each option has its own menu of optional items: only the chosen option's count.
+    chosen = request.form_list(f"optional_{strategy}")
+    body = {"strategy": strategy, "optional_item_ids": chosen}
     status, data = await request.api(
         "POST", f"{O}/proposals/{quote(proposal_id, safe='')}/accept", body=body
     )
