@@ -110,6 +110,9 @@ def keys_hint(_args: argparse.Namespace) -> int:
         print("API key: create one with `make key` (ROLE=admin NAME=me) or")
         print("    .venv/bin/kam create-key --role admin --name me")
     print("Then call the gateway with: Authorization: Bearer <key>")
+    print("Web app: open the gateway's address in a browser and sign in; the demo's people are")
+    print("exec@, sales@, engineer@, partner@ and admin@demo.kam (password: kam-demo-password);")
+    print("more with .venv/bin/kam create-user --email you@example.com --role executive")
     return 0
 
 

@@ -227,8 +227,8 @@ def test_an_executive_finds_the_accounts_at_risk_and_why(
         # Names in another script sit in their own bidi isolate beside Latin text.
         assert link.locator("bdi").count() == 1
         expect(page.get_by_role("heading", name="Open alerts")).to_be_visible()
+        screenshot(page, "screenshot-portfolio.png")
         check_accessibility(page)
-        screenshot(page, "portfolio.png")
         link.click()
         expect(page.get_by_role("heading", name=ours["name"])).to_be_visible()
         expect(page.get_by_text("Why this score")).to_be_visible()
@@ -240,8 +240,8 @@ def test_an_executive_finds_the_accounts_at_risk_and_why(
         expect(page.locator("svg.chart")).to_be_visible()
         # An executive cannot log events: no quick log.
         assert page.get_by_role("heading", name="Quick log").count() == 0
+        screenshot(page, "screenshot-account.png")
         check_accessibility(page)
-        screenshot(page, "account.png")
 
 
 def test_an_engineer_logs_a_late_delivery_by_keyboard_and_sees_the_score_fall(
