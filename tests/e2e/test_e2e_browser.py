@@ -391,3 +391,28 @@ def test_persian_turns_the_layout_right_to_left_and_a_phone_screen_works(
         # The choice is kept on the next page.
         page.get_by_role("link", name=world["ours"]["name"]).click()
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
+
+
+def test_the_scorecard_form_refuses_bad_input_beside_the_field_and_saves_nothing(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    before = api("GET", "/health/scorecard").json()
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["executive"])
+        page.get_by_role("link", name="Scorecard").click()
+        check_accessibility(page)
+        page.get_by_label("delivery", exact=True).fill("lots")
+        page.get_by_label("quality", exact=True).fill("0.9")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator('[id="weights.delivery-error"]')).to_be_visible()
+        assert page.get_by_label("delivery", exact=True).input_value() == "lots"
+        assert page.get_by_label("quality", exact=True).input_value() == "0.9"
+        # Numbers, but weights that do not add up to 1: the service's own words, kept input.
+        page.get_by_label("delivery", exact=True).fill("0.5")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        assert page.get_by_label("quality", exact=True).input_value() == "0.9"
+    assert api("GET", "/health/scorecard").json()["version"] == before["version"]

@@ -469,6 +469,76 @@ async def revoke_key(request: Request) -> Answer:
     return request.redirect("/admin")
 
 
+# Scorecard --------------------------------------------------------------------------------
+
+WEIGHTS = ("delivery", "quality", "support", "commitment")
+THRESHOLDS = ("healthy", "watch", "at_risk")
+
+
+async def scorecard(
+    request: Request,
+    *,
+    errors: dict[str, str] | None = None,
+    preview: dict[str, Any] | None = None,
+) -> Answer:
+    card = await request.read(H + "/scorecard")
+    typed = request.form if (errors or preview) else {}
+    return request.render(
+        "scorecard.html",
+        status=422 if errors else 200,
+        card=card,
+        typed=typed,
+        errors=errors or {},
+        preview=preview,
+        weights=WEIGHTS,
+        thresholds=THRESHOLDS,
+        saved=request.query.get("saved") == "1",
+    )
+
+
+def _scorecard_body(request: Request) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form as the API's body; a field that is not a number is named beside itself."""
+    form, errors = request.form, {}
+
+    def number(name: str) -> float | None:
+        try:
+            return float(form.get(name, "").replace(",", "."))
+        except ValueError:
+            errors[name] = tr(request, "Enter a number.")
+            return None
+
+    window = number("window_days")
+    body = {
+        "weights": {name: number(f"weights.{name}") for name in WEIGHTS},
+        "thresholds": {name: number(f"thresholds.{name}") for name in THRESHOLDS},
+        "window_days": int(window) if window is not None and window.is_integer() else window,
+        "half_life_days": number("half_life_days"),
+    }
+    return body, errors
+
+
+async def change_scorecard(request: Request) -> Answer:
+    """Preview (a dry run: who would change band) or save; nothing is saved on a preview."""
+    body, errors = _scorecard_body(request)
+    if errors:
+        return await scorecard(request, errors=errors)
+    dry = request.form.get("action") == "preview"
+    status, data = await request.api(
+        "PUT", H + "/scorecard", {"dry_run": "true"} if dry else None, body
+    )
+    if status >= 400:
+        found = _errors(data)
+        # The API names `weights.delivery`: the form's field has that very name.
+        for name, messages in ((data or {}).get("errors") or {}).items():
+            found[name] = " ".join(messages)
+        if dry and status == 400:  # this health service has no dry run yet
+            found = {"_form": tr(request, "A preview is not available yet; save to apply.")}
+        return await scorecard(request, errors=found)
+    if dry:
+        return await scorecard(request, preview=data)
+    return request.redirect("/scorecard?saved=1")
+
+
 async def account_page(request: Request) -> Answer:
     return await account(request)
 
@@ -499,6 +569,8 @@ ROUTES = [
     ("POST", f"/accounts/{ID}/proposals", build_proposal, False),
     ("GET", r"/proposals/(?P<proposal_id>[A-Za-z0-9._:-]{1,64})", proposal_page, False),
     ("POST", r"/proposals/(?P<proposal_id>[A-Za-z0-9._:-]{1,64})/accept", accept_proposal, False),
+    ("GET", "/scorecard", scorecard, False),
+    ("POST", "/scorecard", change_scorecard, False),
     ("GET", "/admin", admin_page, False),
     ("POST", "/admin/users", create_user, False),
     ("POST", r"/admin/users/(?P<user_id>[A-Za-z0-9-]{1,64})/deactivate", deactivate_user, False),
