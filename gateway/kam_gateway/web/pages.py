@@ -166,8 +166,9 @@ async def portfolio(request: Request) -> Answer:
     status, data = await request.api(
         "GET", H + "/portfolio", {**filters, "page": page, "per_page": PER_PAGE}
     )
-    if status == 400 and any(f in str(data) for f in FILTERS):
-        # This portfolio answers no filters or pages yet: the whole portfolio, unfiltered.
+    if status == 400:
+        # A health service whose portfolio takes no filters or pages yet names them as unknown:
+        # then its summary, and the page of accounts from the accounts list.
         status, data = await request.api("GET", H + "/portfolio")
     if status >= 400:
         raise PageError(status, (data or {}).get("detail", ""))
