@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from e2e_stack import (
     APPS,
     BIN,
     Stack,
-    free_port,
+    free_ports,
     kam,
     migrate,
     stack_env,
@@ -47,7 +47,7 @@ def seed(stack: Stack) -> str:
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
     data_dir = tmp_path_factory.mktemp("e2e-demo")
-    ports = {app: free_port() for app in (*APPS, "mail")}
+    ports = free_ports((*APPS, "mail"))
     env = stack_env(data_dir, ports, "kam_e2e_" + secrets.token_urlsafe(24))
     env.update(
         {f"{app.upper()}_DATABASE_URL": f"sqlite:///{data_dir / (app + '.db')}" for app in APPS}
@@ -267,3 +267,50 @@ def test_the_promotional_campaign_reached_the_mail_sink_for_healthy_accounts_onl
     assert requests.get(click, allow_redirects=False, timeout=10).status_code == 302
     after = api(f"/campaigns/{campaign['id']}")["stats"]
     assert after["opened"] == before["opened"] + 1 and after["clicked"] == before["clicked"] + 1
+
+
+def test_months_later_seeding_adds_nothing_not_even_the_expired_override(
+    demo_stack: tuple[Stack, str],
+    api: Api,
+    accounts: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The override lasts 90 days: a start 120 days on must not give it back."""
+    from kam_cli.demo import seed_demo
+
+    stack, _ = demo_stack
+    for name, value in stack.env.items():
+        monkeypatch.setenv(name, value)
+    later = datetime.now(UTC).date() + timedelta(days=120)
+    assert seed_demo(today=later, say=lambda _line: None) == {}
+    assert api(f"/health/accounts/{accounts[GULF]['id']}")["override"] is not None
+
+
+def test_each_demo_person_signs_in_and_the_partner_sees_only_its_accounts(
+    demo_stack: tuple[Stack, str], accounts: dict[str, dict[str, Any]]
+) -> None:
+    import re
+
+    from kam_cli.demo.people import DEMO_PASSWORD, PEOPLE
+
+    stack, _ = demo_stack
+    base = stack.url("gateway")
+    for email, _name, role, _stories in PEOPLE:
+        client = requests.Session()
+        page = client.get(f"{base}/signin", timeout=30).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        signed = client.post(
+            f"{base}/signin",
+            data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert signed.status_code == 303, (email, signed.status_code)
+        listed = client.get(f"{base}/api/v1/accounts", params={"per_page": 100}, timeout=30)
+        assert listed.status_code == 200
+        names = {a["name"] for a in listed.json()["items"]}
+        if role == "partner":
+            assert names == {"فولاد سپاهان", "مجموعة الخليج للطاقة"}
+        else:
+            assert len(names) == len(accounts)
