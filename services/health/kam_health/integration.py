@@ -69,7 +69,15 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
             session.flush()
             rescore(session, [account.account_id])
 
+    def team_member_added(session: Session, event: dict[str, Any]) -> None:
+        facts.team_member_added(session, event["payload"])
+
+    def team_member_removed(session: Session, event: dict[str, Any]) -> None:
+        facts.team_member_removed(session, event["payload"])
+
     return {
+        "team_member.added": team_member_added,
+        "team_member.removed": team_member_removed,
         "agreement.activated": agreement_activated,
         "agreement.ended": agreement_ended,
         "account.created": account_changed,

@@ -44,6 +44,7 @@ class AccountFacts(Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     segment: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[str | None] = mapped_column(String(20))
     annual_revenue: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     contact_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
@@ -53,6 +54,20 @@ class AccountFacts(Base):
     breach_limit_days: Mapped[int | None] = mapped_column(Integer)
     agreement_id: Mapped[str | None] = mapped_column(String(36))
     facts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeamMember(Base):
+    """Someone on our side who works the account (from the accounts service's events): the
+    portfolio's `owner` filter."""
+
+    __tablename__ = "account_team"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class DepartedContact(Base):

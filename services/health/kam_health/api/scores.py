@@ -15,6 +15,7 @@ from kam_health.api.schemas import (
     HistorySchema,
     OverrideCreateSchema,
     OverrideSchema,
+    PortfolioArgs,
     PortfolioSchema,
     ScorecardChangedSchema,
     ScorecardInputSchema,
@@ -76,10 +77,12 @@ class AccountOverride(MethodView):
 
 @blp.route("/portfolio")
 class Portfolio(MethodView):
+    @blp.arguments(PortfolioArgs, location="query")
     @blp.response(200, PortfolioSchema)
-    def get(self) -> dict[str, Any]:
-        """Counts by band, average, revenue at risk and top declines over visible accounts."""
-        return views.portfolio(session=request_session(), caller=request_caller())
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Counts by band, average, revenue at risk and top declines over visible accounts,
+        and the accounts themselves, worst first (filters: `band`, `segment`, `tier`, `owner`)."""
+        return views.portfolio(session=request_session(), caller=request_caller(), **args)
 
 
 @blp.route("/scorecard")
