@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -175,8 +176,32 @@ class Snapshot(Base):
     score: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(20))
     scorecard_version: Mapped[int] = mapped_column(Integer)
+    # A point of the weekly history (rebuilt from the events, see services.history), not one
+    # written when the score changed.
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_snapshots_account_time", "account_id", "at"),)
+
+
+class HistoryQueue(Base):
+    """Accounts whose weekly history a back-dated fact changed (`*`: every account, after a
+    new scorecard version); the worker rebuilds them."""
+
+    __tablename__ = "history_queue"
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ContactMade(Base):
+    """Each interaction with the account (from the accounts service's events): how overdue
+    contact was at any past moment."""
+
+    __tablename__ = "contacts_made"
+
+    interaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Override(Base):

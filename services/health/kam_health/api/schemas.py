@@ -352,8 +352,34 @@ class ScorecardSchema(Schema):
     created_by = fields.String(required=True, allow_none=True)
 
 
+class ScorecardChangeSchema(Schema):
+    account_id = fields.String(required=True)
+    from_band = one_of(BANDS, required=True)
+    to_band = one_of(BANDS, required=True)
+    from_score = fields.Float(required=True)
+    to_score = fields.Float(required=True)
+
+
 class ScorecardChangedSchema(ScorecardSchema):
-    rescored = fields.Integer(required=True, metadata={"description": "Accounts rescored"})
+    rescored = fields.Integer(
+        required=True, metadata={"description": "Accounts rescored (0 in a dry run)"}
+    )
+    dry_run = fields.Boolean(required=True, metadata={"description": "Nothing was saved"})
+    band_changes = fields.Integer(
+        required=True, metadata={"description": "How many accounts change band (`changes`)"}
+    )
+    changes = fields.List(
+        fields.Nested(ScorecardChangeSchema),
+        required=True,
+        metadata={"description": "The accounts whose band changes, the sharpest falls first"},
+    )
+
+
+class ScorecardPutArgs(QuerySchema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true`: answer what would change, save nothing"},
+    )
 
 
 class AlertPatchSchema(ma.Schema):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from kam_common.context import Caller
 from kam_common.db import get_or_insert, utcnow
 from kam_common.errors import Invalid
-from kam_health.models import AccountFacts, DepartedContact, TeamMember
+from kam_health.models import AccountFacts, ContactMade, DepartedContact, TeamMember
 
 AccountLookup = Callable[[str], dict[str, Any] | None]
 
@@ -106,6 +106,14 @@ def team_member_removed(session: Session, payload: dict[str, Any]) -> None:
     session.execute(delete(TeamMember).where(TeamMember.member_id == payload["member_id"]))
 
 
-def interaction_logged(session: Session, facts: AccountFacts, occurred_at: datetime) -> None:
+def interaction_logged(
+    session: Session, facts: AccountFacts, occurred_at: datetime, interaction_id: str | None
+) -> None:
     if facts.last_contact_at is None or occurred_at > facts.last_contact_at:
         facts.last_contact_at = occurred_at
+    if interaction_id and session.get(ContactMade, interaction_id) is None:
+        session.add(
+            ContactMade(
+                interaction_id=interaction_id, account_id=facts.account_id, occurred_at=occurred_at
+            )
+        )
