@@ -126,7 +126,12 @@ def _band_changes(
     before: dict[str, tuple[float, str]], after: dict[str, tuple[float, str]]
 ) -> list[dict[str, Any]]:
     """The accounts whose band moves, the sharpest falls first."""
-    changes = [
+    moves = sorted(
+        (score - before[account_id][0], account_id, score, band)
+        for account_id, (score, band) in after.items()
+        if account_id in before and before[account_id][1] != band
+    )
+    return [
         {
             "account_id": account_id,
             "from_band": before[account_id][1],
@@ -134,11 +139,8 @@ def _band_changes(
             "from_score": before[account_id][0],
             "to_score": score,
         }
-        for account_id, (score, band) in after.items()
-        if account_id in before and before[account_id][1] != band
+        for _fall, account_id, score, band in moves
     ]
-    changes.sort(key=lambda c: (c["to_score"] - c["from_score"], c["account_id"]))
-    return changes
 
 
 class ScorecardVersionNotFound(NotFound):
@@ -147,20 +149,11 @@ class ScorecardVersionNotFound(NotFound):
 
 
 def get_scorecard_version(*, session: Session, version: int) -> Scorecard:
+    get_scorecard(session=session)  # version 1 exists from the start
     card = session.get(Scorecard, version)
     if card is None:
-        if version == 1:  # the default, written back if an emptied database lost it
-            return get_scorecard(session=session) if _no_versions(session) else _missing()
         raise ScorecardVersionNotFound()
     return card
-
-
-def _no_versions(session: Session) -> bool:
-    return session.scalars(select(Scorecard.version).limit(1)).first() is None
-
-
-def _missing() -> Scorecard:
-    raise ScorecardVersionNotFound()
 
 
 def list_scorecards(*, session: Session, page: int, per_page: int) -> dict[str, Any]:
