@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
@@ -22,7 +22,7 @@ from kam_health.services.scoring import (
     rescore_portfolio,
     score_accounts,
 )
-from kam_health.services.views import account_for_reading, override_view
+from kam_health.services.views import account_for_reading, override_view, overrides_in_force
 
 
 def set_override(
@@ -175,13 +175,7 @@ def withdraw_override(
     shown alone again."""
     account_for_reading(session, caller, account_id, lookup)
     today = utcnow().date()
-    in_force = session.scalars(
-        select(Override).where(
-            Override.account_id == account_id,
-            Override.withdrawn.is_(False),
-            or_(Override.expires_on.is_(None), Override.expires_on >= today),
-        )
-    ).all()
+    in_force = session.scalars(overrides_in_force(account_id, today)).all()
     if not in_force:
         raise NoOverride()
     for override in in_force:

@@ -51,15 +51,18 @@ def account_for_reading(
     return facts
 
 
+def overrides_in_force(account_id: str, today: Any) -> Any:
+    """The account's overrides neither withdrawn nor expired, as a query."""
+    return select(Override).where(
+        Override.account_id == account_id,
+        Override.withdrawn.is_(False),
+        or_(Override.expires_on.is_(None), Override.expires_on >= today),
+    )
+
+
 def active_override(session: Session, account_id: str, today: Any) -> Override | None:
     return session.scalars(
-        select(Override)
-        .where(
-            Override.account_id == account_id,
-            Override.withdrawn.is_(False),
-            or_(Override.expires_on.is_(None), Override.expires_on >= today),
-        )
-        .order_by(Override.created_at.desc())
+        overrides_in_force(account_id, today).order_by(Override.created_at.desc())
     ).first()
 
 
