@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from kam_common.config import database_url
 from kam_common.db import Database
 from kam_common.migrations import upgrade
-from kam_gateway import keys
+from kam_gateway import keys, people
 
 
 def migrate() -> None:
@@ -33,5 +33,27 @@ def create_key(*, name: str, role: str, account_ids: Sequence[str] = ()) -> dict
                 "role": key.role,
                 "account_ids": key.account_ids,
             }
+    finally:
+        db.engine.dispose()
+
+
+def create_user(
+    *, email: str, name: str, role: str, password: str, account_ids: Sequence[str] = ()
+) -> dict[str, object]:
+    """Create a person who signs in to the web app (the password is hashed, never printed)."""
+    url = database_url("gateway")
+    upgrade("kam_gateway", url)
+    db = Database(url)
+    try:
+        with db.session() as session:
+            user = people.create_user(
+                session=session,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                account_ids=list(account_ids),
+            )
+            return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
     finally:
         db.engine.dispose()

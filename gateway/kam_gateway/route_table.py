@@ -41,6 +41,10 @@ def _rows() -> list[Rule]:
         Rule("POST", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("GET", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/keys/{key_id}", ADMIN_ONLY, gw),
+        Rule("POST", "/api/v1/admin/users", ADMIN_ONLY, gw),
+        Rule("GET", "/api/v1/admin/users", ADMIN_ONLY, gw),
+        Rule("PATCH", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
+        Rule("DELETE", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
         # The timeline merges health events and agreements in: partners never see it.
         Rule("GET", ACC + "/timeline", STAFF, gw),
