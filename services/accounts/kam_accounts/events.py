@@ -20,8 +20,8 @@ OUTBOX = Outbox(
         "contact.changed": ("plays",),
         "contact.left": ("health", "plays"),
         "contact.returned": ("health", "plays"),
-        "team.member_added": ("plays",),
-        "team.member_removed": ("plays",),
+        "team_member.added": ("health", "plays"),
+        "team_member.removed": ("health", "plays"),
         "interaction.logged": ("health", "plays"),
         "purchase.recorded": ("offerings", "plays"),
     },
@@ -89,10 +89,11 @@ def contact_changed(session: Session, contact: Contact) -> None:
     )
 
 
-def team_changed(session: Session, member: TeamMember, *, added: bool) -> None:
+def team_changed(session: Session, member: TeamMember, kind: str) -> None:
+    """Who works the account: health filters the portfolio by owner with it."""
     OUTBOX.publish(
         session,
-        "team.member_added" if added else "team.member_removed",
+        f"team_member.{kind}",
         {
             "account_id": member.account_id,
             "member_id": member.id,

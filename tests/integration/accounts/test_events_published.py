@@ -76,9 +76,9 @@ def test_plays_hears_of_accounts_people_team_interactions_and_purchases(client, 
         "account.created",
         "contact.changed",
         "contact.changed",
-        "team.member_added",
+        "team_member.added",
         "interaction.logged",
-        "team.member_removed",
+        "team_member.removed",
     ]
     assert rows[1].payload["email"] == "nas@example.com"
     assert rows[2].payload["influence"] == 5
