@@ -108,7 +108,11 @@ def _rows() -> list[Rule]:
         Rule("GET", O + "/agreements", COMMERCIAL | {PARTNER}, off),
         Rule("GET", O + "/recommendations", COMMERCIAL, off),
         # Customer economics: our costs and margins, never shown to partners.
+        Rule("GET", O + "/economics", COMMERCIAL, off),
         Rule("GET", O + "/economics/{account_id}", COMMERCIAL, off),
+        # Exchange rates: admin's alone (a converted figure names its rate and date anyway).
+        Rule("GET", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
+        Rule("PUT", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
     ]
 
 

@@ -11,7 +11,7 @@ from kam_common.integration import init_inbox
 from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_offerings import config as app_config
-from kam_offerings.clients import HealthReader
+from kam_offerings.clients import HealthReader, VisitCounter
 from kam_offerings.events import OUTBOX
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
@@ -36,8 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         read_timeout=settings["HEALTH_TIMEOUT"],
     )
     app.extensions["kam_offerings_settings"] = Settings.from_config(settings)
+    accounts = AccountsReader.from_settings(settings)
     app.extensions["kam_offerings_readers"] = Readers(
-        accounts=AccountsReader.from_settings(settings), health=HealthReader(health)
+        accounts=accounts, health=HealthReader(health), visits=VisitCounter(accounts.client)
     )
     init_inbox(api, db, inbox, handlers())
     init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)

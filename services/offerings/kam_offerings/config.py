@@ -27,6 +27,8 @@ def load() -> dict[str, Any]:
         "HEALTH_TIMEOUT": env_float("KAM_OFFERINGS_HEALTH_TIMEOUT", 1.0),
         # What one support ticket costs us to handle, for customer economics.
         "SUPPORT_TICKET_COST": Decimal(env_str("KAM_OFFERINGS_SUPPORT_TICKET_COST", "150.00")),
+        # What one visit by our team costs us (travel and time), for customer economics.
+        "VISIT_COST": Decimal(env_str("KAM_OFFERINGS_VISIT_COST", "400.00")),
         # The collaborative bundle's price is the sum of its list prices less this share.
         "BUNDLE_DISCOUNT": Decimal(env_str("KAM_OFFERINGS_BUNDLE_DISCOUNT", "0.08")),
         # No new suggestions for an account offered something within this many days.

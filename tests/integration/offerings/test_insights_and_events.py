@@ -175,16 +175,21 @@ def test_economics_counts_agreement_and_support_load(
     )
     body = client.get(f"/api/v1/offerings/economics/{created['id']}").get_json()
     assert body["support_tickets"] == 3 and body["support_load"] == 450.0
+    assert body["visits"] == 0 and body["visit_load"] == 0.0
+    # Revenue is what the client pays: here the agreement only (no purchases yet).
+    assert body["revenue"] == 100000.0 and body["annual_revenue"] == 200000.0
     assert body["agreement_cost"] == 70000.0 and body["cost_to_serve"] == 70450.0
-    assert body["margin"] == 200000 - 70450 and body["degraded"] == []
+    assert body["margin"] == 100000 - 70450 and body["degraded"] == []
+    assert body["cost_complete"] is True and body["margin_unknown_because"] == []
 
 
-def test_economics_without_health_still_answers(client_without_health, make_account):
+def test_economics_without_health_says_the_margin_is_unknown(client_without_health, make_account):
     created = make_account(annual_revenue=1000)
     body = client_without_health.get(f"/api/v1/offerings/economics/{created['id']}").get_json()
     assert body["support_load"] is None and body["degraded"] == ["health"]
-    assert body["cost_to_serve"] == 0.0 and body["margin"] == 1000.0
-    assert any("Support load unknown" in note for note in body["notes"])
+    assert body["cost_to_serve"] == 0.0 and body["margin"] is None
+    assert body["margin_share"] is None and body["cost_complete"] is False
+    assert any("support load is unknown" in why for why in body["margin_unknown_because"])
     recs = client_without_health.get(
         f"/api/v1/offerings/recommendations?account_id={created['id']}"
     )

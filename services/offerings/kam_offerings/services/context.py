@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kam_offerings.clients import HealthReader
+from kam_offerings.clients import HealthReader, VisitCounter
 
 AccountLookup = Callable[[str], dict[str, Any] | None]
 
@@ -19,6 +19,8 @@ class Settings:
     bundle_discount: Decimal
     # What one support ticket costs us to handle, for customer economics.
     support_ticket_cost: Decimal
+    # What one visit by our team costs us, for customer economics.
+    visit_cost: Decimal
     # No new suggestions for an account offered something within this many days.
     offer_cooldown_days: int
 
@@ -27,6 +29,7 @@ class Settings:
         return cls(
             bundle_discount=config["BUNDLE_DISCOUNT"],
             support_ticket_cost=config["SUPPORT_TICKET_COST"],
+            visit_cost=config["VISIT_COST"],
             offer_cooldown_days=config["OFFER_COOLDOWN_DAYS"],
         )
 
@@ -37,3 +40,4 @@ class Readers:
 
     accounts: AccountLookup
     health: HealthReader
+    visits: VisitCounter
