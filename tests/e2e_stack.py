@@ -175,24 +175,29 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.05)
 
 
+def kam(stack: Stack, command: str, timeout: float = 120) -> str:
+    """Run `kam <command>` in the stack's environment, its output kept in `<command>.log`;
+    what it printed, or the test fails with it."""
+    result = subprocess.run(
+        [str(BIN / "kam"), command],
+        env=stack.env,
+        cwd=stack.data_dir,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    (stack.data_dir / f"{command}.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        pytest.fail(f"kam {command} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
 def migrate(stack: Stack) -> None:
     """`kam migrate` when the CLI is there (it is what operators run), else each app's history."""
     if importlib.util.find_spec("kam_cli.main") is not None:
-        result = subprocess.run(
-            [str(BIN / "kam"), "migrate"],
-            env=stack.env,
-            cwd=stack.data_dir,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        (stack.data_dir / "migrate.log").write_text(result.stdout + result.stderr)
-        if result.returncode != 0:
-            pytest.fail(
-                f"kam migrate failed ({result.returncode}):\n{result.stdout}{result.stderr}"
-            )
+        kam(stack, "migrate")
         return
     for app in APPS:
         upgrade(f"kam_{app}", stack.env[f"{app.upper()}_DATABASE_URL"])

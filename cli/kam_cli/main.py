@@ -19,8 +19,6 @@ from kam_common.errors import AppError
 from kam_common.relay import Relay
 
 APPS = ("accounts", "offerings", "health", "gateway")
-# Accounts first: the other apps' demo data refers to its accounts.
-SEED_ORDER = ("accounts", "offerings", "health", "gateway")
 
 
 def _app_cli(app: str) -> ModuleType | None:
@@ -53,11 +51,9 @@ def seed(_args: argparse.Namespace) -> int:
     if not env_bool("KAM_DEMO_DATA", True):
         print("KAM_DEMO_DATA=0: demo data not seeded")
         return 0
-    for app in SEED_ORDER:
-        task = _task(app, "seed")
-        if task is not None:
-            print(f"seeding {app} ...", flush=True)
-            task()
+    from kam_cli.demo import seed_demo
+
+    seed_demo(say=lambda line: print(line, flush=True))
     return 0
 
 

@@ -16,18 +16,6 @@ def migrate() -> None:
     print("accounts: database migrated")
 
 
-def seed() -> None:
-    from kam_accounts.demo import seed_demo_portfolio
-
-    db = Database(config.load()["DATABASE_URL"])
-    with db.session() as session:
-        created = seed_demo_portfolio(session=session)
-    db.engine.dispose()
-    print(
-        f"accounts: {created} demo accounts created" if created else "accounts: demo data present"
-    )
-
-
 def relays() -> list[Relay]:
     """Deliver the accounts outbox to the apps that consume its events."""
     settings = config.load()

@@ -1,0 +1,46 @@
+"""The offerings' side of the story: proposals made, and the agreements some accounts signed."""
+
+from __future__ import annotations
+
+from kam_cli.demo.registry import DEMO
+from kam_cli.demo.scenario import PORTFOLIO
+from kam_cli.demo.wiring import Demo, DemoError
+
+PROPOSALS = "/api/v1/offerings/proposals"
+
+
+@DEMO.step("agreements", after=("accounts", "purchases"))
+def seed_agreements(demo: Demo) -> str:
+    """A proposal for each account whose story has one; the strategy named is accepted.
+
+    An account that has any proposal already is left as it is.
+    """
+    proposals = agreements = 0
+    for story in PORTFOLIO:
+        if story.agreement is None and not story.proposal_only:
+            continue
+        account_id = demo.account_ids[story.key]
+        listed = demo.call("offerings", "GET", PROPOSALS, params={"account_id": account_id})
+        if listed["total"]:
+            continue
+        proposal = demo.call("offerings", "POST", PROPOSALS, json={"account_id": account_id})
+        proposals += 1
+        if story.agreement is None:
+            continue
+        option = next(o for o in proposal["options"] if o["strategy"] == story.agreement)
+        # A flexible deal: the client takes the first optional service of the menu.
+        chosen = [i["catalog_item_id"] for i in option["items"] if not i["included"]][:1]
+        agreement = demo.call(
+            "offerings",
+            "POST",
+            f"{PROPOSALS}/{proposal['id']}/accept",
+            json={"strategy": story.agreement, "optional_item_ids": chosen},
+        )
+        agreements += 1
+        if story.key == "helios" and not (agreement.get("commitments") or {}).get(
+            "max_delivery_delay_days"
+        ):
+            raise DemoError(f"Helios's agreement guarantees no delivery delay: {agreement}")
+    demo.count("proposals", proposals)
+    demo.count("agreements", agreements)
+    return f"{proposals} proposals, {agreements} agreements"

@@ -1,0 +1,178 @@
+"""The demo portfolio, seeded by `kam seed` as `make run` does, read through the gateway.
+
+The stack is this module's own, on SQLite in a fresh folder (like the resilience stack): the
+demo adds forty accounts, which the session's shared stack must not see.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import requests
+from e2e_stack import APPS, BIN, Stack, free_port, kam, migrate, stack_env, wait_until_ready
+
+from kam_accounts.domain.vocabulary import TEAM_ROLES
+
+Api = Callable[..., Any]
+BANDS = {"healthy", "watch", "at_risk", "critical"}
+NORTHWIND, HELIOS, SEPAHAN, TOKYO, GULF = (
+    "Northwind Logistics",
+    "Helios Pharma AG",
+    "فولاد سپاهان",
+    "東京精密工業株式会社",
+    "مجموعة الخليج للطاقة",
+)
+
+
+def seed(stack: Stack) -> str:
+    return kam(stack, "seed", timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
+    data_dir = tmp_path_factory.mktemp("e2e-demo")
+    ports = {app: free_port() for app in APPS}
+    env = stack_env(data_dir, ports, "kam_e2e_" + secrets.token_urlsafe(24))
+    env.update(
+        {f"{app.upper()}_DATABASE_URL": f"sqlite:///{data_dir / (app + '.db')}" for app in APPS}
+    )
+    env["KAM_WORKERS"] = "1"  # one worker per app: the gateway's rate limits need no Redis
+    stack = Stack(data_dir, env, ports, env["KAM_BOOTSTRAP_ADMIN_KEY"])
+    migrate(stack)
+    first_seed = seed(stack)  # before the apps start, as `make run` does
+    try:
+        for app in APPS:
+            stack.start(app)
+        stack.launch("worker", [str(BIN / "kam"), "worker"])
+        wait_until_ready(stack)
+    except Exception as exc:  # noqa: BLE001 - any start-up failure fails the module the same way
+        stack.stop()
+        pytest.fail(f"the demo stack did not come up: {exc}\n{stack.diagnostics()}")
+    try:
+        yield stack, first_seed
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def api(demo_stack: tuple[Stack, str]) -> Api:
+    stack, _ = demo_stack
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {stack.admin_key}"
+
+    def call(path: str, **params: Any) -> Any:
+        response = session.get(f"{stack.url('gateway')}/api/v1{path}", params=params, timeout=30)
+        assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+        return response.json()
+
+    return call
+
+
+@pytest.fixture(scope="module")
+def accounts(api: Api) -> dict[str, dict[str, Any]]:
+    listed = api("/accounts", per_page=100)
+    return {account["name"]: account for account in listed["items"]}
+
+
+def test_the_portfolio_shows_every_band_and_revenue_at_risk(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    portfolio = api("/health/portfolio")
+    assert portfolio["accounts"] == len(accounts) >= 38
+    assert set(portfolio["by_band"]) == BANDS
+    assert all(portfolio["by_band"][band] > 0 for band in BANDS), portfolio["by_band"]
+    assert portfolio["revenue_at_risk"] > 0
+    assert len({a["segment"] for a in accounts.values()}) >= 4
+    assert {a["tier"] for a in accounts.values()} == {"strategic", "key", "standard"}
+    assert {a["orientation"] for a in accounts.values()} == {"transactional", "relational", "mixed"}
+    assert len({a["currency"] for a in accounts.values()}) >= 2
+
+
+def test_the_champion_who_left_is_on_record_and_the_account_is_critical(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    account_id = accounts[NORTHWIND]["id"]
+    contacts = api(f"/accounts/{account_id}/contacts", per_page=100)["items"]
+    gone = [c for c in contacts if not c["active"]]
+    assert [(c["name"], c["buying_role"]) for c in gone] == [("Maya Okafor", "champion")]
+    assert date.fromisoformat(gone[0]["left_on"]) < datetime.now(UTC).date()
+    assert any(c["stance"] == "detractor" for c in contacts)
+    chart = api(f"/accounts/{account_id}/org-chart")
+    assert len(chart["roots"]) == 1 and chart["roots"][0]["reports"]
+    score = api(f"/health/accounts/{account_id}")
+    assert score["band"] == "critical"
+    evidence = " ".join(score["components"]["commitment"]["evidence"])
+    assert "Maya Okafor" in evidence
+    team = api(f"/accounts/{account_id}/team")["items"]
+    assert {m["role"] for m in team} == set(TEAM_ROLES)
+
+
+def test_a_guaranteed_delivery_was_broken(api: Api, accounts: dict[str, dict[str, Any]]) -> None:
+    account_id = accounts[HELIOS]["id"]
+    agreements = api("/offerings/agreements", account_id=account_id, status="active")["items"]
+    assert agreements and agreements[0]["commitments"]["max_delivery_delay_days"] > 0
+    delivery = api(f"/health/accounts/{account_id}")["components"]["delivery"]
+    assert any("broke the guaranteed" in line for line in delivery["evidence"]), delivery
+
+
+def test_an_executive_override_stands_beside_the_computed_score(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    score = api(f"/health/accounts/{accounts[GULF]['id']}")
+    assert score["override"] is not None
+    assert score["override"]["score"] > score["score"]
+    assert score["band"] in ("at_risk", "critical")
+
+
+def test_alerts_are_open_acknowledged_and_resolved(api: Api) -> None:
+    alerts = api("/health/alerts", per_page=100)["items"]
+    statuses = Counter(alert["status"] for alert in alerts)
+    assert statuses["open"] and statuses["resolved"] and statuses["acknowledged"], statuses
+
+
+def test_eighteen_months_of_history_with_quiet_accounts(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    today = datetime.now(UTC)
+    events = api("/health/events", account_id=accounts[HELIOS]["id"], per_page=100)["items"]
+    assert {e["type"] for e in events} >= {"delivery", "quality", "support", "warning"}
+    oldest = min(datetime.fromisoformat(e["occurred_at"]) for e in events)
+    assert (today - oldest).days > 450
+    quiet = api(f"/accounts/{accounts[SEPAHAN]['id']}/interactions", per_page=1)["items"]
+    assert (today - datetime.fromisoformat(quiet[0]["occurred_at"])).days >= 150
+    busy = api(f"/accounts/{accounts[TOKYO]['id']}/interactions", per_page=100)
+    assert busy["total"] >= 20
+
+
+def test_the_growing_account_gets_cross_sell_suggestions(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    advice = api("/offerings/recommendations", account_id=accounts[TOKYO]["id"])
+    assert advice["suppressed"] is False
+    lines = {i.get("product_line") for i in advice["items"] if i["kind"] == "cross_sell"}
+    assert "spare parts" in lines
+
+
+def test_seeding_again_adds_nothing(demo_stack: tuple[Stack, str], api: Api) -> None:
+    stack, first = demo_stack
+    assert "40 accounts" in first
+    before = (
+        api("/accounts", per_page=1)["total"],
+        api("/health/events", per_page=1)["total"],
+        api("/health/alerts", per_page=1)["total"],
+        api("/offerings/proposals", per_page=1)["total"],
+    )
+    again = seed(stack)
+    assert "nothing to add" in again, again
+    after = (
+        api("/accounts", per_page=1)["total"],
+        api("/health/events", per_page=1)["total"],
+        api("/health/alerts", per_page=1)["total"],
+        api("/offerings/proposals", per_page=1)["total"],
+    )
+    assert after == before
