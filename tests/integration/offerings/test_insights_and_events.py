@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -98,6 +99,32 @@ def test_unhappy_account_gets_no_suggestions_and_is_told_why(client):
     body = suggestions(client, "me")
     assert body["suppressed"] is True and body["items"] == []
     assert "at_risk" in body["suppressed_reason"]
+
+
+def test_suggestions_use_the_band_health_shows_now(client, make_account, health):
+    """Read your writes: events logged a moment ago push the account to at_risk; their
+    `health.band_changed` has not reached offerings yet, which still holds `healthy`."""
+    created = make_account()
+    band(client, created["id"], "healthy")
+    now = datetime.now(UTC)
+    day = lambda n: (now - timedelta(days=n)).date().isoformat()  # noqa: E731
+    for event in (
+        {"type": "delivery", "promised_on": day(15), "delivered_on": day(10)},
+        {"type": "delivery", "promised_on": day(9), "delivered_on": day(4)},
+        {"type": "quality", "severity": "critical"},
+        {"type": "support", "severity": "high",
+         "opened_at": (now - timedelta(hours=12)).isoformat()},
+        {"type": "warning", "signal": "new_competitor", "severity": "medium"},
+    ):  # fmt: skip
+        logged = health.client.post(
+            "/api/v1/health/events", json={"account_id": created["id"], **event}
+        )
+        assert logged.status_code == 201, logged.get_json()
+    shown = health.client.get(f"/api/v1/health/accounts/{created['id']}").get_json()["band"]
+    assert shown in ("at_risk", "critical")
+    body = suggestions(client, created["id"])
+    assert body["band"] == shown and body["band_source"] == "health"
+    assert body["suppressed"] is True and shown in body["suppressed_reason"]
 
 
 def test_recently_offered_account_is_suppressed(client, catalog, make_account, propose):

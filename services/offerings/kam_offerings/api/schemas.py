@@ -261,8 +261,16 @@ class RecommendationsSchema(Schema):
     suppressed = fields.Boolean(required=True)
     suppressed_reason = fields.String(required=True, allow_none=True)
     band = fields.String(required=True, allow_none=True)
+    band_source = one_of(
+        ("health", "event", "unknown"),
+        required=True,
+        metadata={
+            "description": "health: as health shows it now; event: the last band heard, health "
+            "not answering; unknown: neither"
+        },
+    )
     degraded = fields.List(fields.String(), required=True)
-    note = fields.String(metadata={"description": "When the health band is unknown"})
+    note = fields.String(metadata={"description": "When the health band is unknown or old"})
 
 
 class ParetoSchema(Schema):

@@ -96,8 +96,14 @@ def recommendations(
     result: dict[str, Any] = {
         "account_id": account_id,
         "band": band.band,
+        "band_source": band.source,
         "degraded": ["health"] if band.band is None else [],
     }
+    if band.source == "event":
+        result["note"] = (
+            f"The band is the last one heard from health ({band.band}): health did not say "
+            "what it shows now."
+        )
     if band.band is None:
         result["note"] = (
             "The health band is unknown (the health service did not answer): suggestions are "
