@@ -106,6 +106,7 @@ def _rows() -> list[Rule]:
         Rule("GET", O + "/proposals/{proposal_id}", COMMERCIAL, off),
         Rule("POST", O + "/proposals/{proposal_id}/accept", SALES_ONLY, off),
         Rule("GET", O + "/agreements", COMMERCIAL | {PARTNER}, off),
+        Rule("GET", O + "/agreements/{agreement_id}", COMMERCIAL | {PARTNER}, off),
         Rule("GET", O + "/recommendations", COMMERCIAL, off),
         # Customer economics: our costs and margins, never shown to partners.
         Rule("GET", O + "/economics", COMMERCIAL, off),

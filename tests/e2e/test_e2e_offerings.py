@@ -119,6 +119,8 @@ def test_accepting_makes_exactly_one_active_agreement(api, keys, catalog, make_k
     second_proposal = propose(api, sales, account["id"])
     second = accept(api, sales, second_proposal, "unbundled", catalog["COSTRED"]["id"])
     assert second["price"] == 120000.0 and second["margin"] == 41000.0
+    read = api("GET", f"/offerings/agreements/{second['id']}", keys["executive"])
+    assert read.status_code == 200 and read.json() == second
 
     def listed(status: str) -> list[str]:
         body = api(

@@ -280,3 +280,22 @@ def test_a_bundle_never_holds_two_tiers_of_one_service(client, catalog, make_acc
     assert accepted.status_code == 201, accepted.get_json()
     families = [i["name"] for i in accepted.get_json()["items"] if "Help desk" in i["name"]]
     assert families == ["Help desk"]
+
+
+def test_an_agreement_can_be_read_by_id(client, catalog, make_account, propose):
+    mine, theirs = make_account(name="Mine"), make_account(name="Theirs")
+    made = {}
+    for account in (mine, theirs):
+        proposal = propose(account["id"])
+        accepted = client.post(
+            f"/api/v1/offerings/proposals/{proposal['id']}/accept", json={"strategy": "flexible"}
+        )
+        made[account["id"]] = accepted.get_json()
+    read = client.get(f"/api/v1/offerings/agreements/{made[mine['id']]['id']}")
+    assert read.status_code == 200 and read.get_json() == made[mine["id"]]
+    _problem(client.get("/api/v1/offerings/agreements/no-such-agreement"), 404)
+    headers = {"X-KAM-Account-Scope": mine["id"], "X-KAM-Role": "partner"}
+    own = client.get(f"/api/v1/offerings/agreements/{made[mine['id']]['id']}", headers=headers)
+    assert own.status_code == 200 and "margin" not in own.get_json()
+    other = f"/api/v1/offerings/agreements/{made[theirs['id']]['id']}"
+    _problem(client.get(other, headers=headers), 404)
