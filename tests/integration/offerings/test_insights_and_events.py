@@ -90,6 +90,48 @@ def test_cross_sell_learns_from_similar_accounts(client):
     assert "2 of 2 similar accounts in segment metals" in body["items"][0]["reason"]
 
 
+def test_an_account_alone_in_its_segment_learns_from_the_whole_portfolio(client):
+    account(client, "me", segment="aerospace")
+    account(client, "b", segment="metals")
+    account(client, "c", segment="retail")
+    bought(client, "me", "steel")
+    bought(client, "b", "steel", "coating")
+    bought(client, "c", "software")
+    body = suggestions(client, "me")
+    assert body["peers"] == "portfolio" and "aerospace" in body["peers_note"]
+    assert [(i["product_line"], i["propensity"]) for i in body["items"]] == [("coating", 1.0)]
+    assert "whole portfolio" in body["items"][0]["reason"]
+
+
+def test_an_empty_list_says_why(client):
+    account(client, "me")
+    account(client, "b")
+    bought(client, "me", "steel", "coating")
+    bought(client, "b", "steel")
+    body = suggestions(client, "me")
+    assert body["items"] == [] and body["suppressed"] is False
+    assert "buy nothing this account does not already buy" in body["empty_reason"]
+    assert "no active agreement" in body["empty_reason"]
+
+
+def test_cross_sell_names_the_catalog_item_sold_as_that_line(client):
+    made = client.post(
+        "/api/v1/offerings/catalog",
+        json={"code": "COAT", "name": "Coating service", "kind": "support", "list_price": 500,
+              "unit_cost": 300, "product_line": "coating"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    account(client, "me")
+    account(client, "b")
+    bought(client, "me", "steel")
+    bought(client, "b", "steel", "coating", "logistics")
+    items = {i["product_line"]: i for i in suggestions(client, "me")["items"]}
+    assert items["coating"]["catalog_item_id"] == made.get_json()["id"]
+    assert items["coating"]["name"] == "Coating service"
+    assert "Coating service (COAT)" in items["coating"]["reason"]
+    assert "catalog_item_id" not in items["logistics"]
+
+
 def test_unhappy_account_gets_no_suggestions_and_is_told_why(client):
     account(client, "me")
     account(client, "b")

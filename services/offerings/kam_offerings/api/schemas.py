@@ -243,9 +243,14 @@ class AccountArgs(ma.Schema):
 
 
 class SuggestionSchema(Schema):
-    catalog_item_id = fields.String(metadata={"description": "up_sell only"})
+    catalog_item_id = fields.String(
+        metadata={
+            "description": "up_sell: the richer tier; cross_sell: the catalog item sold as "
+            "that product line, when there is one"
+        }
+    )
     product_line = fields.String(metadata={"description": "cross_sell only"})
-    name = fields.String(required=True)
+    name = fields.String(metadata={"description": "The catalog item's name, when one is named"})
     kind = one_of(SUGGESTION_KINDS, required=True)
     propensity = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
     reason = fields.String(required=True)
@@ -271,6 +276,16 @@ class RecommendationsSchema(Schema):
     )
     degraded = fields.List(fields.String(), required=True)
     note = fields.String(metadata={"description": "When the health band is unknown or old"})
+    peers = one_of(
+        ("segment", "portfolio"),
+        metadata={"description": "Whom cross-sell learned from (not when held back)"},
+    )
+    peers_note = fields.String(
+        metadata={"description": "Why the peers are the whole portfolio (alone in its segment)"}
+    )
+    empty_reason = fields.String(
+        metadata={"description": "Why there is nothing to suggest, when `items` is empty"}
+    )
 
 
 class ParetoSchema(Schema):
