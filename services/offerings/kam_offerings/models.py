@@ -174,6 +174,8 @@ def _option_view(stored: dict[str, Any]) -> dict[str, Any]:
                 "price": Decimal(item["price"]),
                 "benefit": item["benefit"],
                 "commitment": item["commitment"] or None,
+                "family": item["family"],
+                "level": item["level"],
             }
             for item in stored["items"]
         ],

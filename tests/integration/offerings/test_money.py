@@ -118,7 +118,7 @@ def test_an_unknown_purchase_cost_makes_the_margin_unknown_not_96_percent(
     assert any("'steel'" in why for why in body["margin_unknown_because"])
     assert body["product_lines"] == [
         {"product_line": "steel", "revenue": 50000.0, "cost": None, "cost_share": None,
-         "priced_by": []},
+         "priced_by": [], "assumed": False},
     ]  # fmt: skip
 
 
@@ -154,3 +154,22 @@ def bought_event(client, account_id, line, amount, occurred_on=None):
         {"account_id": account_id, "purchase_id": str(uuid.uuid4()), "product_line": line,
          "amount": float(amount), "occurred_on": occurred_on or RECENT},
     )  # fmt: skip
+
+
+def test_a_stated_assumption_prices_lines_no_catalog_item_does(
+    service_client, accounts, health, make_account
+):
+    from kam_offerings import create_app
+    from kam_offerings.models import Base
+
+    client = service_client(
+        "offerings", create_app, Base.metadata, ACCOUNTS_URL=accounts.url,
+        HEALTH_URL=health.url, ASSUMED_COST_SHARE=Decimal("0.7"),
+    )  # fmt: skip
+    created = make_account(annual_revenue=100000)
+    bought_event(client, created["id"], "steel", 50000)
+    body = economics(client, created["id"])
+    assert body["product_lines"][0]["assumed"] is True
+    assert body["product_lines"][0]["cost"] == 35000.0
+    assert body["margin"] == 15000.0 and body["cost_complete"] is True
+    assert any("Assumption: steel" in note and "70" in note for note in body["notes"])

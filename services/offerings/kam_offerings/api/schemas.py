@@ -146,6 +146,11 @@ class ProposalItemSchema(Schema):
     price = Amount(required=True, metadata={"description": "Yearly list price of the item"})
     benefit = fields.String(required=True, metadata={"description": "What it saves or improves"})
     commitment = fields.Nested(CommitmentOutSchema, required=True, allow_none=True)
+    family = fields.String(
+        required=True,
+        metadata={"description": "The service this item is a tier of: one tier per agreement"},
+    )
+    level = fields.Integer(required=True, metadata={"description": "Its tier; higher is richer"})
 
 
 class OptionSchema(Schema):
@@ -321,6 +326,10 @@ class ProductLineCostSchema(Schema):
         fields.String(),
         required=True,
         metadata={"description": "Codes of the catalog items whose cost share is used"},
+    )
+    assumed = fields.Boolean(
+        required=True,
+        metadata={"description": "Costed at the stated assumption (no catalog item prices it)"},
     )
 
 

@@ -7,7 +7,8 @@ share of the catalog items sold as that line: their unit cost over their list pr
 service load (support tickets and visits, each at a set cost). A cost that cannot be known (a
 product line no catalog item prices, a service that did not answer) makes the margin unknown:
 `margin` is null and `margin_unknown_because` says why; the known part of the cost is still
-shown, as a floor.
+shown, as a floor. An operator may instead state an assumption for lines no item prices
+(`KAM_OFFERINGS_ASSUMED_COST_SHARE`); the answer then names it beside the lines it priced.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class LineCost:
     revenue: Decimal
     cost_share: Decimal | None
     priced_by: tuple[str, ...]  # codes of the catalog items whose cost share is used
+    assumed: bool = False  # the cost share is the operator's stated assumption
 
     @property
     def cost(self) -> Decimal | None:
@@ -52,12 +54,21 @@ def cost_shares(services: Iterable[Service]) -> dict[str, tuple[Decimal, tuple[s
 
 
 def line_costs(
-    purchases: Mapping[str, Decimal], shares: Mapping[str, tuple[Decimal, tuple[str, ...]]]
+    purchases: Mapping[str, Decimal],
+    shares: Mapping[str, tuple[Decimal, tuple[str, ...]]],
+    assumed_share: Decimal | None = None,
 ) -> list[LineCost]:
+    """Each line's purchases and cost; a line no catalog item prices takes `assumed_share`
+    when the operator stated one (marked `assumed`), else its cost is unknown."""
     found = []
     for line, revenue in sorted(purchases.items()):
-        share, codes = shares.get(line, (None, ()))
-        found.append(LineCost(line, revenue, share, codes))
+        if line in shares:
+            share, codes = shares[line]
+            found.append(LineCost(line, revenue, share, codes))
+        else:
+            found.append(
+                LineCost(line, revenue, assumed_share, (), assumed=assumed_share is not None)
+            )
     return found
 
 

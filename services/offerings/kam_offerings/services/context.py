@@ -23,6 +23,8 @@ class Settings:
     visit_cost: Decimal
     # No new suggestions for an account offered something within this many days.
     offer_cooldown_days: int
+    # The cost share taken for product lines no catalog item prices (None: unknown).
+    assumed_cost_share: Decimal | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -30,6 +32,7 @@ class Settings:
             bundle_discount=config["BUNDLE_DISCOUNT"],
             support_ticket_cost=config["SUPPORT_TICKET_COST"],
             visit_cost=config["VISIT_COST"],
+            assumed_cost_share=config.get("ASSUMED_COST_SHARE"),
             offer_cooldown_days=config["OFFER_COOLDOWN_DAYS"],
         )
 

@@ -139,7 +139,9 @@ def account_economics(
     since = window_start(now.date())
     since_at = datetime.combine(since, time.min, tzinfo=now.tzinfo)
     purchases = _purchases_by_line(session, account_id, since)
-    lines = line_costs(purchases, cost_shares(active_services(session)))
+    lines = line_costs(
+        purchases, cost_shares(active_services(session)), settings.assumed_cost_share
+    )
     tickets = readers.health.support_tickets(account_id, since_at)
     visits = readers.visits.visits(account_id, since_at)
     loads = [
@@ -176,6 +178,13 @@ def account_economics(
         "The 80/20 position ranks the account's annual revenue (its record) among the active "
         f"accounts billed in {facts.currency}; other currencies are never added in.",
     ]
+    assumed = [line.product_line for line in lines if line.assumed]
+    if assumed:
+        notes.append(
+            f"Assumption: {', '.join(assumed)} {'is' if len(assumed) == 1 else 'are'} sold as no "
+            f"catalog item, so {'its' if len(assumed) == 1 else 'their'} cost is taken as "
+            f"{settings.assumed_cost_share:%} of revenue (KAM_OFFERINGS_ASSUMED_COST_SHARE)."
+        )
     if agreement is not None and agreement.currency != facts.currency:
         money = margin_of(
             purchases_revenue=money.revenue,
@@ -203,6 +212,7 @@ def account_economics(
                 "cost": line.cost,
                 "cost_share": None if line.cost_share is None else round(float(line.cost_share), 4),
                 "priced_by": list(line.priced_by),
+                "assumed": line.assumed,
             }
             for line in lines
         ],
