@@ -7,6 +7,7 @@ choke on later, money with at most 2 decimals, timestamps with an offset.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from datetime import UTC, date, datetime
@@ -264,3 +265,28 @@ def one_of(choices: list[str] | tuple[str, ...], **kwargs: Any) -> Text:
 def optional_text(max_length: int, **kwargs: Any) -> Text:
     """Text that may be null or absent, at most `max_length` characters."""
     return Text(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+
+
+class Currency(Text):
+    """An ISO 4217 currency code in use (`EUR`, `USD`, `IRR`...): `XYZ` is refused, naming the
+    field. The list comes from the `iso4217` package, kept current with the standard."""
+
+    pattern = "^[A-Z]{3}$"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if not is_currency(code):
+            raise ValidationError(f"{code!r} is not an ISO 4217 currency code (such as USD, EUR).")
+        return code
+
+
+def is_currency(code: str) -> bool:
+    """Whether `code` is an active ISO 4217 code (upper case, as the standard writes it)."""
+    return code in _currency_codes()
+
+
+@functools.cache
+def _currency_codes() -> frozenset[str]:
+    import iso4217
+
+    return frozenset(c.code for c in iso4217.Currency)

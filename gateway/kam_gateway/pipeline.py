@@ -5,8 +5,8 @@
                       `KAM_BODY_READ_TIMEOUT` and 1 MiB; JSON for a body (400, 408, 413, 414, 415)
     3. key or session `Authorization: Bearer <key>`, or a person's session cookie, whose every
                       change carries its CSRF token (401, 403); failed checks throttled per
-                      client address (429). `/healthz` and `/readyz` need none, `/metrics` the
-                      internal token. Web pages (`web/`, every path outside `/api/v1`) take
+                      client address (429). `/healthz`, `/readyz` and the docs page `/api/v1/docs` need
+                      none, `/metrics` the internal token. Web pages (`web/`, every path outside `/api/v1`) take
                       the session here too, and make their API calls through steps 4 and 6
                       as the signed-in person (`Gateway.subcall`).
                       A public route of the table (a campaign's tracking link, `/t/...`)
@@ -48,6 +48,7 @@ from kam_common.web import MAX_BODY_BYTES, unusable_path_value
 from kam_gateway.access import PUBLIC_CALLER, Caller, Denied, authorize, check_body, needs_body
 from kam_gateway.api import OPERATIONS, TAGS
 from kam_gateway.config import SERVICES
+from kam_gateway.docs_page import DOCS_PATH, docs_answer, is_docs_path
 from kam_gateway.exchange import Answer, Call, Refusal, json_answer
 from kam_gateway.forward import BODY_METHODS, forward
 from kam_gateway.keycache import KeyCache
@@ -137,6 +138,8 @@ class Gateway:
             if call.method not in ("GET", "HEAD"):
                 raise Refusal(405, "This method is not allowed here.", headers={"Allow": "GET"})
             return await self.operations[("GET", call.path)].run(call, self)
+        if is_docs_path(call.path):  # the interactive docs: a page, no key (its calls send one)
+            return docs_answer(call.method, call.path)
         if call.path == METRICS_PATH:
             self.check_internal_token(call)
             return Answer(200, self.metrics.scrape(), [("Content-Type", CONTENT_TYPE_LATEST)])
@@ -360,6 +363,8 @@ class Gateway:
             route = call.match.rule.metrics_route if call.match is not None else "unmatched"
             if call.path in OPEN_PATHS:
                 route = call.path
+            elif is_docs_path(call.path):
+                route = DOCS_PATH
             self.metrics.observe(call.method, route, status, spent)
         log_access(call.method, call.path, status, spent, call.request_id)
 

@@ -123,8 +123,10 @@ def _rows() -> list[Rule]:
         Rule("GET", O + "/proposals/{proposal_id}", COMMERCIAL, off),
         Rule("POST", O + "/proposals/{proposal_id}/accept", SALES_ONLY, off),
         Rule("GET", O + "/agreements", COMMERCIAL | {PARTNER}, off),
+        Rule("GET", O + "/agreements/{agreement_id}", COMMERCIAL | {PARTNER}, off),
         Rule("GET", O + "/recommendations", COMMERCIAL, off),
         # Customer economics: our costs and margins, never shown to partners.
+        Rule("GET", O + "/economics", COMMERCIAL, off),
         Rule("GET", O + "/economics/{account_id}", COMMERCIAL, off),
         # Plays: triggers (sales read them), their firings, and the team's tasks.
         Rule("GET", T, COMMERCIAL, pla),
@@ -148,6 +150,9 @@ def _rows() -> list[Rule]:
         Rule("GET", "/t/o/{token}", ADMIN_ONLY, pla, public=True),
         Rule("GET", "/t/c/{token}", ADMIN_ONLY, pla, public=True),
         Rule("GET", "/t/u/{token}", ADMIN_ONLY, pla, public=True),
+        # Exchange rates: admin's alone (a converted figure names its rate and date anyway).
+        Rule("GET", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
+        Rule("PUT", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
     ]
 
 

@@ -119,6 +119,8 @@ def test_accepting_makes_exactly_one_active_agreement(api, keys, catalog, make_k
     second_proposal = propose(api, sales, account["id"])
     second = accept(api, sales, second_proposal, "unbundled", catalog["COSTRED"]["id"])
     assert second["price"] == 120000.0 and second["margin"] == 41000.0
+    read = api("GET", f"/offerings/agreements/{second['id']}", keys["executive"])
+    assert read.status_code == 200 and read.json() == second
 
     def listed(status: str) -> list[str]:
         body = api(
@@ -208,3 +210,25 @@ def test_a_guaranteed_delivery_breach_weighs_more_than_an_ordinary_delay(api, ke
             break
         time.sleep(0.5)
     assert scores[agreed["id"]] < scores[twin["id"]], scores
+
+
+def test_exchange_rates_and_the_portfolio_curve_through_the_gateway(api, keys):
+    rates = {"base": "USD", "rates": [{"currency": "EUR", "rate": 1.08, "as_of": days_ago(1)}]}
+    assert api("PUT", "/admin/exchange-rates", keys["executive"], json=rates).status_code == 403
+    bad = {"base": "XYZ", "rates": []}
+    refused = api("PUT", "/admin/exchange-rates", keys["admin"], json=bad)
+    assert refused.status_code == 422 and list(refused.json()["errors"]) == ["base"]
+    put = api("PUT", "/admin/exchange-rates", keys["admin"], json=rates)
+    assert put.status_code == 200, put.text
+    assert api("GET", "/admin/exchange-rates", keys["admin"]).json()["rates"][0]["rate"] == 1.08
+    curve = api("GET", "/offerings/economics?per_page=100", keys["executive"])
+    assert curve.status_code == 200, curve.text
+    body = curve.json()
+    assert body["total"] >= 1 and body["currencies"]
+    for currency in body["currencies"]:
+        ranks = [i["rank"] for i in body["items"] if i["currency"] == currency["currency"]]
+        assert ranks == sorted(ranks)
+    assert api("GET", "/offerings/economics", keys["engineer"]).status_code == 403
+    spec = api("GET", "/openapi.json", keys["executive"]).json()
+    assert "put" in spec["paths"]["/api/v1/admin/exchange-rates"]
+    assert "get" in spec["paths"]["/api/v1/offerings/economics"]

@@ -83,3 +83,27 @@ def test_timeline_sentences_carry_the_facts():
         {"c1": "Omid"},
     )
     assert line == "Mina updated: stance neutral → supporter; manager nobody → Omid"
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("Café Central", "cafe"),
+        ("CAFÉ", "Cafe"),
+        ("كيميا پارس", "کیمیا پارس"),  # Arabic kaf and yeh, typed on a Persian keyboard
+        ("کیمیا پارس", "كيميا پارس"),  # and the other way round
+        ("مدرسة النور", "مدرسه النور"),  # teh marbuta
+        ("خانۀ صنعت", "خانه صنعت"),
+        ("فـــولاد", "فولاد"),  # tatweel
+        ("پارس ۱۴۰۲", "1402"),
+        ("بنك ٢٠٢٤", "۲۰۲۴"),
+        ("می‌خواهم", "میخواهم"),  # zero-width non-joiner
+    ],
+)
+def test_folding_matches_what_users_type_interchangeably(name, query):
+    assert fold(query) in fold(name)
+
+
+def test_folding_keeps_different_words_apart():
+    assert fold("cafe") not in fold("Coffee")
+    assert fold("کتاب") != fold("کباب")

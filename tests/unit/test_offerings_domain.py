@@ -160,7 +160,7 @@ def test_pareto_positions_worked_example():
 
 
 def position(top: bool) -> ParetoPosition:
-    return ParetoPosition(1 if top else 5, 5, D(100), D(100), D(500))
+    return ParetoPosition("USD", 1 if top else 5, 5, D(100), D(100), D(500))
 
 
 def view(

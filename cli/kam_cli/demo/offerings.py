@@ -28,8 +28,14 @@ def seed_agreements(demo: Demo) -> str:
         if story.agreement is None:
             continue
         option = next(o for o in proposal["options"] if o["strategy"] == story.agreement)
-        # A flexible deal: the client takes the first optional service of the menu.
-        chosen = [i["catalog_item_id"] for i in option["items"] if not i["included"]][:1]
+        # A flexible deal: the client takes the first optional service of the menu that is not
+        # another tier of a service the option already includes (one tier per agreement).
+        held = {i["family"] for i in option["items"] if i["included"]}
+        chosen = [
+            i["catalog_item_id"]
+            for i in option["items"]
+            if not i["included"] and i["family"] not in held
+        ][:1]
         agreement = demo.call(
             "offerings",
             "POST",

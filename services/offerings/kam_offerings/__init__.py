@@ -11,7 +11,7 @@ from kam_common.integration import init_inbox
 from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_offerings import config as app_config
-from kam_offerings.clients import HealthReader, PlaysReader
+from kam_offerings.clients import HealthReader, PlaysReader, VisitCounter
 from kam_offerings.events import OUTBOX
 from kam_offerings.integration import handlers
 from kam_offerings.models import idempotency_keys, inbox
@@ -43,9 +43,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         connect_timeout=min(1.0, settings["PLAYS_TIMEOUT"]),
         read_timeout=settings["PLAYS_TIMEOUT"],
     )
+    accounts = AccountsReader.from_settings(settings)
     app.extensions["kam_offerings_readers"] = Readers(
-        accounts=AccountsReader.from_settings(settings),
+        accounts=accounts,
         health=HealthReader(health),
+        visits=VisitCounter(accounts.client),
         plays=PlaysReader(plays),
     )
     init_inbox(api, db, inbox, handlers())

@@ -1,4 +1,5 @@
-"""Reading health's answers when offerings has not heard them yet (accounts: kam_common.http)."""
+"""Reading health's and accounts' answers offerings does not keep (the account itself:
+kam_common.http)."""
 
 from __future__ import annotations
 
@@ -77,13 +78,42 @@ class HealthReader:
                 "per_page": 1,
             },
         )
-        total = None if body is None else body.get("total")
-        return total if isinstance(total, int) and not isinstance(total, bool) else None
+        return _count(body)
 
     def _get(self, path: str, **kwargs: Any) -> dict[str, Any] | None:
-        try:
-            body = self.client.fetch(path, **kwargs)
-        except (ServiceUnavailable, ServiceTimedOut, ValueError) as exc:
-            log.warning("health unavailable for %s: %s", path, exc.__class__.__name__)
-            return None
-        return body if isinstance(body, dict) else None
+        return optional_answer(self.client, path, **kwargs)
+
+
+class VisitCounter:
+    """How many visits our team paid an account, from the accounts service (None when it
+    cannot say): the field part of the service load."""
+
+    def __init__(self, client: ServiceClient):
+        self.client = client
+
+    def visits(self, account_id: str, since: datetime) -> int | None:
+        body = optional_answer(
+            self.client,
+            f"/api/v1/accounts/{quote(account_id, safe='')}/interactions",
+            params={
+                "kind": "visit",
+                "since": since.isoformat().replace("+00:00", "Z"),
+                "per_page": 1,
+            },
+        )
+        return _count(body)
+
+
+def _count(body: dict[str, Any] | None) -> int | None:
+    total = None if body is None else body.get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
+
+
+def optional_answer(client: ServiceClient, path: str, **kwargs: Any) -> dict[str, Any] | None:
+    """A GET whose failure (down, slow, not found) is None, logged, never an error."""
+    try:
+        body = client.fetch(path, **kwargs)
+    except (ServiceUnavailable, ServiceTimedOut, ValueError) as exc:
+        log.warning("%s unavailable for %s: %s", client.name, path, exc.__class__.__name__)
+        return None
+    return body if isinstance(body, dict) else None

@@ -147,6 +147,16 @@ _CATALOG: list[tuple[Any, ...]] = [
 ]
 
 
+# The accounts' product lines these items are sold as: purchases of those lines are costed at
+# the item's cost share in customer economics, and cross-sell names the item. Lines sold as no
+# item (spare parts, training...) leave a margin unknown, and economics says so.
+_PRODUCT_LINES = {
+    "CORE-STD": "core supply",
+    "SUP-MAINT": "maintenance services",
+    "VA-PROMO": "promotions",
+}
+
+
 def seed_demo_catalog(*, session: Session) -> int:
     """Idempotent: does nothing when the catalog holds any item."""
     if session.scalar(select(CatalogItem.id).limit(1)) is not None:
@@ -178,6 +188,7 @@ def seed_demo_catalog(*, session: Session) -> int:
                 "level": level,
                 "commitment": commitment,
                 "description": description,
+                "product_line": _PRODUCT_LINES.get(code),
                 "active": True,
             },
         )

@@ -6,7 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
@@ -90,12 +102,28 @@ class CatalogItem(Base):
     # Up-sell ladder: items of one family, a higher level being the richer tier.
     family: Mapped[str] = mapped_column(String(100))
     level: Mapped[int] = mapped_column(Integer, default=1)
+    # The accounts' product line this item is sold as (purchases name lines, not items): its
+    # cost share prices the purchases of that line, and cross-sell names the item.
+    product_line: Mapped[str | None] = mapped_column(String(200), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ExchangeRate(Base):
+    """One unit of `currency` is worth `rate` units of `base`, as of `as_of`. Every row shares
+    one base: the table is replaced as a whole (PUT)."""
+
+    __tablename__ = "exchange_rates"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    as_of: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Proposal(Base):
@@ -146,6 +174,8 @@ def _option_view(stored: dict[str, Any]) -> dict[str, Any]:
                 "price": Decimal(item["price"]),
                 "benefit": item["benefit"],
                 "commitment": item["commitment"] or None,
+                "family": item["family"],
+                "level": item["level"],
             }
             for item in stored["items"]
         ],

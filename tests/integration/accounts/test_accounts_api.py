@@ -161,3 +161,28 @@ def test_partner_scope_filters_lists_and_hides_others(client, make_account):
     assert client.get(f"/api/v1/accounts/{other['id']}", headers=scope).status_code == 404
     assert client.get(f"/api/v1/accounts/{other['id']}/contacts", headers=scope).status_code == 404
     assert client.get(f"/api/v1/accounts/{mine['id']}", headers=scope).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Café Central", "cafe"),
+        ("كيميا پارس", "کیمیا"),  # Arabic kaf and yeh stored, Persian typed
+        ("کیمیا پارس", "كيميا"),  # Persian stored, Arabic typed
+        ("مدرسة النور", "مدرسه"),
+        ("خانۀ صنعت", "خانه"),
+        ("فـــولاد مبارکه", "فولاد"),
+        ("پارس ۱۴۰۲", "1402"),
+        ("بنك ٢٠٢٤", "۲۰۲۴"),
+    ],
+)
+def test_search_folds_what_users_type_interchangeably(client, make_account, name, typed):
+    account = make_account(name=name)
+    make_account(name="Unrelated Trading")
+    found = client.get("/api/v1/accounts", query_string={"q": typed}).get_json()
+    assert [a["id"] for a in found["items"]] == [account["id"]]
+    assert found["items"][0]["name"] == name  # stored byte for byte
+    renamed = client.patch(f"/api/v1/accounts/{account['id']}", json={"name": name + " II"})
+    assert renamed.status_code == 200
+    again = client.get("/api/v1/accounts", query_string={"q": typed}).get_json()
+    assert [a["name"] for a in again["items"]] == [name + " II"]

@@ -205,3 +205,14 @@ def test_history_does_not_start_in_year_one(client, make_account):
         refused = client.post(base + path, json=body)
         assert refused.status_code == 422, (path, refused.get_json())
         assert field in refused.get_json()["errors"]
+
+
+@pytest.mark.parametrize("code", ["XYZ", "usd", "EURO", "ABC"])
+def test_currency_must_be_a_real_iso_4217_code(client, make_account, code):
+    refused = client.post("/api/v1/accounts", json={"name": "Acme", "currency": code})
+    assert refused.status_code == 422, refused.get_json()
+    assert list(refused.get_json()["errors"]) == ["currency"]
+    account = make_account(currency="IRR")
+    patched = client.patch(f"/api/v1/accounts/{account['id']}", json={"currency": code})
+    assert patched.status_code == 422 and list(patched.get_json()["errors"]) == ["currency"]
+    assert client.get(f"/api/v1/accounts/{account['id']}").get_json()["currency"] == "IRR"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -89,6 +90,48 @@ def test_cross_sell_learns_from_similar_accounts(client):
     assert "2 of 2 similar accounts in segment metals" in body["items"][0]["reason"]
 
 
+def test_an_account_alone_in_its_segment_learns_from_the_whole_portfolio(client):
+    account(client, "me", segment="aerospace")
+    account(client, "b", segment="metals")
+    account(client, "c", segment="retail")
+    bought(client, "me", "steel")
+    bought(client, "b", "steel", "coating")
+    bought(client, "c", "software")
+    body = suggestions(client, "me")
+    assert body["peers"] == "portfolio" and "aerospace" in body["peers_note"]
+    assert [(i["product_line"], i["propensity"]) for i in body["items"]] == [("coating", 1.0)]
+    assert "whole portfolio" in body["items"][0]["reason"]
+
+
+def test_an_empty_list_says_why(client):
+    account(client, "me")
+    account(client, "b")
+    bought(client, "me", "steel", "coating")
+    bought(client, "b", "steel")
+    body = suggestions(client, "me")
+    assert body["items"] == [] and body["suppressed"] is False
+    assert "buy nothing this account does not already buy" in body["empty_reason"]
+    assert "no active agreement" in body["empty_reason"]
+
+
+def test_cross_sell_names_the_catalog_item_sold_as_that_line(client):
+    made = client.post(
+        "/api/v1/offerings/catalog",
+        json={"code": "COAT", "name": "Coating service", "kind": "support", "list_price": 500,
+              "unit_cost": 300, "product_line": "coating"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.get_json()
+    account(client, "me")
+    account(client, "b")
+    bought(client, "me", "steel")
+    bought(client, "b", "steel", "coating", "logistics")
+    items = {i["product_line"]: i for i in suggestions(client, "me")["items"]}
+    assert items["coating"]["catalog_item_id"] == made.get_json()["id"]
+    assert items["coating"]["name"] == "Coating service"
+    assert "Coating service (COAT)" in items["coating"]["reason"]
+    assert "catalog_item_id" not in items["logistics"]
+
+
 def test_unhappy_account_gets_no_suggestions_and_is_told_why(client):
     account(client, "me")
     account(client, "b")
@@ -98,6 +141,32 @@ def test_unhappy_account_gets_no_suggestions_and_is_told_why(client):
     body = suggestions(client, "me")
     assert body["suppressed"] is True and body["items"] == []
     assert "at_risk" in body["suppressed_reason"]
+
+
+def test_suggestions_use_the_band_health_shows_now(client, make_account, health):
+    """Read your writes: events logged a moment ago push the account to at_risk; their
+    `health.band_changed` has not reached offerings yet, which still holds `healthy`."""
+    created = make_account()
+    band(client, created["id"], "healthy")
+    now = datetime.now(UTC)
+    day = lambda n: (now - timedelta(days=n)).date().isoformat()  # noqa: E731
+    for event in (
+        {"type": "delivery", "promised_on": day(15), "delivered_on": day(10)},
+        {"type": "delivery", "promised_on": day(9), "delivered_on": day(4)},
+        {"type": "quality", "severity": "critical"},
+        {"type": "support", "severity": "high",
+         "opened_at": (now - timedelta(hours=12)).isoformat()},
+        {"type": "warning", "signal": "new_competitor", "severity": "medium"},
+    ):  # fmt: skip
+        logged = health.client.post(
+            "/api/v1/health/events", json={"account_id": created["id"], **event}
+        )
+        assert logged.status_code == 201, logged.get_json()
+    shown = health.client.get(f"/api/v1/health/accounts/{created['id']}").get_json()["band"]
+    assert shown in ("at_risk", "critical")
+    body = suggestions(client, created["id"])
+    assert body["band"] == shown and body["band_source"] == "health"
+    assert body["suppressed"] is True and shown in body["suppressed_reason"]
 
 
 def test_recently_offered_account_is_suppressed(client, catalog, make_account, propose):
@@ -175,16 +244,21 @@ def test_economics_counts_agreement_and_support_load(
     )
     body = client.get(f"/api/v1/offerings/economics/{created['id']}").get_json()
     assert body["support_tickets"] == 3 and body["support_load"] == 450.0
+    assert body["visits"] == 0 and body["visit_load"] == 0.0
+    # Revenue is what the client pays: here the agreement only (no purchases yet).
+    assert body["revenue"] == 100000.0 and body["annual_revenue"] == 200000.0
     assert body["agreement_cost"] == 70000.0 and body["cost_to_serve"] == 70450.0
-    assert body["margin"] == 200000 - 70450 and body["degraded"] == []
+    assert body["margin"] == 100000 - 70450 and body["degraded"] == []
+    assert body["cost_complete"] is True and body["margin_unknown_because"] == []
 
 
-def test_economics_without_health_still_answers(client_without_health, make_account):
+def test_economics_without_health_says_the_margin_is_unknown(client_without_health, make_account):
     created = make_account(annual_revenue=1000)
     body = client_without_health.get(f"/api/v1/offerings/economics/{created['id']}").get_json()
     assert body["support_load"] is None and body["degraded"] == ["health"]
-    assert body["cost_to_serve"] == 0.0 and body["margin"] == 1000.0
-    assert any("Support load unknown" in note for note in body["notes"])
+    assert body["cost_to_serve"] == 0.0 and body["margin"] is None
+    assert body["margin_share"] is None and body["cost_complete"] is False
+    assert any("support load is unknown" in why for why in body["margin_unknown_because"])
     recs = client_without_health.get(
         f"/api/v1/offerings/recommendations?account_id={created['id']}"
     )

@@ -245,3 +245,57 @@ def test_proposals_are_idempotent(client, catalog, make_account):
     assert first.status_code == again.status_code == 201
     assert first.get_json()["id"] == again.get_json()["id"]
     assert client.get("/api/v1/offerings/proposals").get_json()["total"] == 1
+
+
+TIERED_HELP_DESK = [
+    {"code": "HELPDESK-247", "name": "Help desk 24/7", "kind": "support", "billing": "monthly",
+     "list_price": 1800, "unit_cost": 1100, "value_driver": "performance", "family": "HELPDESK",
+     "level": 2},
+]  # fmt: skip
+
+
+def test_a_bundle_never_holds_two_tiers_of_one_service(client, catalog, make_account, propose):
+    # The segment has fewer than 3 agreements, so the support services stand in for its
+    # minimum set: both help desk tiers are support services.
+    add_catalog(client, TIERED_HELP_DESK)
+    proposal = propose(make_account(orientation="relational")["id"])
+    for strategy in ("collaborative", "flexible"):
+        included = [i["name"] for i in option(proposal, strategy)["items"] if i["included"]]
+        assert "Help desk" in included and "Help desk 24/7" not in included, (strategy, included)
+    richer = next(i for i in option(proposal, "flexible")["items"] if i["name"] == "Help desk 24/7")
+    assert richer["included"] is False  # still on the menu
+
+    response = client.post(
+        f"/api/v1/offerings/proposals/{proposal['id']}/accept",
+        json={"strategy": "flexible", "optional_item_ids": [richer["catalog_item_id"]]},
+    )
+    errors = _problem(response, 422)["errors"]
+    assert (
+        list(errors) == ["optional_item_ids.0"] and "Help desk" in errors["optional_item_ids.0"][0]
+    )
+    assert agreements(client)["total"] == 0
+    accepted = client.post(
+        f"/api/v1/offerings/proposals/{proposal['id']}/accept", json={"strategy": "collaborative"}
+    )
+    assert accepted.status_code == 201, accepted.get_json()
+    families = [i["name"] for i in accepted.get_json()["items"] if "Help desk" in i["name"]]
+    assert families == ["Help desk"]
+
+
+def test_an_agreement_can_be_read_by_id(client, catalog, make_account, propose):
+    mine, theirs = make_account(name="Mine"), make_account(name="Theirs")
+    made = {}
+    for account in (mine, theirs):
+        proposal = propose(account["id"])
+        accepted = client.post(
+            f"/api/v1/offerings/proposals/{proposal['id']}/accept", json={"strategy": "flexible"}
+        )
+        made[account["id"]] = accepted.get_json()
+    read = client.get(f"/api/v1/offerings/agreements/{made[mine['id']]['id']}")
+    assert read.status_code == 200 and read.get_json() == made[mine["id"]]
+    _problem(client.get("/api/v1/offerings/agreements/no-such-agreement"), 404)
+    headers = {"X-KAM-Account-Scope": mine["id"], "X-KAM-Role": "partner"}
+    own = client.get(f"/api/v1/offerings/agreements/{made[mine['id']]['id']}", headers=headers)
+    assert own.status_code == 200 and "margin" not in own.get_json()
+    other = f"/api/v1/offerings/agreements/{made[theirs['id']]['id']}"
+    _problem(client.get(other, headers=headers), 404)

@@ -23,6 +23,7 @@ from kam_accounts.domain.vocabulary import (
 )
 from kam_common.fields import (
     Amount,
+    Currency,
     Day,
     MomentFilter,
     Money,
@@ -38,7 +39,6 @@ from kam_common.fields import (
 from kam_common.pagination import PageArgs
 from kam_common.visibility import Schema, internal
 
-_CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code such as USD.")
 _CADENCE = validate.Range(min=1, max=3650)
 
 
@@ -52,7 +52,7 @@ class AccountChangesSchema(ma.Schema):
     tier = one_of(TIERS)
     orientation = one_of(ORIENTATIONS, metadata={"description": "How the client buys"})
     annual_revenue = Money(metadata={"description": "What this client spends with us a year"})
-    currency = Text(validate=_CURRENCY)
+    currency = Currency()
     contact_cadence_days = StrictInteger(
         validate=_CADENCE, metadata={"description": "How often the client needs to hear from us"}
     )
@@ -78,7 +78,7 @@ class AccountCreateSchema(AccountChangesSchema):
     annual_revenue = Money(
         metadata={"default": 0, "description": "What this client spends with us a year"}
     )
-    currency = Text(validate=_CURRENCY, metadata={"default": "USD"})
+    currency = Currency(metadata={"default": "USD"})
     contact_cadence_days = StrictInteger(
         validate=_CADENCE,
         metadata={"default": 30, "description": "How often the client needs to hear from us"},

@@ -1,15 +1,12 @@
 """Text folding for search that works the same in every script and on every database."""
 
-import unicodedata
+from kam_common.text import search_fold
 
 
 def fold(text: str) -> str:
-    """Compatibility-normalise and case-fold: "ＡＢＣ", "abc" and "ABC" all fold to "abc".
-
-    Scripts without case (Persian, Arabic, CJK) pass through unchanged, so a substring of the
-    name as typed is found either way.
-    """
-    return unicodedata.normalize("NFKC", text).casefold()
+    """The stored, searched form of a name (case, accents, Persian/Arabic letter variants and
+    digits folded: `kam_common.text`); the name itself is kept as typed."""
+    return search_fold(text)
 
 
 def like_contains(text: str, escape: str = "\\") -> str:

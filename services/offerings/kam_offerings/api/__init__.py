@@ -19,7 +19,7 @@ def readers() -> Readers:
 
 
 def register_blueprints(api: Api) -> None:
-    from kam_offerings.api import catalog, insights, proposals
+    from kam_offerings.api import catalog, exchange_rates, insights, proposals
 
-    for module in (catalog, proposals, insights):
+    for module in (catalog, proposals, insights, exchange_rates):
         api.register_blueprint(module.blp)

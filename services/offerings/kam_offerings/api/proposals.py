@@ -9,7 +9,7 @@ from flask.views import MethodView
 from kam_common.db import request_session
 from kam_common.pagination import page_of
 from kam_common.scope import request_caller
-from kam_common.web import Blueprint, reads_through
+from kam_common.web import Blueprint, problem_doc, reads_through
 from kam_offerings.api import readers, settings
 from kam_offerings.api.schemas import (
     AcceptSchema,
@@ -86,4 +86,15 @@ class Agreements(MethodView):
         """List agreements, newest first (filters: `account_id`, `status`)."""
         return agreements.list_agreements(
             session=request_session(), caller=request_caller(), **args
+        )
+
+
+@blp.route("/agreements/<agreement_id>")
+class AgreementById(MethodView):
+    @blp.response(200, AgreementSchema)
+    @problem_doc(blp, 404, "No such agreement (or not one the caller may see).")
+    def get(self, agreement_id: str) -> Any:
+        """Read an agreement: its items, price, commitments and status."""
+        return agreements.get_agreement(
+            session=request_session(), caller=request_caller(), agreement_id=agreement_id
         )

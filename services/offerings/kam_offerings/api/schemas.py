@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -9,6 +10,7 @@ from marshmallow import fields, post_dump, validate
 
 from kam_common.fields import (
     Amount,
+    Currency,
     Day,
     Money,
     Name,
@@ -28,6 +30,7 @@ from kam_offerings.domain.vocabulary import (
     PROPOSAL_STATUSES,
     STRATEGIES,
     SUGGESTION_KINDS,
+    TIERS,
     VALUE_DRIVERS,
 )
 
@@ -72,6 +75,13 @@ class CatalogChangesSchema(ma.Schema):
         validate=_LEVEL, metadata={"description": "Tier within the family; higher is richer"}
     )
     active = StrictBoolean(metadata={"description": "false: deactivated"})
+    product_line = optional_text(
+        200,
+        metadata={
+            "description": "The accounts' product line this item is sold as: purchases of that "
+            "line are costed at this item's cost share, and cross-sell names the item"
+        },
+    )
 
 
 class CatalogPatchSchema(CatalogChangesSchema):
@@ -115,6 +125,7 @@ class CatalogItemSchema(Schema):
     commitment = fields.Nested(CommitmentOutSchema, required=True, allow_none=True)
     family = fields.String(required=True)
     level = fields.Integer(required=True)
+    product_line = fields.String(required=True, allow_none=True)
     active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
     created_at = Timestamp(required=True)
@@ -135,6 +146,11 @@ class ProposalItemSchema(Schema):
     price = Amount(required=True, metadata={"description": "Yearly list price of the item"})
     benefit = fields.String(required=True, metadata={"description": "What it saves or improves"})
     commitment = fields.Nested(CommitmentOutSchema, required=True, allow_none=True)
+    family = fields.String(
+        required=True,
+        metadata={"description": "The service this item is a tier of: one tier per agreement"},
+    )
+    level = fields.Integer(required=True, metadata={"description": "Its tier; higher is richer"})
 
 
 class OptionSchema(Schema):
@@ -229,9 +245,14 @@ class AccountArgs(QuerySchema):
 
 
 class SuggestionSchema(Schema):
-    catalog_item_id = fields.String(metadata={"description": "up_sell only"})
+    catalog_item_id = fields.String(
+        metadata={
+            "description": "up_sell: the richer tier; cross_sell: the catalog item sold as "
+            "that product line, when there is one"
+        }
+    )
     product_line = fields.String(metadata={"description": "cross_sell only"})
-    name = fields.String(required=True)
+    name = fields.String(metadata={"description": "The catalog item's name, when one is named"})
     kind = one_of(SUGGESTION_KINDS, required=True)
     propensity = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
     reason = fields.String(required=True)
@@ -247,15 +268,42 @@ class RecommendationsSchema(Schema):
     suppressed = fields.Boolean(required=True)
     suppressed_reason = fields.String(required=True, allow_none=True)
     band = fields.String(required=True, allow_none=True)
+    band_source = one_of(
+        ("health", "event", "unknown"),
+        required=True,
+        metadata={
+            "description": "health: as health shows it now; event: the last band heard, health "
+            "not answering; unknown: neither"
+        },
+    )
     degraded = fields.List(fields.String(), required=True)
-    note = fields.String(metadata={"description": "When the health band is unknown"})
+    note = fields.String(metadata={"description": "When the health band is unknown or old"})
+    peers = one_of(
+        ("segment", "portfolio"),
+        metadata={"description": "Whom cross-sell learned from (not when held back)"},
+    )
+    peers_note = fields.String(
+        metadata={"description": "Why the peers are the whole portfolio (alone in its segment)"}
+    )
+    empty_reason = fields.String(
+        metadata={"description": "Why there is nothing to suggest, when `items` is empty"}
+    )
 
 
 class ParetoSchema(Schema):
+    currency = fields.String(
+        required=True, metadata={"description": "The curve is drawn over this currency only"}
+    )
     rank = fields.Integer(required=True, metadata={"minimum": 1})
-    accounts = fields.Integer(required=True, metadata={"minimum": 1})
+    accounts = fields.Integer(
+        required=True,
+        metadata={"minimum": 1, "description": "Active accounts billed in this currency"},
+    )
+    revenue = Amount(required=True, metadata={"description": "The account's annual revenue"})
     cumulative_revenue = Amount(required=True)
-    portfolio_revenue = Amount(required=True)
+    portfolio_revenue = Amount(
+        required=True, metadata={"description": "Of the active accounts in this currency"}
+    )
     cumulative_share = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
     in_top_20_percent = fields.Boolean(required=True)
     vital_few = fields.Boolean(
@@ -264,22 +312,165 @@ class ParetoSchema(Schema):
     )
 
 
+class ProductLineCostSchema(Schema):
+    product_line = fields.String(required=True)
+    revenue = Amount(required=True, metadata={"description": "Purchases in the last 12 months"})
+    cost = Amount(
+        required=True, allow_none=True, metadata={"description": "null: no catalog item prices it"}
+    )
+    cost_share = fields.Float(required=True, allow_none=True)
+    priced_by = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Codes of the catalog items whose cost share is used"},
+    )
+    assumed = fields.Boolean(
+        required=True,
+        metadata={"description": "Costed at the stated assumption (no catalog item prices it)"},
+    )
+
+
 class EconomicsSchema(Schema):
     account_id = fields.String(required=True)
     currency = fields.String(required=True)
-    revenue = Amount(required=True)
+    revenue = Amount(
+        required=True,
+        metadata={"description": "Purchases in the last 12 months + the agreement's yearly price"},
+    )
+    purchases_revenue = Amount(required=True)
+    annual_revenue = Amount(required=True, metadata={"description": "As the account records it"})
     agreement_id = fields.String(required=True, allow_none=True)
     agreement_price = Amount(required=True, allow_none=True)
     agreement_cost = Amount(required=True)
+    product_lines = fields.List(fields.Nested(ProductLineCostSchema), required=True)
     support_tickets = fields.Integer(required=True, allow_none=True)
     support_load = Amount(required=True, allow_none=True)
-    cost_to_serve = Amount(required=True)
+    visits = fields.Integer(required=True, allow_none=True)
+    visit_load = Amount(required=True, allow_none=True)
+    cost_to_serve = Amount(
+        required=True,
+        metadata={"description": "The known costs (a floor when `cost_complete` is false)"},
+    )
+    cost_complete = fields.Boolean(required=True)
     margin = Amount(
         required=True,
         signed=True,
-        metadata={"description": "revenue - cost_to_serve (may be negative)"},
+        allow_none=True,
+        metadata={"description": "revenue - cost_to_serve; null when a cost is unknown"},
     )
     margin_share = fields.Float(required=True, allow_none=True)
+    margin_unknown_because = fields.List(fields.String(), required=True)
     pareto = fields.Nested(ParetoSchema, required=True, allow_none=True)
     degraded = fields.List(fields.String(), required=True)
     notes = fields.List(fields.String(), required=True)
+
+
+class PortfolioEconomicsArgs(PageArgs):
+    currency = Currency(metadata={"description": "Only the curve of this currency"})
+    segment = Text(validate=validate.Length(max=200))
+    tier = one_of(TIERS)
+    vital_few = fields.Boolean(
+        metadata={"description": "true: only the accounts that bring the first 80%"}
+    )
+
+
+class CurvePositionSchema(ParetoSchema):
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    segment = fields.String(required=True, allow_none=True)
+    tier = one_of(TIERS, required=True)
+
+
+class TopShareSchema(Schema):
+    accounts = fields.Integer(required=True)
+    revenue = Amount(required=True)
+    share = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+
+
+class VitalFewSchema(Schema):
+    accounts = fields.Integer(required=True)
+    share_of_accounts = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+
+
+class CurrencyCurveSchema(Schema):
+    currency = fields.String(required=True)
+    accounts = fields.Integer(required=True)
+    revenue = Amount(required=True)
+    top_20_percent = fields.Nested(TopShareSchema, required=True)
+    vital_few = fields.Nested(VitalFewSchema, required=True)
+
+
+class UsedRateSchema(Schema):
+    currency = fields.String(required=True)
+    rate = fields.Float(required=True, metadata={"description": "1 currency = rate base"})
+    as_of = Day(required=True)
+
+
+class ConvertedSchema(Schema):
+    currency = fields.String(required=True, metadata={"description": "The rates' base"})
+    revenue = Amount(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null when a currency has no rate (see missing_rates)"},
+    )
+    rates = fields.List(fields.Nested(UsedRateSchema), required=True)
+    missing_rates = fields.List(fields.String(), required=True)
+
+
+class PortfolioEconomicsSchema(Schema):
+    items = fields.List(fields.Nested(CurvePositionSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    currencies = fields.List(
+        fields.Nested(CurrencyCurveSchema),
+        required=True,
+        metadata={"description": "Each currency's curve, summed on its own"},
+    )
+    converted = fields.Nested(ConvertedSchema, required=True)
+
+
+class Rate(fields.Field[Decimal]):
+    """An exchange rate: a JSON number above 0 with at most 10 decimals."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ma.ValidationError("A JSON number is expected.")
+        rate = Decimal(str(value))
+        if not rate.is_finite() or rate <= 0 or rate > 10**9:
+            raise ma.ValidationError("Must be above 0 and at most 1000000000.")
+        if rate != rate.quantize(Decimal("1e-10")):
+            raise ma.ValidationError("At most 10 decimal places.")
+        return rate
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> float | None:
+        return None if value is None else float(value)
+
+
+class RateInSchema(ma.Schema):
+    currency = Currency(required=True)
+    rate = Rate(
+        required=True,
+        metadata={"type": "number", "exclusiveMinimum": True, "minimum": 0,
+                  "description": "One unit of `currency` is worth this many of `base`"},
+    )  # fmt: skip
+    as_of = Day(required=True, metadata={"description": "The day the rate was fixed"})
+
+
+class ExchangeRatesPutSchema(ma.Schema):
+    base = Currency(required=True)
+    rates = fields.List(
+        fields.Nested(RateInSchema), required=True, validate=validate.Length(max=200)
+    )
+
+
+class RateSchema(Schema):
+    currency = fields.String(required=True)
+    rate = Rate(required=True, metadata={"type": "number"})
+    as_of = Day(required=True)
+    updated_at = Timestamp(required=True)
+
+
+class ExchangeRatesSchema(Schema):
+    base = fields.String(required=True)
+    rates = fields.List(fields.Nested(RateSchema), required=True)

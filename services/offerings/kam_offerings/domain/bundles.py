@@ -99,6 +99,17 @@ def _names(services: Iterable[Service]) -> str:
     return ", ".join(names) if names else "nothing"
 
 
+def one_per_family(services: Iterable[Service], *, richest: bool) -> list[Service]:
+    """One tier of each service: an option never holds "Help desk" and "Help desk 24/7" at
+    once. `richest` keeps the highest level of each family, else the entry (lowest) one."""
+    chosen: dict[str, Service] = {}
+    for service in sorted(services, key=lambda s: (s.family_key, s.level, s.code)):
+        held = chosen.get(service.family_key)
+        if held is None or (richest and service.level > held.level):
+            chosen[service.family_key] = service
+    return sorted(chosen.values(), key=lambda s: s.code)
+
+
 def enriched_services(
     services: list[Service], matched: Mapping[str, list[Service]]
 ) -> tuple[list[Service], bool]:
@@ -127,7 +138,9 @@ def build_options(
     if core is None:
         raise ValueError("no core service")
     non_core = [s for s in services if s.kind != "core"]
-    minimum = [s for s in non_core if s.id in segment_set.service_ids]
+    minimum = one_per_family(
+        (s for s in non_core if s.id in segment_set.service_ids), richest=False
+    )
 
     unbundled_lines = _lines(core, services, set())
     unbundled = Option(
@@ -141,7 +154,8 @@ def build_options(
     )
 
     enriched, from_needs = enriched_services(services, matched)
-    bundle = {s.id: s for s in [*minimum, *enriched]}
+    # Where the segment's entry tier and a need's richer tier meet, the richer one stays.
+    bundle = {s.id: s for s in one_per_family([*minimum, *enriched], richest=True)}
     collaborative_lines = _lines(core, services, set(bundle))
     list_total = total([line.price for line in collaborative_lines if line.included])
     cost = total([line.cost for line in collaborative_lines if line.included])

@@ -26,6 +26,7 @@ class Service:
     commitment: Mapping[str, Any] = field(default_factory=dict)
     family: str = ""
     level: int = 1
+    product_line: str | None = None
 
     @property
     def yearly_price(self) -> Decimal:

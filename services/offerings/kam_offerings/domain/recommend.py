@@ -55,7 +55,7 @@ def recommend(account: AccountView) -> tuple[str, list[str]]:
     ]
     reasons.append(_needs_sentence(account.matched_needs))
     if account.position is not None:
-        reasons.append(account.position.sentence(account.currency))
+        reasons.append(account.position.sentence())
     else:
         reasons.append("Revenue: the account is not active, so it has no place on the 80/20 curve.")
     reasons.append(_band_sentence(account))

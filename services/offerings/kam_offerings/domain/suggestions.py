@@ -1,10 +1,11 @@
 """Cross-sell and up-sell suggestions, and when to hold them back.
 
 Cross-sell: the similar accounts are the other active accounts of the same segment (all
-active accounts when the account has none). Its neighbours are the similar accounts that
-bought at least one product line it bought (all similar accounts when it has bought nothing
-yet). For each line it has not bought, propensity = neighbours who bought that line /
-neighbours.
+active accounts when the account has none, or is alone in it: the reason says so). Its
+neighbours are the similar accounts that bought at least one product line it bought (all
+similar accounts when it has bought nothing yet). For each line it has not bought, propensity =
+neighbours who bought that line / neighbours. A line that an active catalog item is sold as
+(`product_line`) names that item, so the suggestion can become a proposal line.
 
 Up-sell: for each family of the active agreement's services, every active catalog service of
 the same family at a higher level. Propensity = (K + 1) / (N + 2), where N is the number of
@@ -57,8 +58,11 @@ def cross_sell(
     similar: Mapping[str, set[str]],
     segment: str | None,
     limit: int = 10,
+    catalog_by_line: Mapping[str, Service] | None = None,
+    whole_portfolio: bool = False,
 ) -> list[Suggestion]:
-    """`similar`: each similar account's product lines (the account itself excluded)."""
+    """`similar`: each similar account's product lines (the account itself excluded);
+    `whole_portfolio`: they are every active account, the segment having no other."""
     if account_lines:
         neighbours = [lines for lines in similar.values() if lines & account_lines]
         who = "that buy what this account buys"
@@ -71,18 +75,56 @@ def cross_sell(
     for lines in neighbours:
         for line in lines - account_lines:
             counts[line] = counts.get(line, 0) + 1
-    where = f"in segment {segment}" if segment else "in the portfolio"
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [
-        Suggestion(
-            kind="cross_sell",
-            propensity=round(count / len(neighbours), 4),
-            reason=f"{count} of {len(neighbours)} similar accounts {where} {who} also bought "
-            f"{line}.",
-            product_line=line,
+    if whole_portfolio:
+        where = (
+            f"in the whole portfolio (no other active account is in segment {segment}, so "
+            "peers are taken from every segment)"
         )
-        for line, count in ranked
-    ]
+    else:
+        where = f"in segment {segment}" if segment else "in the portfolio"
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    found = []
+    for line, count in ranked:
+        item = (catalog_by_line or {}).get(line)
+        offer = f" Catalog item: {item.name} ({item.code})." if item else ""
+        found.append(
+            Suggestion(
+                kind="cross_sell",
+                propensity=round(count / len(neighbours), 4),
+                reason=f"{count} of {len(neighbours)} similar accounts {where} {who} also "
+                f"bought {line}.{offer}",
+                product_line=line,
+                catalog_item_id=item.id if item else None,
+                name=item.name if item else None,
+            )
+        )
+    return found
+
+
+def why_none(
+    *,
+    account_lines: set[str],
+    similar: Mapping[str, set[str]],
+    has_agreement: bool,
+    segment: str | None,
+) -> str:
+    """Why there is nothing to suggest, in plain words (cross-sell, then up-sell)."""
+    if not similar:
+        cross = "No other active account has bought anything yet to learn from"
+    elif account_lines and not any(lines & account_lines for lines in similar.values()):
+        cross = (
+            "No similar account buys any of the product lines this account buys "
+            f"({', '.join(sorted(account_lines))})"
+        )
+    else:
+        cross = "Similar accounts buy nothing this account does not already buy"
+    where = f" (peers: segment {segment})" if segment else ""
+    up = (
+        "its agreement already holds the highest tier the catalog offers of each service"
+        if has_agreement
+        else "it has no active agreement to move up from"
+    )
+    return f"{cross}{where}; and {up}."
 
 
 def up_sell(

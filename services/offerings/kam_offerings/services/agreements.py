@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
+from kam_common.errors import NotFound
 from kam_common.pagination import list_of_accounts
 from kam_offerings.models import Agreement
 
@@ -30,3 +31,11 @@ def list_agreements(
         account_id=account_id,
         status=status,
     )
+
+
+def get_agreement(*, session: Session, caller: Caller, agreement_id: str) -> Agreement:
+    """One agreement; outside a partner's accounts it does not exist (404)."""
+    agreement = session.get(Agreement, agreement_id)
+    if agreement is None or not caller.may_see(agreement.account_id):
+        raise NotFound("Agreement not found.")
+    return agreement

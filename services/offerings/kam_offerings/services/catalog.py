@@ -114,6 +114,7 @@ def as_service(item: CatalogItem) -> Service:
         commitment=dict(item.commitment or {}),
         family=item.family,
         level=item.level,
+        product_line=item.product_line,
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from kam_offerings.clients import HealthReader, PlaysReader
+from kam_offerings.clients import HealthReader, PlaysReader, VisitCounter
 
 AccountLookup = Callable[[str], dict[str, Any] | None]
 
@@ -19,14 +19,20 @@ class Settings:
     bundle_discount: Decimal
     # What one support ticket costs us to handle, for customer economics.
     support_ticket_cost: Decimal
+    # What one visit by our team costs us, for customer economics.
+    visit_cost: Decimal
     # No new suggestions for an account offered something within this many days.
     offer_cooldown_days: int
+    # The cost share taken for product lines no catalog item prices (None: unknown).
+    assumed_cost_share: Decimal | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         return cls(
             bundle_discount=config["BUNDLE_DISCOUNT"],
             support_ticket_cost=config["SUPPORT_TICKET_COST"],
+            visit_cost=config["VISIT_COST"],
+            assumed_cost_share=config.get("ASSUMED_COST_SHARE"),
             offer_cooldown_days=config["OFFER_COOLDOWN_DAYS"],
         )
 
@@ -37,5 +43,6 @@ class Readers:
 
     accounts: AccountLookup
     health: HealthReader
+    visits: VisitCounter
     # The contact-pressure rule (None: not asked, e.g. in tests of offerings alone).
     plays: PlaysReader | None = None

@@ -96,26 +96,30 @@ def account_for_lookup(
 class BandView:
     band: str | None
     score: float | None
-    source: str  # "event", "health" (read through) or "unknown"
+    source: str  # "health" (read now), "event" (last heard, health not answering) or "unknown"
 
 
 def current_band(
     session: Session, account_id: str, health: HealthReader, *, keep: bool
 ) -> BandView:
-    """The account's health band: the last `health.band_changed`, else read through to health
-    (with a short timeout); unknown when health is down, slow or has no score."""
+    """The band health shows now (read your writes: events logged a moment ago count, though
+    their `health.band_changed` may still be on its way), read through with a short timeout;
+    when health cannot say, the last `health.band_changed` heard; else unknown. `keep` stores
+    what was read (writes only)."""
     stored = session.get(AccountBand, account_id)
-    if stored is not None:
-        return BandView(stored.band, stored.score, "event")
     found = health.band(account_id)
     if found is None:
+        if stored is not None:
+            return BandView(stored.band, stored.score, "event")
         return BandView(None, None, "unknown")
     if keep:
-        session.add(
-            AccountBand(
-                account_id=account_id, band=found.band, score=found.score, at=found.at or utcnow()
+        at = found.at or utcnow()
+        if stored is None:
+            session.add(
+                AccountBand(account_id=account_id, band=found.band, score=found.score, at=at)
             )
-        )
+        elif stored.at <= at:
+            stored.band, stored.score, stored.at = found.band, found.score, at
         session.flush()
     return BandView(found.band, found.score, "health")
 

@@ -152,6 +152,11 @@ def list_proposals(
     )
 
 
+def _same_service(item: dict[str, Any], held: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The held item of the same family (another tier of one service), if any."""
+    return next((other for other in held if other["family"] == item["family"]), None)
+
+
 def accept_proposal(
     *,
     session: Session,
@@ -168,6 +173,7 @@ def accept_proposal(
         )
     option = next(o for o in proposal.options if o["strategy"] == strategy)
     optional = {item["catalog_item_id"]: item for item in option["items"] if not item["included"]}
+    included = [item for item in option["items"] if item["included"]]
     errors: dict[str, list[str]] = {}
     chosen: list[dict[str, Any]] = []
     for index, item_id in enumerate(optional_item_ids):
@@ -177,6 +183,11 @@ def accept_proposal(
             ]
         elif any(item["catalog_item_id"] == item_id for item in chosen):
             errors[f"optional_item_ids.{index}"] = ["Chosen twice."]
+        elif clash := _same_service(optional[item_id], [*included, *chosen]):
+            errors[f"optional_item_ids.{index}"] = [
+                f"The agreement would already hold {clash['name']}, another tier of the same "
+                "service: an agreement holds one tier of each service."
+            ]
         else:
             chosen.append(optional[item_id])
     if errors:
@@ -184,7 +195,6 @@ def accept_proposal(
             "Some optional items are not optional items of this option: " + ", ".join(errors) + ".",
             errors=errors,
         )
-    included = [item for item in option["items"] if item["included"]]
     price = cents(Decimal(option["price"]) + total([Decimal(i["price"]) for i in chosen]))
     cost = cents(Decimal(option["cost_to_serve"]) + total([Decimal(i["cost"]) for i in chosen]))
     today = utcnow().date()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_offerings.domain.catalog import Service
-from kam_offerings.domain.suggestions import cross_sell, suppression, up_sell
+from kam_offerings.domain.suggestions import cross_sell, suppression, up_sell, why_none
 from kam_offerings.models import AccountFacts, Agreement, Proposal, PurchaseFact
 from kam_offerings.services.catalog import active_services
 from kam_offerings.services.context import Readers, Settings
@@ -19,16 +19,34 @@ from kam_offerings.services.economics import active_agreement
 from kam_offerings.services.facts import account_for_lookup, current_band
 
 
-def _lines_by_account(session: Session, facts: AccountFacts) -> dict[str, set[str]]:
-    """Product lines bought, per active account of the segment (and the account itself), in
-    one query."""
+def _alone_in_segment(session: Session, facts: AccountFacts) -> bool:
+    """Whether no other active account shares the account's segment."""
+    if facts.segment is None:
+        return False
+    other = session.scalar(
+        select(AccountFacts.account_id)
+        .where(
+            AccountFacts.status == "active",
+            AccountFacts.segment == facts.segment,
+            AccountFacts.account_id != facts.account_id,
+        )
+        .limit(1)
+    )
+    return other is None
+
+
+def _lines_by_account(
+    session: Session, facts: AccountFacts, *, whole_portfolio: bool
+) -> dict[str, set[str]]:
+    """Product lines bought, per active account of the segment (of the portfolio when
+    `whole_portfolio`; and the account itself), in one query."""
     stmt = (
         select(PurchaseFact.account_id, PurchaseFact.product_line)
         .join(AccountFacts, AccountFacts.account_id == PurchaseFact.account_id)
         .where(AccountFacts.status == "active")
         .distinct()
     )
-    if facts.segment is not None:
+    if facts.segment is not None and not whole_portfolio:
         stmt = stmt.where(AccountFacts.segment == facts.segment)
     lines: dict[str, set[str]] = {}
     for account_id, line in session.execute(stmt):
@@ -89,20 +107,31 @@ def recommendations(
         last_offer_at = last_offer_at.replace(tzinfo=now.tzinfo)
     degraded = ["health"] if band.band is None else []
     # The contact-pressure rule is plays' (it also counts campaigns that reached the account's
-    # people); when plays cannot answer, the same rule on what offerings knows (band, offers).
-    verdict = readers.plays.pressure(account_id) if readers.plays is not None else None
-    if verdict is not None:
-        held_back = verdict.reason if verdict.suppressed else None
-    else:
-        if readers.plays is not None:
+    # people); the band health shows now and offerings' own offers are checked here first, so a
+    # band that changed a moment ago holds suggestions back even before plays has heard of it.
+    held_back = suppression(
+        band=band.band,
+        last_offer_at=last_offer_at,
+        now=now,
+        cooldown_days=settings.offer_cooldown_days,
+    )
+    if held_back is None and readers.plays is not None:
+        verdict = readers.plays.pressure(account_id)
+        if verdict is None:
             degraded.append("plays")
-        held_back = suppression(
-            band=band.band,
-            last_offer_at=last_offer_at,
-            now=now,
-            cooldown_days=settings.offer_cooldown_days,
+        elif verdict.suppressed:
+            held_back = verdict.reason
+    result: dict[str, Any] = {
+        "account_id": account_id,
+        "band": band.band,
+        "band_source": band.source,
+        "degraded": degraded,
+    }
+    if band.source == "event":
+        result["note"] = (
+            f"The band is the last one heard from health ({band.band}): health did not say "
+            "what it shows now."
         )
-    result: dict[str, Any] = {"account_id": account_id, "band": band.band, "degraded": degraded}
     if band.band is None:
         result["note"] = (
             "The health band is unknown (the health service did not answer): suggestions are "
@@ -118,19 +147,46 @@ def recommendations(
             "suppressed_reason": "The account is archived.",
         }
 
-    lines = _lines_by_account(session, facts)
+    alone = _alone_in_segment(session, facts)
+    lines = _lines_by_account(session, facts, whole_portfolio=alone)
     own = lines.pop(account_id, set())
+    catalog = active_services(session)
+    by_line: dict[str, Service] = {}  # each product line's entry-tier catalog item
+    for service in sorted(catalog, key=lambda s: (s.level, s.code)):
+        if service.product_line:
+            by_line.setdefault(service.product_line, service)
     items = [
-        *cross_sell(account_lines=own, similar=lines, segment=facts.segment),
+        *cross_sell(
+            account_lines=own,
+            similar=lines,
+            segment=facts.segment,
+            catalog_by_line=by_line,
+            whole_portfolio=alone,
+        ),
     ]
     agreement = active_agreement(session, account_id)
     if agreement is not None:
         items.extend(
             up_sell(
                 held=_held(agreement),
-                catalog=active_services(session),
+                catalog=catalog,
                 peer_levels=_peer_levels(session, account_id),
             )
         )
     items.sort(key=lambda s: -s.propensity)
+    if alone:
+        result["peers"] = "portfolio"
+        result["peers_note"] = (
+            f"No other active account is in segment {facts.segment}: peers are the whole "
+            "portfolio's active accounts."
+        )
+    else:
+        result["peers"] = "segment" if facts.segment is not None else "portfolio"
+    if not items:
+        result["empty_reason"] = why_none(
+            account_lines=own,
+            similar=lines,
+            has_agreement=agreement is not None,
+            segment=None if alone else facts.segment,
+        )
     return {**result, "items": items, "suppressed": False, "suppressed_reason": None}
