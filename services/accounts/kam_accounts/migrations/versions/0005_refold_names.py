@@ -1,7 +1,7 @@
 """refold account names for search: accents, Persian/Arabic letter variants and digits
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004_contact_cadence
 Create Date: 2026-12-02 14:20:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from kam_common.text import search_fold
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004_contact_cadence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
