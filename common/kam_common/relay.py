@@ -231,3 +231,15 @@ class Relay:
     def run_once(self) -> int:
         """One pass over every lane, one after the other (tests, `kam worker --once`)."""
         return sum(lane.run_once() for lane in self.lanes())
+
+
+def relay_to_consumers(outbox: Outbox, settings: Mapping[str, Any]) -> Relay:
+    """The relay of an app's outbox to every consumer it names, each found where
+    `kam_common.config.service_url` says, from the app's `DATABASE_URL` and `INTERNAL_TOKEN`."""
+    from kam_common.config import service_url
+
+    consumers = {
+        name: ServiceClient(name, service_url(name), settings["INTERNAL_TOKEN"])
+        for name in outbox.destinations
+    }
+    return Relay(outbox, Database(settings["DATABASE_URL"]), consumers)

@@ -25,12 +25,14 @@ _PARAM = re.compile(r"\{([a-z_]+)\}")
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated API key."""
+    """Who is calling: an API key, or a person signed in to the web app (`kind` "user", with
+    the person's id as `key_id`). Both are authorized by the same table, the same way."""
 
     key_id: str
     role: str
     account_ids: tuple[str, ...] = ()
     name: str = ""
+    kind: str = "key"
 
     @property
     def is_partner(self) -> bool:

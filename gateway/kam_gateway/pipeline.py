@@ -4,8 +4,8 @@
     2. framing, size  the target's length; the body read whole, fixed-length or chunked, within
                       `KAM_BODY_READ_TIMEOUT` and 1 MiB; JSON for a body (400, 408, 413, 414, 415)
     3. key or session `Authorization: Bearer <key>` (401); failed checks throttled per client
-                      address (429). `/healthz` and `/readyz` need none, `/metrics` the internal
-                      token.
+                      address (429). `/healthz` and `/readyz` need none, `/metrics` and
+                      `/internal/events` (the services' events, for webhooks) the internal token.
     4. route, role    the route table (404, 405; a path id with a NUL byte 404), the key's role
        and scope      (403), a partner's accounts in the path (404) and in the body (403, 422)
     5. rate limit     the key's budget by role; a batch of N events costs N (429)
@@ -35,12 +35,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kam_common.db import Database
 from kam_common.errors import AppError
+from kam_common.integration import EVENTS_PATH
 from kam_common.metrics import METRICS_PATH, make_metrics
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors, problem_document
 from kam_common.requestlog import log_access, request_id_from
 from kam_common.web import MAX_BODY_BYTES, unusable_path_value
 from kam_gateway.access import Caller, Denied, authorize, check_body, needs_body
 from kam_gateway.api import OPERATIONS, TAGS
+from kam_gateway.api.inbox import receive_events
 from kam_gateway.config import SERVICES
 from kam_gateway.exchange import Answer, Call, Refusal, json_answer
 from kam_gateway.forward import BODY_METHODS, forward
@@ -121,6 +123,9 @@ class Gateway:
         if call.path == METRICS_PATH:
             self.check_internal_token(call)
             return Answer(200, self.metrics.scrape(), [("Content-Type", CONTENT_TYPE_LATEST)])
+        if call.path == EVENTS_PATH:  # the services' relays, for webhooks
+            self.check_internal_token(call)
+            return await receive_events(call, self)
         call.caller = await self.identify(call)  # 3. key or session
         self.route(call)  # 4. route, role and scope
         if self.limits.remote and call.method in READS:
@@ -197,7 +202,7 @@ class Gateway:
     def check_internal_token(self, call: Call) -> None:
         given = (call.header("x-internal-token") or "").encode()
         if not hmac.compare_digest(given, self.settings["INTERNAL_TOKEN"].encode()):
-            raise Refusal(401, "Metrics need the internal token (X-Internal-Token).")
+            raise Refusal(401, "This path needs the internal token (X-Internal-Token).")
 
     # 4. Route, role and scope --------------------------------------------------------------
 

@@ -18,6 +18,7 @@ STAFF_AND_PARTNER = STAFF | {PARTNER}
 COMMERCIAL = frozenset({EXEC, SALES})  # read offerings (engineers do not)
 SALES_ONLY = frozenset({SALES})
 EXEC_ONLY = frozenset({EXEC})
+PARTNER_ONLY = frozenset({PARTNER})
 
 # Who may log which kind of health event (admin: any).
 EVENT_TYPES = {
@@ -31,6 +32,7 @@ A = "/api/v1/accounts"
 ACC = A + "/{account_id}"
 H = "/api/v1/health"
 O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
+WH = "/api/v1/webhooks"
 
 
 def _rows() -> list[Rule]:
@@ -42,6 +44,16 @@ def _rows() -> list[Rule]:
         Rule("GET", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/keys/{key_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
+        # Webhooks: admins manage all, partners their own (the use cases check whose).
+        Rule("POST", WH, PARTNER_ONLY, gw),
+        Rule("GET", WH, PARTNER_ONLY, gw),
+        Rule("GET", WH + "/{webhook_id}", PARTNER_ONLY, gw),
+        Rule("PATCH", WH + "/{webhook_id}", PARTNER_ONLY, gw),
+        Rule("DELETE", WH + "/{webhook_id}", PARTNER_ONLY, gw),
+        Rule("POST", WH + "/{webhook_id}/rotate-secret", PARTNER_ONLY, gw),
+        Rule("GET", WH + "/{webhook_id}/deliveries", PARTNER_ONLY, gw),
+        Rule("POST", WH + "/{webhook_id}/deliveries/{delivery_id}/retry", PARTNER_ONLY, gw),
+        Rule("POST", WH + "/{webhook_id}/test", PARTNER_ONLY, gw),
         # The timeline merges health events and agreements in: partners never see it.
         Rule("GET", ACC + "/timeline", STAFF, gw),
         # Accounts: partners read their own accounts and decision-makers, never our side.

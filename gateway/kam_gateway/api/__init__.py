@@ -1,12 +1,13 @@
 """The gateway's own operations (everything else is forwarded), registered on import."""
 
-from kam_gateway.api import keys, meta, overview  # noqa: F401 - registers meta's too
+from kam_gateway.api import keys, meta, overview, webhooks  # noqa: F401 - registers meta's too
 from kam_gateway.operations import OPERATIONS
 
 TAGS = {
     "meta": "Liveness, readiness and the API description",
     keys.TAG: "API keys (admin only)",
     overview.TAG: "Composites",
+    webhooks.TAG: "Webhooks: our events, signed, pushed to partner systems",
 }
 
 __all__ = ["OPERATIONS", "TAGS"]

@@ -13,9 +13,10 @@ OUTBOX = Outbox(
     "accounts",
     outbox,
     {
-        "account.created": ("health", "offerings"),
-        "account.updated": ("health", "offerings"),
-        "account.archived": ("health", "offerings"),
+        # The gateway passes the public ones on to partner systems' webhooks.
+        "account.created": ("health", "offerings", "gateway"),
+        "account.updated": ("health", "offerings", "gateway"),
+        "account.archived": ("health", "offerings", "gateway"),
         "contact.left": ("health",),
         "contact.returned": ("health",),
         "interaction.logged": ("health",),

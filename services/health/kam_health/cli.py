@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kam_common.config import env_float, service_url
+from kam_common.config import env_float
 from kam_common.db import Database
-from kam_common.http import ServiceClient
 from kam_common.migrations import upgrade
-from kam_common.relay import Relay
+from kam_common.relay import Relay, relay_to_consumers
 from kam_health import config
 from kam_health.events import OUTBOX
 from kam_health.services.scoring import rescore_portfolio, rescore_queued
@@ -44,10 +43,4 @@ def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
 
 def relays() -> list[Relay]:
     """Deliver the health outbox (band changes) to the apps that consume it."""
-    settings = config.load()
-    consumers = {
-        "offerings": ServiceClient(
-            "offerings", service_url("offerings"), settings["INTERNAL_TOKEN"]
-        )
-    }
-    return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]
+    return [relay_to_consumers(OUTBOX, config.load())]

@@ -7,9 +7,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from kam_common.integration import Outbox
-from kam_health.models import outbox
+from kam_health.models import Alert, outbox
 
-OUTBOX = Outbox("health", outbox, {"health.band_changed": ("offerings",)})
+OUTBOX = Outbox(
+    "health",
+    outbox,
+    {
+        "health.band_changed": ("offerings", "gateway"),
+        # Public events: the gateway hands them to partner systems' webhooks.
+        "alert.raised": ("gateway",),
+    },
+)
 
 
 def band_changed(
@@ -33,4 +41,19 @@ def band_changed(
             "at": at.isoformat(),
         },
         at=at,
+    )
+
+
+def alert_raised(session: Session, alert: Alert) -> None:
+    OUTBOX.publish(
+        session,
+        "alert.raised",
+        {
+            "account_id": alert.account_id,
+            "alert_id": alert.id,
+            "cause": alert.cause,
+            "severity": alert.severity,
+            "message": alert.message,
+            "raised_at": (alert.created_at or alert.updated_at).isoformat(),
+        },
     )

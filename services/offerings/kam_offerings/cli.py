@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from kam_common.config import service_url
 from kam_common.db import Database
-from kam_common.http import ServiceClient
 from kam_common.migrations import upgrade
-from kam_common.relay import Relay
+from kam_common.relay import Relay, relay_to_consumers
 from kam_offerings import config
 from kam_offerings.events import OUTBOX
 
@@ -34,9 +32,4 @@ def seed() -> None:
 
 def relays() -> list[Relay]:
     """Deliver the offerings outbox (agreements' commitments) to the apps that consume it."""
-    settings = config.load()
-    consumers = {
-        name: ServiceClient(name, service_url(name), settings["INTERNAL_TOKEN"])
-        for name in ("health",)
-    }
-    return [Relay(OUTBOX, Database(settings["DATABASE_URL"]), consumers)]
+    return [relay_to_consumers(OUTBOX, config.load())]

@@ -12,8 +12,9 @@ OUTBOX = Outbox(
     outbox,
     {
         # Health weighs a delivery that breaks the agreement's guaranteed delay more.
-        "agreement.activated": ("health",),
-        "agreement.ended": ("health",),
+        # The gateway passes them on to partner systems' webhooks.
+        "agreement.activated": ("health", "gateway"),
+        "agreement.ended": ("health", "gateway"),
     },
 )
 
