@@ -80,7 +80,7 @@ def test_only_http_urls_with_a_host_are_targets(url: str) -> None:
 @pytest.mark.parametrize(
     "address",
     ["127.0.0.1", "10.1.2.3", "172.16.0.5", "192.168.1.1", "169.254.169.254", "::1", "fc00::1",
-     "::ffff:127.0.0.1", "0.0.0.0", "100.64.0.1", "224.0.0.1"],
+     "::ffff:127.0.0.1", "0.0.0.0", "100.64.0.1", "224.0.0.1"],  # noqa: S104 - refused, not bound
 )  # fmt: skip
 def test_loopback_private_and_reserved_addresses_are_refused(address: str) -> None:
     with pytest.raises(Invalid) as refused:
