@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["gateway_hop.py", "health_scoring.py", "drills.py"]
+BENCHMARKS = ["gateway_hop.py", "health_scoring.py", "drills.py", "web_pages.py"]
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ Each app contributes a `kam_<app>.cli` module with `migrate()` and, optionally, 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import os
 import sys
@@ -76,6 +77,32 @@ def create_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def create_user(args: argparse.Namespace) -> int:
+    from kam_gateway.cli import create_user as create
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 2
+    try:
+        user = create(
+            email=args.email,
+            name=args.name or args.email,
+            role=args.role,
+            password=password,
+            account_ids=args.account_id or [],
+        )
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"Created {user['role']} {user['name']!r} <{user['email']}> (id {user['id']}).")
+    print("They sign in at the gateway's address, e.g. http://127.0.0.1:8080/")
+    return 0
+
+
 def keys_hint(_args: argparse.Namespace) -> int:
     if os.environ.get("KAM_BOOTSTRAP_ADMIN_KEY"):
         print("API key: the value of KAM_BOOTSTRAP_ADMIN_KEY works as an admin key.")
@@ -83,6 +110,9 @@ def keys_hint(_args: argparse.Namespace) -> int:
         print("API key: create one with `make key` (ROLE=admin NAME=me) or")
         print("    .venv/bin/kam create-key --role admin --name me")
     print("Then call the gateway with: Authorization: Bearer <key>")
+    print("Web app: open the gateway's address in a browser and sign in; the demo's people are")
+    print("exec@, sales@, engineer@, partner@ and admin@demo.kam (password: kam-demo-password);")
+    print("more with .venv/bin/kam create-user --email you@example.com --role executive")
     return 0
 
 
@@ -180,6 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="an account a partner key may see (repeat for several)",
     )
+    person = commands.add_parser("create-user", help="create a person who signs in to the web app")
+    person.add_argument("--email", required=True)
+    person.add_argument("--name", help="default: the email")
+    person.add_argument(
+        "--role", required=True, choices=["admin", "executive", "sales", "engineer", "partner"]
+    )
+    person.add_argument(
+        "--account-id", action="append", metavar="ID", help="an account a partner may see"
+    )
+    person.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (else it is asked twice)",
+    )
     commands.add_parser("keys-hint", help="say how to get an API key")
     work = commands.add_parser(
         "worker", help="deliver integration events between apps and run periodic jobs"
@@ -214,6 +258,7 @@ _COMMANDS = {
     "migrate": migrate,
     "seed": seed,
     "create-key": create_key,
+    "create-user": create_user,
     "keys-hint": keys_hint,
     "worker": worker,
     "outbox": outbox,

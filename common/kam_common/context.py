@@ -16,7 +16,7 @@ INTERNAL_CLIENT = "internal"
 
 @dataclass(frozen=True)
 class Caller:
-    """The API key (or the system itself) a use case acts for.
+    """The API key or person (or the system itself) a use case acts for.
 
     `scope` is the set of account ids a partner key may see; None means every account.
     """
@@ -25,6 +25,7 @@ class Caller:
     role: str | None = None
     name: str | None = None
     scope: frozenset[str] | None = None
+    kind: str = "key"  # or "user": a person signed in to the web app
 
     @property
     def is_partner(self) -> bool:
@@ -45,7 +46,7 @@ class Caller:
         """Who did something, as records keep it (an event's `source`, an override's author)."""
         if self.is_system:
             return {"type": "system", "id": None, "name": None, "role": None}
-        return {"type": "key", "id": self.client_id, "name": self.name, "role": self.role}
+        return {"type": self.kind, "id": self.client_id, "name": self.name, "role": self.role}
 
 
 SYSTEM = Caller()

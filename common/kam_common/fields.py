@@ -197,6 +197,54 @@ class Day(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+_MOMENT_PATTERN = r"^\d{4}-\d{2}-\d{2}([Tt ].+)?$"
+
+
+class MomentFilter(fields.String):
+    """A date filter of a query (`since`, `from`, `to`, …): a date (`2026-11-01`, the start of
+    that day UTC) or a timestamp with an offset, loaded as an aware UTC datetime. `as_day`: the
+    filter compares days, so a timestamp stands for its UTC day."""
+
+    default_error_messages = {
+        "moment": "Not a date (YYYY-MM-DD) or a timestamp with an offset (ISO 8601).",
+    }
+
+    def __init__(self, *, as_day: bool = False, **kwargs: Any):
+        metadata = {
+            "pattern": _MOMENT_PATTERN,
+            "description": "A date (YYYY-MM-DD: the start of that day, UTC) or a timestamp "
+            "with an offset.",
+            **kwargs.pop("metadata", {}),
+        }
+        super().__init__(metadata=metadata, **kwargs)
+        self.as_day = as_day
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        moment = parse_moment(text)
+        if moment is None:
+            raise self.make_error("moment")
+        return moment.date() if self.as_day else moment
+
+
+def parse_moment(text: str) -> datetime | None:
+    """`2026-11-01` → its midnight UTC; an ISO 8601 timestamp with an offset → that moment in
+    UTC; anything else (a timestamp without offset included) → None."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
 def text_list(*, max_items: int = 50, max_length: int = 200, **kwargs: Any) -> fields.List[str]:
     return fields.List(
         Name(max_length=max_length), validate=validate.Length(max=max_items), **kwargs

@@ -17,10 +17,12 @@ MAX_PAGE = 1_000_000
 
 
 class QuerySchema(ma.Schema):
-    """Query strings tolerate parameters they do not know (cache busters, tracing)."""
+    """A query naming a parameter the operation does not declare is a 400 naming it (the
+    services check that before any view runs, see kam_common.web); so is a filter value outside
+    its enumeration."""
 
     class Meta:
-        unknown = ma.EXCLUDE
+        unknown = ma.RAISE
 
 
 class PageArgs(QuerySchema):

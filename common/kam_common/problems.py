@@ -175,7 +175,11 @@ def handle_http_exception(error: HTTPException) -> Response:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))  # type: ignore[attr-defined]
     if "messages" in data or "errors" in data:
         errors = _webargs_messages(data)
-        if status == 400:
+        messages = data.get("messages")
+        if status == 400 and isinstance(messages, Mapping) and "query" in messages:
+            fields = ", ".join(sorted(errors))
+            detail = f"Unknown query parameter or filter value: {fields}."
+        elif status == 400:
             detail = "The request body is not valid JSON."
         else:
             fields = ", ".join(sorted(errors)) or "request"

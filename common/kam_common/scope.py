@@ -17,6 +17,8 @@ SCOPE_HEADER = "X-KAM-Account-Scope"
 CLIENT_HEADER = "X-KAM-Client"
 CLIENT_NAME_HEADER = "X-KAM-Client-Name"
 ROLE_HEADER = "X-KAM-Role"
+# "key" or "user" (a person signed in to the web app); absent means a key.
+CLIENT_TYPE_HEADER = "X-KAM-Client-Type"
 
 
 def encode_name(name: str) -> str:
@@ -37,6 +39,7 @@ def request_caller() -> Caller:
         role=headers.get(ROLE_HEADER),
         name=unquote(name) if name is not None else None,
         scope=scope,
+        kind=headers.get(CLIENT_TYPE_HEADER, "key"),
     )
 
 

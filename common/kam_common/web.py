@@ -76,10 +76,53 @@ class HealthzSchema(ma.Schema):
     service = ma.fields.String(required=True)
 
 
+def _names_a_choice(field: ma.fields.Field[Any] | None) -> bool:
+    """The field takes one of an enumeration (or a list of such): a value outside it names
+    something that does not exist, like an unknown parameter."""
+    if isinstance(field, ma.fields.List):
+        field = field.inner
+    return field is not None and any(
+        isinstance(v, ma.validate.OneOf) for v in getattr(field, "validators", ())
+    )
+
+
+def query_status(schema: ma.Schema, messages: Any) -> int:
+    """400 when the query names a parameter or a filter value that does not exist (API.md:
+    never silently ignored); 422 when a known parameter's value is malformed."""
+    by_key = {f.data_key or name: f for name, f in schema.fields.items()}
+    if not isinstance(messages, dict):
+        return 422
+    for name in messages:
+        field = by_key.get(name)
+        if field is None or _names_a_choice(field):
+            return 400
+    return 422
+
+
 class JsonParser(FlaskParser):
     """webargs' parser, with every undecodable body a 400: Python refuses to read an integer of
     more than 4,300 digits with a ValueError that is no JSONDecodeError, which webargs would
-    let through as a 500."""
+    let through as a 500. A query naming an unknown filter value is a 400 (`query_status`)."""
+
+    def handle_error(
+        self,
+        error: ma.ValidationError,
+        req: Any,
+        schema: ma.Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Any,
+    ) -> Any:
+        messages = error.messages
+        if error_status_code is None and isinstance(messages, dict) and "query" in messages:
+            error_status_code = query_status(schema, messages["query"])
+        return super().handle_error(
+            error,
+            req,
+            schema,
+            error_status_code=error_status_code,
+            error_headers=error_headers,
+        )
 
     def _raw_load_json(self, req: Any) -> Any:
         if not req.get_data(cache=True):
@@ -118,6 +161,36 @@ def _documented_methods(app: Flask) -> list[str]:
         return []
     literal = min(found.values(), key=lambda rule: rule.count("<"))
     return sorted(method for method, rule in found.items() if rule == literal)
+
+
+def declared_query_names(view: Callable[..., Any] | None, method: str) -> frozenset[str] | None:
+    """The query parameters a view's operation declares (`@blp.arguments(..., location="query")`),
+    or None for a view outside the OpenAPI document (flask-smorest's own)."""
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, method.lower(), None) if view_class else view
+    apidoc = getattr(handler, "_apidoc", None)
+    if apidoc is None:
+        return None if view_class is None else frozenset()
+    names: set[str] = set()
+    for parameter in apidoc.get("arguments", {}).get("parameters", []):
+        # flask-smorest renames `location` to `in` when the blueprint is registered.
+        if parameter.get("in", parameter.get("location")) != "query":
+            continue
+        schema = resolve_schema_cls(parameter["schema"])
+        assert not isinstance(schema, list)  # noqa: S101 - one schema per location
+        names.update(f.data_key or name for name, f in schema().fields.items() if not f.dump_only)
+    return frozenset(names)
+
+
+def unknown_query_problem(unknown: Iterable[str]) -> Response:
+    names = sorted(unknown)
+    return problem_response(
+        400,
+        f"Unknown query parameter: {', '.join(names)}.",
+        errors={name: ["Unknown parameter."] for name in names},
+    )
 
 
 # Unicode's control characters (category Cc) and lone surrogates (Cs).
@@ -265,8 +338,10 @@ class HouseConventionsPlugin(BasePlugin):
                 statuses += self.auth_statuses
             if path and "{" in path:
                 statuses.append(404)
+            if path not in OPEN_PATHS:
+                statuses.append(400)  # a query parameter the operation does not declare
             if method in ("post", "put", "patch"):
-                statuses += [400, 413, 415, 422]
+                statuses += [413, 415, 422]
             if method == "post" and not (path or "").startswith(INTERNAL_PREFIX):
                 statuses.append(409)  # an Idempotency-Key reused with another body
                 parameters.append("IdempotencyKey")
@@ -394,6 +469,24 @@ def build_service(
         return problem_response(
             405, "This method is not allowed here.", headers={"Allow": ", ".join(methods)}
         )
+
+    declared: dict[tuple[str, str], frozenset[str] | None] = {}
+
+    @app.before_request
+    def _check_query_names() -> Response | None:
+        # A parameter the operation does not declare is a mistake the caller must hear of
+        # (API.md, "Common to lists and inputs"), not a filter silently ignored.
+        if not request.args or request.path in OPEN_PATHS or request.endpoint is None:
+            return None
+        key = (request.endpoint, request.method)
+        if key not in declared:
+            view = app.view_functions.get(request.endpoint)
+            declared[key] = declared_query_names(view, request.method)
+        names = declared[key]
+        if names is None:
+            return None
+        unknown = set(request.args) - names
+        return unknown_query_problem(unknown) if unknown else None
 
     @app.before_request
     def _check_path_values() -> Response | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from kam_common.config import database_url, env_float
 from kam_common.db import Database
 from kam_common.migrations import upgrade
-from kam_gateway import keys
+from kam_gateway import keys, people
 
 
 def migrate() -> None:
@@ -43,3 +43,25 @@ def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
 
     dispatcher = Dispatcher(Database(database_url("gateway")))
     return [(env_float("KAM_WEBHOOKS_POLL_SECONDS", 0.5), "webhooks", dispatcher.run)]
+
+
+def create_user(
+    *, email: str, name: str, role: str, password: str, account_ids: Sequence[str] = ()
+) -> dict[str, object]:
+    """Create a person who signs in to the web app (the password is hashed, never printed)."""
+    url = database_url("gateway")
+    upgrade("kam_gateway", url)
+    db = Database(url)
+    try:
+        with db.session() as session:
+            user = people.create_user(
+                session=session,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                account_ids=list(account_ids),
+            )
+            return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+    finally:
+        db.engine.dispose()

@@ -56,6 +56,16 @@ def bootstrap_admin_key() -> str | None:
     return key
 
 
+def bootstrap_admin_person() -> tuple[str, str] | None:
+    """`KAM_BOOTSTRAP_ADMIN_EMAIL` and `KAM_BOOTSTRAP_ADMIN_PASSWORD`, when both are set."""
+    email = os.environ.get("KAM_BOOTSTRAP_ADMIN_EMAIL") or None
+    password = os.environ.get("KAM_BOOTSTRAP_ADMIN_PASSWORD") or None
+    if email is None or password is None:
+        return None
+    refuse_published("KAM_BOOTSTRAP_ADMIN_PASSWORD", password)
+    return email, password
+
+
 def _limit(name: str, default: str) -> str:
     value = env_str(name, default)
     try:
@@ -93,6 +103,14 @@ def load() -> dict[str, Any]:
         "BODY_READ_TIMEOUT": env_float("KAM_BODY_READ_TIMEOUT", 10.0),
         # Failed key checks per client address before its unknown keys get 429 for a while.
         "FAILED_KEY_CHECK_LIMIT": _limit("KAM_FAILED_KEY_CHECK_LIMIT", "30/minute"),
+        "BOOTSTRAP_ADMIN_PERSON": bootstrap_admin_person(),
+        # A person's session lasts this long from sign-in, then they sign in again.
+        "SESSION_HOURS": env_float("KAM_SESSION_HOURS", 12.0),
+        # Failed sign-ins per email and per client address before further tries get 429.
+        "SIGNIN_LIMIT_ACCOUNT": _limit("KAM_SIGNIN_LIMIT_ACCOUNT", "10/15 minutes"),
+        "SIGNIN_LIMIT_ADDRESS": _limit("KAM_SIGNIN_LIMIT_ADDRESS", "50/15 minutes"),
+        # Set when the gateway is served over HTTPS behind a proxy: session cookies get `Secure`.
+        "SECURE_COOKIES": env_bool("KAM_SECURE_COOKIES", False),
         "RATE_LIMIT_ENABLED": env_bool("KAM_RATE_LIMIT_ENABLED", True),
         "RATE_LIMITS": rate_limits(),
         "RATE_LIMIT_STORAGE": rate_limit_storage(),

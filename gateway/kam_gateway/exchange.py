@@ -60,6 +60,7 @@ class Call:
     query: str  # as the client sent it
     headers: list[tuple[str, str]]  # lower-case names, in order, repeats kept
     client: str  # the peer's address
+    scheme: str = "http"
     request_id: str = ""
     started: float = field(default_factory=time.perf_counter)
     body: bytes = b""
@@ -80,6 +81,15 @@ class Call:
 
     def header_values(self, name: str) -> list[str]:
         return [value for key, value in self.headers if key == name]
+
+    def cookie(self, name: str) -> str | None:
+        """A cookie's value (the first of that name), from every `Cookie` header."""
+        for header in self.header_values("cookie"):
+            for part in header.split(";"):
+                key, sep, value = part.strip().partition("=")
+                if sep and key == name:
+                    return value
+        return None
 
     def json(self) -> Any:
         """The body as JSON (None when empty); malformed JSON is a 400."""

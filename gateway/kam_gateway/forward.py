@@ -1,9 +1,10 @@
 """Forwarding a client's call to the service that owns the path, unchanged.
 
 The service sees the same path and query, the headers it needs (content type, preconditions,
-idempotency, request id) and who is calling (key id and name, role, partner scope); the client
-sees the service's status, body and the headers that matter to it. A service's error page that
-is not JSON (a server's HTML 414 or 431) becomes a problem like every other refusal.
+idempotency, request id) and who is calling (key or person: its type, id and name, role,
+partner scope); the client sees the service's status, body and the headers that matter to it.
+A service's error page that is not JSON (a server's HTML 414 or 431) becomes a problem like
+every other refusal.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from urllib.parse import quote
 from kam_common.scope import (
     CLIENT_HEADER,
     CLIENT_NAME_HEADER,
+    CLIENT_TYPE_HEADER,
     ROLE_HEADER,
     SCOPE_HEADER,
     encode_name,
@@ -44,6 +46,7 @@ def _identity(caller: Caller) -> dict[str, str]:
         CLIENT_HEADER: caller.key_id,
         CLIENT_NAME_HEADER: encode_name(caller.name),
         ROLE_HEADER: caller.role,
+        CLIENT_TYPE_HEADER: caller.kind,
     }
     if caller.is_partner:
         headers[SCOPE_HEADER] = ",".join(caller.account_ids)

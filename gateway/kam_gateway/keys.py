@@ -48,17 +48,20 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def check_role_scope(role: str, account_ids: Sequence[str] | None) -> list[str]:
-    """Partner keys need accounts; no other role may carry them. Returns the ids, deduplicated."""
+def check_role_scope(
+    role: str, account_ids: Sequence[str] | None, *, holder: str = "key"
+) -> list[str]:
+    """Partner keys (and partner people: `holder`) need accounts; no other role may carry them.
+    Returns the ids, deduplicated."""
     if role not in ROLES:
         raise Invalid("role", f"Must be one of: {', '.join(ROLES)}.")
     ids = list(dict.fromkeys(account_ids or []))
     if role == PARTNER and not ids:
-        raise Invalid("account_ids", "A partner key needs at least one account id.")
+        raise Invalid("account_ids", f"A partner {holder} needs at least one account id.")
     if role != PARTNER and ids:
-        raise Invalid("account_ids", "Only partner keys are limited to accounts.")
+        raise Invalid("account_ids", f"Only partner {holder}s are limited to accounts.")
     if len(ids) > MAX_ACCOUNT_IDS:
-        raise Invalid("account_ids", f"At most {MAX_ACCOUNT_IDS} accounts per key.")
+        raise Invalid("account_ids", f"At most {MAX_ACCOUNT_IDS} accounts per {holder}.")
     for index, account_id in enumerate(ids):
         # The scope travels comma-separated in one header: a comma (or a space) in an id would
         # make the services see other ids than the gateway does.

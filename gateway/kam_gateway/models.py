@@ -1,4 +1,5 @@
-"""Tables of the gateway (owned by it alone): API keys, idempotency records, webhooks."""
+"""Tables of the gateway (owned by it alone): API keys, people and their sessions,
+webhooks, and its idempotency records."""
 
 from __future__ import annotations
 
@@ -78,6 +79,24 @@ class Webhook(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class User(Base):
+    """A person who signs in to the web app. Role and (partners) accounts as for an API key; only
+    an argon2 hash of the password is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # Kept in lower case, so one address is one person whatever its spelling.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    account_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class WebhookDelivery(Base):
     """One event for one webhook, from the moment it is due until it is delivered or failed.
     `seq` orders them: a webhook's deliveries for one account leave in that order."""
@@ -107,3 +126,17 @@ class WebhookDelivery(Base):
 
 
 Index("ix_webhook_deliveries_due", WebhookDelivery.status, WebhookDelivery.next_attempt_at)
+
+
+class UserSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # Every change made with this session carries this token (form field or X-CSRF-Token).
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

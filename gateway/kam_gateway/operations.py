@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors
-from kam_common.web import ProblemSchema
+from kam_common.web import ProblemSchema, query_status
 from kam_gateway.exchange import Answer, Call, Refusal
 
 if TYPE_CHECKING:
@@ -47,6 +47,13 @@ class Operation:
             inputs["data"] = _load(self.body(), call.json(), status=422)
         if self.query is not None:
             inputs["args"] = load_query(self.query(), call.query_items())
+        elif items := call.query_items():
+            names = sorted({name for name, _value in items})
+            raise Refusal(
+                400,
+                f"Unknown query parameter: {', '.join(names)}.",
+                errors={name: ["Unknown parameter."] for name in names},
+            )
         return await self.handler(call, gateway, **inputs)
 
     def openapi(self) -> dict[str, Any]:
@@ -65,8 +72,8 @@ class Operation:
             if schema is not None:
                 responses[status]["content"] = {"application/json": {"schema": schema}}
         problems = dict(self.problems)
+        problems.setdefault(400, "An unknown query parameter or filter value (named in `errors`).")
         if self.query is not None:
-            problems.setdefault(400, "An unknown query parameter (named in `errors`).")
             problems.setdefault(422, "A query parameter's value is invalid (named in `errors`).")
         for status, text in problems.items():
             responses[status] = {
@@ -108,9 +115,8 @@ def _load(schema: ma.Schema, data: Any, *, status: int) -> Any:
         return schema.load(data if data is not None else {}, unknown=ma.RAISE)
     except ma.ValidationError as error:
         errors = flatten_errors(error.messages)
-        unknown = [name for name, messages in errors.items() if "Unknown field." in messages]
-        if unknown and status == 400:
-            detail = f"Unknown query parameter: {', '.join(sorted(unknown))}."
+        if status == 400 and query_status(schema, error.messages) == 400:
+            detail = f"Unknown query parameter or filter value: {', '.join(sorted(errors))}."
         else:
             status = 422
             detail = f"Invalid input: {', '.join(sorted(errors))}."
@@ -119,7 +125,7 @@ def _load(schema: ma.Schema, data: Any, *, status: int) -> Any:
 
 def load_query(schema: ma.Schema, items: list[tuple[str, str]]) -> Any:
     """Query values by field: a list for list fields (`type=a&type=b`), else the last one.
-    An unknown parameter is a 400 naming it; a bad value a 422 naming it."""
+    An unknown parameter or filter value is a 400 naming it; a malformed value a 422."""
     values: dict[str, Any] = {}
     for name, value in items:
         if isinstance(schema.fields.get(name), ma.fields.List):

@@ -3,9 +3,13 @@
     1. request id     the caller's `X-Request-ID` when it is sane, else a new one
     2. framing, size  the target's length; the body read whole, fixed-length or chunked, within
                       `KAM_BODY_READ_TIMEOUT` and 1 MiB; JSON for a body (400, 408, 413, 414, 415)
-    3. key or session `Authorization: Bearer <key>` (401); failed checks throttled per client
-                      address (429). `/healthz` and `/readyz` need none, `/metrics` and
-                      `/internal/events` (the services' events, for webhooks) the internal token.
+    3. key or session `Authorization: Bearer <key>`, or a person's session cookie, whose every
+                      change carries its CSRF token (401, 403); failed checks throttled per
+                      client address (429). `/healthz` and `/readyz` need none, `/metrics` and
+                      `/internal/events` (the services' events, for webhooks) the internal
+                      token. Web pages (`web/`, every path outside `/api/v1`) take the
+                      session here too, and make their API calls through steps 4 and 6 as
+                      the signed-in person (`Gateway.subcall`).
     4. route, role    the route table (404, 405; a path id with a NUL byte 404), the key's role
        and scope      (403), a partner's accounts in the path (404) and in the body (403, 422)
     5. rate limit     the key's budget by role; a batch of N events costs N (429)
@@ -24,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -48,10 +53,12 @@ from kam_gateway.exchange import Answer, Call, Refusal, json_answer
 from kam_gateway.forward import BODY_METHODS, forward
 from kam_gateway.keycache import KeyCache
 from kam_gateway.keys import ensure_bootstrap_key
+from kam_gateway.people import Signed, ensure_bootstrap_admin, session_caller
 from kam_gateway.ratelimit import FailedKeyChecks, KeyLimits, open_storage
 from kam_gateway.route_table import ROUTES
 from kam_gateway.spec_source import PublicSpec, own_spec
 from kam_gateway.upstream import Upstreams
+from kam_gateway.web import SESSION_COOKIE, WebApp
 
 log = logging.getLogger("kam.gateway")
 
@@ -64,6 +71,7 @@ OPEN_PATHS = ("/healthz", "/readyz")
 MAX_TARGET_BYTES = 4094  # what the services' servers accept in a request line, less the verb
 LATENCY_HEADER = "X-Gateway-Latency"
 READS = frozenset({"GET", "HEAD"})
+FORM = "application/x-www-form-urlencoded"
 
 
 class ClientGone(Exception):
@@ -90,6 +98,15 @@ class Gateway:
         self.body_timeout = settings["BODY_READ_TIMEOUT"]
         if settings.get("BOOTSTRAP_ADMIN_KEY"):
             ensure_bootstrap_key(self.db, settings["BOOTSTRAP_ADMIN_KEY"])
+        if settings.get("BOOTSTRAP_ADMIN_PERSON"):
+            ensure_bootstrap_admin(self.db, *settings["BOOTSTRAP_ADMIN_PERSON"])
+        self.signin_accounts = FailedKeyChecks(
+            settings.get("SIGNIN_LIMIT_ACCOUNT", "10/15 minutes"), storage, "kam-signin-account"
+        )
+        self.signin_addresses = FailedKeyChecks(
+            settings.get("SIGNIN_LIMIT_ADDRESS", "50/15 minutes"), storage, "kam-signin-address"
+        )
+        self.web = WebApp(self)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -104,6 +121,7 @@ class Gateway:
             query=scope["query_string"].decode("latin-1"),
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
             client=client[0] if client else "",
+            scheme=scope.get("scheme", "http"),
         )
         call.request_id = request_id_from(call.header("x-request-id"))  # 1. request id
         try:
@@ -126,6 +144,8 @@ class Gateway:
         if call.path == EVENTS_PATH:  # the services' relays, for webhooks
             self.check_internal_token(call)
             return await receive_events(call, self)
+        if not call.path.startswith(API_PREFIX):
+            return await self.web.serve(call)  # pages: 3. session, then 4. and 6. per API call
         call.caller = await self.identify(call)  # 3. key or session
         self.route(call)  # 4. route, role and scope
         if self.limits.remote and call.method in READS:
@@ -152,7 +172,9 @@ class Gateway:
         if call.method in BODY_METHODS:
             mimetype = (call.header("content-type") or "").partition(";")[0].strip().lower()
             if (chunked or declared or mimetype) and not (
-                mimetype == "application/json" or mimetype.endswith("+json")
+                mimetype == "application/json"
+                or mimetype.endswith("+json")
+                or (mimetype == FORM and not call.path.startswith(API_PREFIX))  # a page's form
             ):
                 got = mimetype or "none"
                 raise _closing(415, f"Send JSON with Content-Type: application/json (got {got}).")
@@ -181,11 +203,20 @@ class Gateway:
     # 3. Key or session ---------------------------------------------------------------------
 
     async def identify(self, call: Call) -> Caller:
-        """The key the call is made with. (People's sessions will be recognised here too, from
-        their cookie, and yield a caller of the same kind: one authorization table.)"""
+        """The key the call is made with, or the person whose session cookie it carries: a
+        caller of the same kind either way (one authorization table)."""
         values = call.header_values("authorization")
         if len(values) > 1:
             raise _unauthorized("Send one Authorization header.", error="invalid_request")
+        if not values and call.cookie(SESSION_COOKIE) is not None:
+            signed = await self.session_of(call)
+            if signed is None:
+                raise _unauthorized("Your session has ended; sign in again.")
+            if call.method not in READS and not _same_token(
+                call.header("x-csrf-token"), signed.csrf_token
+            ):
+                raise Refusal(403, "A change made with a session must carry its X-CSRF-Token.")
+            return signed.caller
         secret = _bearer_secret(values[0] if values else None)
         if secret is None:
             raise _unauthorized("Send an API key: Authorization: Bearer <key>.")
@@ -198,6 +229,13 @@ class Gateway:
             await self.failed_checks.failed(call.client)
             raise _unauthorized("This API key is unknown or revoked.", error="invalid_token")
         return caller
+
+    async def session_of(self, call: Call) -> Signed | None:
+        """The live session of the call's cookie, or None (no cookie, ended, expired)."""
+        token = call.cookie(SESSION_COOKIE)
+        if not token:
+            return None
+        return await asyncio.to_thread(session_caller, self.db.engine, token)
 
     def check_internal_token(self, call: Call) -> None:
         given = (call.header("x-internal-token") or "").encode()
@@ -222,6 +260,42 @@ class Gateway:
         if refusal is not None:
             raise _denied(refusal)
 
+    async def subcall(
+        self,
+        parent: Call,
+        method: str,
+        path: str,
+        query: str = "",
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        """An API call made by a page for its signed-in person: the route table's checks (4),
+        then the service or the gateway's own operation (6), as if the person had called.
+        Returns the status and the JSON answer (a problem document for a refusal)."""
+        call = Call(
+            method=method,
+            path=path,
+            query=query,
+            headers=[("content-type", "application/json"), ("accept", "application/json")],
+            client=parent.client,
+            scheme=parent.scheme,
+            request_id=parent.request_id,
+        )
+        call.caller = parent.caller
+        if body is not None:
+            call.body = json.dumps(body).encode()
+        try:
+            self.route(call)
+            answer = await self.dispatch(call)
+        except Exception as exc:  # noqa: BLE001 - a refusal is an answer the page shows
+            answer = self.problem(call, exc)
+        parent.waited += call.waited
+        if not answer.body:
+            return answer.status, None
+        try:
+            return answer.status, json.loads(answer.body)
+        except ValueError:
+            return answer.status, None
+
     # 5. Rate limit -------------------------------------------------------------------------
 
     async def spend(self, call: Call) -> None:
@@ -240,6 +314,14 @@ class Gateway:
         if not verdict.allowed:
             raise Refusal(429, verdict.detail(), headers=dict(verdict.headers()))
         call.more_headers += verdict.headers()
+
+    async def spend_page(self, call: Call) -> None:
+        """A page costs its person one unit of their role's budget, whatever API calls it makes."""
+        if not self.settings["RATE_LIMIT_ENABLED"] or call.caller is None:
+            return
+        verdict = await self.limits.spend(call.caller, 1)
+        if verdict is not None and not verdict.allowed:
+            raise Refusal(429, verdict.detail(), headers=dict(verdict.headers()))
 
     # 6. Forward or local handler -----------------------------------------------------------
 
@@ -342,6 +424,10 @@ async def _alongside(check: Awaitable[None], work: Awaitable[Answer]) -> Answer:
             await working  # cancelled, or failed: either way not the answer
         raise
     return await working
+
+
+def _same_token(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 def _bearer_secret(header: str | None) -> str | None:

@@ -159,9 +159,9 @@ class FailedKeyChecks:
     this process does not already know are refused (429) until the window ends, without a
     database read. A known key (one this process has seen pass) still works from there."""
 
-    def __init__(self, limit: str, storage: Storage):
+    def __init__(self, limit: str, storage: Storage, namespace: str = "kam-gateway-auth"):
         self.limit = parse(limit)
-        self.counter = Counter(storage, "kam-gateway-auth")
+        self.counter = Counter(storage, namespace)
         self._blocked: dict[str, int] = {}
 
     def blocked(self, address: str) -> int | None:

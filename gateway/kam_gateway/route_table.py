@@ -43,6 +43,10 @@ def _rows() -> list[Rule]:
         Rule("POST", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("GET", "/api/v1/admin/keys", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/keys/{key_id}", ADMIN_ONLY, gw),
+        Rule("POST", "/api/v1/admin/users", ADMIN_ONLY, gw),
+        Rule("GET", "/api/v1/admin/users", ADMIN_ONLY, gw),
+        Rule("PATCH", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
+        Rule("DELETE", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
         # Webhooks: admins manage all, partners their own (the use cases check whose).
         Rule("POST", WH, PARTNER_ONLY, gw),

@@ -176,3 +176,33 @@ def test_seeding_again_adds_nothing(demo_stack: tuple[Stack, str], api: Api) -> 
         api("/offerings/proposals", per_page=1)["total"],
     )
     assert after == before
+
+
+def test_each_demo_person_signs_in_and_the_partner_sees_only_its_accounts(
+    demo_stack: tuple[Stack, str], accounts: dict[str, dict[str, Any]]
+) -> None:
+    import re
+
+    from kam_cli.demo.people import DEMO_PASSWORD, PEOPLE
+
+    stack, _ = demo_stack
+    base = stack.url("gateway")
+    for email, _name, role, _stories in PEOPLE:
+        client = requests.Session()
+        page = client.get(f"{base}/signin", timeout=30).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        signed = client.post(
+            f"{base}/signin",
+            data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert signed.status_code == 303, (email, signed.status_code)
+        listed = client.get(f"{base}/api/v1/accounts", params={"per_page": 100}, timeout=30)
+        assert listed.status_code == 200
+        names = {a["name"] for a in listed.json()["items"]}
+        if role == "partner":
+            assert names == {"فولاد سپاهان", "مجموعة الخليج للطاقة"}
+        else:
+            assert len(names) == len(accounts)

@@ -120,3 +120,14 @@ def test_a_malformed_if_match_is_refused_before_any_version_is_compared(header):
         parse_if_match(header)
     assert refused.value.status == 400
     assert refused.value.errors == {"If-Match": ["Not a version, a list of versions, or *."]}
+
+
+def test_a_date_filter_reads_a_plain_date_as_the_start_of_that_day_utc():
+    from kam_common.fields import parse_moment
+
+    assert parse_moment("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_moment("2026-11-01T02:00:00+02:00") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_moment("2026-11-01T00:00:00Z") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_moment("2026-11-01T00:00:00") is None  # no offset: which midnight?
+    assert parse_moment("2026-13-01") is None
+    assert parse_moment("yesterday") is None

@@ -11,6 +11,7 @@ from kam_common.fields import Name, QueryInteger, StrictBoolean, Text, Timestamp
 from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
 from kam_gateway.keys import ACCOUNT_ID_PATTERN, MAX_ACCOUNT_IDS
+from kam_gateway.people import MAX_PASSWORD, MIN_PASSWORD
 from kam_gateway.timeline import ENTRY_TYPES
 from kam_gateway.webhooks import DELIVERY_STATUSES as WEBHOOK_DELIVERY_STATUSES
 from kam_gateway.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
@@ -240,4 +241,44 @@ class WebhookDeliverySchema(ma.Schema):
         allow_none=True, metadata={"description": "When it is tried next; null once done"}
     )
     delivered_at = Timestamp(allow_none=True)
+
+
+class UserCreateSchema(ma.Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = Name(required=True)
+    role = one_of(ROLES, required=True)
+    account_ids = fields.List(
+        _ACCOUNT_ID,
+        validate=validate.Length(max=MAX_ACCOUNT_IDS),
+        metadata={"description": "Required for (and only for) partners."},
+    )
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD),
+        metadata={"description": f"At least {MIN_PASSWORD} characters; never returned."},
+    )
+
+
+class UserUpdateSchema(ma.Schema):
+    name = Name()
+    role = one_of(ROLES)
+    account_ids = fields.List(_ACCOUNT_ID, validate=validate.Length(max=MAX_ACCOUNT_IDS))
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD),
+        metadata={"description": "A new password ends the person's sessions."},
+    )
+    active = fields.Boolean(metadata={"description": "false ends the person's sessions."})
+
+
+class UserSchema(ma.Schema):
+    """A person as listed: never a password or its hash."""
+
+    id = fields.String(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    account_ids = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)
     created_at = Timestamp(required=True)

@@ -63,3 +63,30 @@ def test_seed_does_nothing_when_demo_data_is_off(
     assert main(["seed"]) == 0
 
     assert "not seeded" in capsys.readouterr().out
+
+
+def test_create_user_makes_a_person_who_can_sign_in(
+    gateway: HttpClient,
+    gateway_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
+    argv = ["create-user", "--email", "Eve@Example.com", "--name", "Eve", "--role", "executive"]
+    assert main([*argv, "--password-stdin"]) == 0
+    out = capsys.readouterr().out
+    assert "eve@example.com" in out and "a long enough secret" not in out
+    with create_engine(gateway_db).connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM users")).scalar_one()
+    assert stored.startswith("$argon2id$") and "a long enough secret" not in stored
+    from test_gateway_people import sign_in
+
+    assert sign_in(gateway, "eve@example.com", "a long enough secret").last_status == 303  # type: ignore[attr-defined]
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main([*argv[:2], "x@example.com", *argv[3:], "--password-stdin"]) == 2
+    assert "12 characters" in capsys.readouterr().err

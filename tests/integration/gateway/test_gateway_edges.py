@@ -343,3 +343,16 @@ def test_a_request_the_server_cannot_parse_gets_a_problem_with_a_request_id(
 
     assert_problem(status, headers, body, 400)
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_gateways_own_operations_refuse_unknown_parameters_and_values(
+    gateway: HttpClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    keys = gateway.get("/api/v1/admin/keys?colour=red", headers=auth("admin"))
+    assert keys.status_code == 400, keys.json
+    assert list(keys.json["errors"]) == ["colour"]
+    timeline = gateway.get("/api/v1/accounts/a-1/timeline?type=rumour", headers=auth("admin"))
+    assert timeline.status_code == 400, timeline.json
+    assert "type" in timeline.json["detail"]
+    malformed = gateway.get("/api/v1/accounts/a-1/timeline?per_page=lots", headers=auth("admin"))
+    assert malformed.status_code == 422

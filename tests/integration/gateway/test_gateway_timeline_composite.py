@@ -136,7 +136,8 @@ def test_the_timeline_filters_by_type(setup: SimpleNamespace) -> None:
         "health_event",
     ]
     assert only.json["total"] == 3
-    assert wrong.status_code == 422
+    assert wrong.status_code == 400  # an entry type that does not exist, named
+    assert list(wrong.json["errors"]) == ["type.0"]
 
 
 def test_the_timeline_of_a_missing_account_is_404_and_partners_may_not_read_it(

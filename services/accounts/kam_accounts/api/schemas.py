@@ -24,6 +24,7 @@ from kam_accounts.domain.vocabulary import (
 from kam_common.fields import (
     Amount,
     Day,
+    MomentFilter,
     Money,
     Name,
     StrictBoolean,
@@ -214,8 +215,8 @@ class InteractionSchema(Schema):
 
 class InteractionListArgs(PageArgs):
     kind = one_of(INTERACTION_KINDS)
-    since = Timestamp()
-    until = Timestamp()
+    since = MomentFilter()
+    until = MomentFilter()
 
 
 class PurchaseCreateSchema(ma.Schema):
@@ -239,8 +240,8 @@ class PurchaseSchema(Schema):
 
 class PurchaseListArgs(PageArgs):
     product_line = Text(validate=validate.Length(max=200))
-    since = Day()
-    until = Day()
+    since = MomentFilter(as_day=True)
+    until = MomentFilter(as_day=True)
 
 
 class TimelineEntrySchema(Schema):

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from kam_common.fields import (
     Day,
+    MomentFilter,
     Name,
     StrictInteger,
     Text,
@@ -14,7 +15,7 @@ from kam_common.fields import (
     one_of,
     optional_text,
 )
-from kam_common.pagination import PageArgs
+from kam_common.pagination import PageArgs, QuerySchema
 from kam_common.visibility import Schema, internal
 from kam_health.domain.vocabulary import (
     ALERT_STATUSES,
@@ -157,7 +158,7 @@ class BatchResultSchema(Schema):
 class EventListArgs(PageArgs):
     account_id = Text(validate=validate.Length(max=36))
     type = one_of(EVENT_TYPES)
-    since = Timestamp()
+    since = MomentFilter()
     open = fields.Boolean()
 
 
@@ -217,12 +218,9 @@ class ScoreSchema(Schema):
     computed_at = Timestamp(required=True)
 
 
-class HistoryArgs(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    from_ = Timestamp(data_key="from")
-    to = Timestamp()
+class HistoryArgs(QuerySchema):
+    from_ = MomentFilter(data_key="from")
+    to = MomentFilter()
 
 
 class PointSchema(Schema):

@@ -19,7 +19,7 @@ from kam_common.fields import (
     one_of,
     optional_text,
 )
-from kam_common.pagination import PageArgs
+from kam_common.pagination import PageArgs, QuerySchema
 from kam_common.visibility import Schema, internal
 from kam_offerings.domain.vocabulary import (
     AGREEMENT_STATUSES,
@@ -224,10 +224,7 @@ class AgreementListArgs(PageArgs):
     status = one_of(AGREEMENT_STATUSES)
 
 
-class AccountArgs(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
+class AccountArgs(QuerySchema):
     account_id = Text(required=True, validate=validate.Length(min=1, max=36))
 
 
