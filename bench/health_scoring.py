@@ -56,8 +56,8 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def event_row(rng: random.Random, account_id: str) -> dict:
-    occurred = NOW - timedelta(days=rng.uniform(0, 240))
+def event_row(rng: random.Random, account_id: str, days: int = 240) -> dict:
+    occurred = NOW - timedelta(days=rng.uniform(0, days))
     kind = rng.choices(("delivery", "quality", "support", "warning"), (5, 2, 2, 1))[0]
     row = dict.fromkeys(OPTIONAL)
     row.update(
@@ -91,7 +91,8 @@ def event_row(rng: random.Random, account_id: str) -> dict:
     return row
 
 
-def generate(url: str, accounts: int, events: int) -> list[str]:
+def generate(url: str, accounts: int, events: int, days: int = 240) -> list[str]:
+    """`events` over the last `days` days, spread over `accounts` accounts (emptied first)."""
     engine = make_engine(url)
     rng = random.Random(7)
     ids = [new_id() for _ in range(accounts)]
@@ -119,7 +120,8 @@ def generate(url: str, accounts: int, events: int) -> list[str]:
     started = time.perf_counter()
     for start in range(0, events, chunk):
         rows = [
-            event_row(rng, ids[rng.randrange(accounts)]) for _ in range(min(chunk, events - start))
+            event_row(rng, ids[rng.randrange(accounts)], days)
+            for _ in range(min(chunk, events - start))
         ]
         with engine.begin() as conn:
             conn.execute(insert(Event), rows)

@@ -9,7 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ["gateway_hop.py", "health_scoring.py", "drills.py", "web_pages.py"]
+BENCHMARKS = [
+    "gateway_hop.py",
+    "health_scoring.py",
+    "health_history.py",
+    "drills.py",
+    "web_pages.py",
+]
 
 
 def main() -> int:

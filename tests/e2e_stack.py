@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -37,6 +38,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(apps: Iterable[str]) -> dict[str, int]:
+    """A free port per app, all different: each socket stays bound until every port is
+    chosen (one `free_port()` after another may hand out the same port twice)."""
+    with contextlib.ExitStack() as held:
+        ports: dict[str, int] = {}
+        for app in apps:
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports[app] = int(sock.getsockname()[1])
+        return ports
 
 
 @dataclass

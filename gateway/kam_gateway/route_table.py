@@ -104,11 +104,14 @@ def _rows() -> list[Rule]:
         Rule("GET", H + "/accounts/{account_id}", STAFF_AND_PARTNER, hea),
         Rule("GET", H + "/accounts/{account_id}/history", STAFF, hea),
         Rule("POST", H + "/accounts/{account_id}/override", EXEC_ONLY, hea),
+        Rule("DELETE", H + "/accounts/{account_id}/override", EXEC_ONLY, hea),
         # A partner's portfolio covers its own accounts only (the service reads the scope).
         Rule("GET", H + "/portfolio", STAFF_AND_PARTNER, hea),
         # The scorecard is policy: every internal role reads it, only executives change it.
         Rule("GET", H + "/scorecard", STAFF, hea),
         Rule("PUT", H + "/scorecard", EXEC_ONLY, hea),
+        Rule("GET", H + "/scorecard/versions", STAFF, hea),
+        Rule("GET", H + "/scorecard/versions/{version}", STAFF, hea),
         Rule("GET", H + "/alerts", STAFF, hea),
         # Acknowledged and resolved by whoever acts on them: executive, sales, engineer.
         Rule("PATCH", H + "/alerts/{alert_id}", STAFF, hea),

@@ -100,20 +100,25 @@ def agreement_entries(
             for key in ("proposal_id", "strategy", "status", "price", "currency")
         }
         starts_on, ended_on = agreement.get("starts_on"), agreement.get("ended_on")
+        started_at = agreement.get("created_at") or f"{starts_on}T00:00:00Z"
         entries.append(
             {
                 "type": "agreement",
-                "at": agreement.get("created_at") or f"{starts_on}T00:00:00Z",
+                "at": started_at,
                 "id": agreement.get("id"),
                 "summary": f"{strategy} agreement started on {starts_on}{_money(agreement)}",
                 "data": {**data, "change": "started", "starts_on": starts_on},
             }
         )
         if ended_on:
+            # An agreement ended the day it started ended after it started, not at midnight.
+            ended_at = f"{ended_on}T00:00:00Z"
+            if _moment({"at": ended_at}) < _moment({"at": started_at}):
+                ended_at = started_at
             entries.append(
                 {
                     "type": "agreement",
-                    "at": f"{ended_on}T00:00:00Z",
+                    "at": ended_at,
                     "id": agreement.get("id"),
                     "summary": f"{strategy} agreement ended on {ended_on}",
                     "data": {**data, "change": "ended", "ended_on": ended_on},
@@ -131,10 +136,16 @@ def _moment(entry: dict[str, Any]) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _ended(entry: dict[str, Any]) -> int:
+    data = entry.get("data")
+    return int(isinstance(data, dict) and data.get("change") == "ended")
+
+
 def merge_newest_first(sources: Iterable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """All entries, newest first; ties broken by id (descending), like the accounts service."""
+    """All entries, newest first; ties broken by id (descending), like the accounts service,
+    and an agreement's end above its start at the same moment."""
     keyed = [
-        ((_moment(entry), str(entry.get("id") or "")), n, entry)
+        ((_moment(entry), str(entry.get("id") or ""), _ended(entry)), n, entry)
         for n, source in enumerate(sources)
         for entry in source
     ]

@@ -20,7 +20,7 @@ from e2e_stack import (
     APPS,
     BIN,
     Stack,
-    free_port,
+    free_ports,
     migrate,
     stack_env,
     start_redis,
@@ -31,7 +31,7 @@ from e2e_stack import (
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e-stack")
-    ports = {app: free_port() for app in APPS}
+    ports = free_ports(APPS)
     admin_key = "kam_e2e_" + secrets.token_urlsafe(24)
     # Two gateway workers share their rate-limit counts in Redis, as the reference deployment.
     redis, redis_url = start_redis(data_dir)

@@ -9,12 +9,12 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from e2e_stack import APPS, BIN, Stack, free_port, kam, migrate, stack_env, wait_until_ready
+from e2e_stack import APPS, BIN, Stack, free_ports, kam, migrate, stack_env, wait_until_ready
 
 from kam_accounts.domain.vocabulary import TEAM_ROLES
 
@@ -36,7 +36,7 @@ def seed(stack: Stack) -> str:
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, str]]:
     data_dir = tmp_path_factory.mktemp("e2e-demo")
-    ports = {app: free_port() for app in APPS}
+    ports = free_ports(APPS)
     env = stack_env(data_dir, ports, "kam_e2e_" + secrets.token_urlsafe(24))
     env.update(
         {f"{app.upper()}_DATABASE_URL": f"sqlite:///{data_dir / (app + '.db')}" for app in APPS}
@@ -176,6 +176,23 @@ def test_seeding_again_adds_nothing(demo_stack: tuple[Stack, str], api: Api) -> 
         api("/offerings/proposals", per_page=1)["total"],
     )
     assert after == before
+
+
+def test_months_later_seeding_adds_nothing_not_even_the_expired_override(
+    demo_stack: tuple[Stack, str],
+    api: Api,
+    accounts: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The override lasts 90 days: a start 120 days on must not give it back."""
+    from kam_cli.demo import seed_demo
+
+    stack, _ = demo_stack
+    for name, value in stack.env.items():
+        monkeypatch.setenv(name, value)
+    later = datetime.now(UTC).date() + timedelta(days=120)
+    assert seed_demo(today=later, say=lambda _line: None) == {}
+    assert api(f"/health/accounts/{accounts[GULF]['id']}")["override"] is not None
 
 
 def test_each_demo_person_signs_in_and_the_partner_sees_only_its_accounts(

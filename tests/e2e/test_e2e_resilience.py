@@ -24,7 +24,7 @@ from e2e_stack import (
     APPS,
     BIN,
     Stack,
-    free_port,
+    free_ports,
     migrate,
     stack_env,
     start_redis,
@@ -43,7 +43,7 @@ Api = Callable[..., requests.Response]
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("e2e-resilience")
     redis, redis_url = start_redis(data_dir)
-    ports = {app: free_port() for app in APPS}
+    ports = free_ports(APPS)
     admin_key = "kam_e2e_" + secrets.token_urlsafe(24)
     env = stack_env(data_dir, ports, admin_key)
     env.update(

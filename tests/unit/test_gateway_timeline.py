@@ -97,3 +97,32 @@ def test_merge_puts_the_newest_first_whatever_the_offset_or_precision() -> None:
     merged = merge_newest_first([a, b])
 
     assert [e["id"] for e in merged] == ["b2", "a1", "b1", "a2"]
+
+
+def test_an_agreement_started_and_ended_the_same_day_ends_after_it_starts() -> None:
+    same_day = {
+        "id": "ag-3",
+        "strategy": "flexible",
+        "status": "ended",
+        "starts_on": "2026-10-01",
+        "ended_on": "2026-10-01",
+        "created_at": "2026-10-01T09:30:00Z",
+    }
+    successor = {
+        "id": "ag-4",
+        "strategy": "collaborative",
+        "status": "active",
+        "starts_on": "2026-10-01",
+        "ended_on": None,
+        "created_at": "2026-10-01T11:00:00Z",
+    }
+    entries, _total = agreement_entries([successor, same_day], total=2)
+
+    merged = merge_newest_first([entries])
+
+    assert [(e["id"], e["data"]["change"]) for e in merged] == [
+        ("ag-4", "started"),
+        ("ag-3", "ended"),
+        ("ag-3", "started"),
+    ]
+    assert merged[1]["at"] == "2026-10-01T09:30:00Z"  # never before its own start

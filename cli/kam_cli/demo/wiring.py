@@ -11,6 +11,7 @@ worker take the same path, so integration events are delivered exactly as in pro
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +29,31 @@ from kam_common.http import ServiceClient
 from kam_common.relay import Relay
 from kam_common.scope import CLIENT_HEADER, CLIENT_NAME_HEADER, ROLE_HEADER
 
-SERVICES = ("accounts", "offerings", "health")
+
+def services_of_the_product() -> tuple[str, ...]:
+    """Every app of `kam` that is a service, the gateway aside: the demo speaks to the
+    services directly, as the gateway itself does."""
+    from kam_cli.main import APPS
+
+    found = []
+    for name in APPS:
+        if name == "gateway":
+            continue
+        try:
+            package = importlib.import_module(f"kam_{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"kam_{name}":
+                raise
+            continue
+        # A service owns data: it has an app and a database to migrate (pages have neither).
+        has_cli = importlib.util.find_spec(f"kam_{name}.cli") is not None
+        if (
+            hasattr(package, "create_app")
+            and has_cli
+            and hasattr(importlib.import_module(f"kam_{name}.cli"), "migrate")
+        ):
+            found.append(name)
+    return tuple(found)
 
 
 class DemoError(RuntimeError):
@@ -89,7 +114,7 @@ class Services:
         apps: dict[str, Flask] = {}
         relays: list[Relay] = []
         jobs: list[Callable[[], str | None]] = []
-        for name in SERVICES:
+        for name in services_of_the_product():
             apps[name] = importlib.import_module(f"kam_{name}").create_app()
             cli = importlib.import_module(f"kam_{name}.cli")
             relays.extend(getattr(cli, "relays", list)())
@@ -108,7 +133,10 @@ class Services:
         return services
 
     def wire(self, client: ServiceClient) -> ServiceClient:
-        client.session.mount(client.base_url, WsgiAdapter(self.apps[client.name]))
+        """Route the client's calls into the app it names (one not built here is left as is)."""
+        app = self.apps.get(client.name)
+        if app is not None:
+            client.session.mount(client.base_url, WsgiAdapter(app))
         return client
 
     def client(self, name: str) -> ServiceClient:
@@ -154,7 +182,7 @@ class Demo:
     added: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in SERVICES:
+        for name in self.services.apps:
             self.api.setdefault(name, self.services.client(name))
 
     @property

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kam_accounts.models import Account, Contact, Interaction, Purchase, outbox
+from kam_accounts.models import Account, Contact, Interaction, Purchase, TeamMember, outbox
 from kam_common.integration import Outbox
 
 OUTBOX = Outbox(
@@ -20,6 +20,8 @@ OUTBOX = Outbox(
         "contact.left": ("health",),
         "contact.returned": ("health",),
         "interaction.logged": ("health",),
+        "team_member.added": ("health",),
+        "team_member.removed": ("health",),
         "purchase.recorded": ("offerings",),
     },
 )
@@ -60,6 +62,21 @@ def contact_moved(session: Session, contact: Contact) -> None:
             "buying_role": contact.buying_role,
             "influence": contact.influence,
             "left_on": contact.left_on.isoformat() if contact.left_on else None,
+        },
+    )
+
+
+def team_changed(session: Session, member: TeamMember, kind: str) -> None:
+    """Who works the account: health filters the portfolio by owner with it."""
+    OUTBOX.publish(
+        session,
+        f"team_member.{kind}",
+        {
+            "account_id": member.account_id,
+            "member_id": member.id,
+            "name": member.name,
+            "email": member.email,
+            "role": member.role,
         },
     )
 

@@ -10,6 +10,7 @@ from kam_common.migrations import upgrade
 from kam_common.relay import Relay, relay_to_consumers
 from kam_health import config
 from kam_health.events import OUTBOX
+from kam_health.services.history import rebuild_queued
 from kam_health.services.scoring import rescore_portfolio, rescore_queued
 
 
@@ -35,8 +36,15 @@ def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
             session.commit()
         return f"{scored} queued accounts rescored" if scored else None
 
+    def rebuild_history() -> str | None:
+        with db.session() as session:
+            rebuilt = rebuild_queued(session)
+            session.commit()
+        return f"history of {rebuilt} accounts rebuilt" if rebuilt else None
+
     return [
         (env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all),
+        (env_float("KAM_HISTORY_QUEUE_INTERVAL", 1.0), "health-history", rebuild_history),
         (env_float("KAM_RESCORE_QUEUE_INTERVAL", 0.5), "health-rescore-queue", rescore_batched),
     ]
 

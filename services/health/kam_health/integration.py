@@ -11,6 +11,7 @@ from kam_common.integration import Handler
 from kam_health.models import AccountFacts
 from kam_health.services import facts
 from kam_health.services.facts import AccountLookup
+from kam_health.services.history import queue_history, reaches_history
 from kam_health.services.scoring import rescore
 
 
@@ -18,6 +19,7 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
     def account_changed(session: Session, event: dict[str, Any]) -> None:
         account = facts.upsert_account(session, event["payload"])
         rescore(session, [account.account_id])
+        queue_history(session, [account.account_id])  # cadence and status reach the past
 
     def known_account(session: Session, account_id: str) -> AccountFacts | None:
         account = session.get(AccountFacts, account_id)
@@ -31,21 +33,24 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
         if known_account(session, payload["account_id"]) is not None:
             facts.contact_left(session, payload)
             rescore(session, [payload["account_id"]])
+            queue_history(session, [payload["account_id"]])
 
     def contact_returned(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         facts.contact_returned(session, payload)
         if session.get(AccountFacts, payload["account_id"]) is not None:
             rescore(session, [payload["account_id"]])
+            queue_history(session, [payload["account_id"]])
 
     def interaction_logged(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         account = known_account(session, payload["account_id"])
         if account is not None:
-            facts.interaction_logged(
-                session, account, datetime.fromisoformat(payload["occurred_at"])
-            )
+            occurred_at = datetime.fromisoformat(payload["occurred_at"])
+            facts.interaction_logged(session, account, occurred_at, payload.get("interaction_id"))
             rescore(session, [account.account_id])
+            if reaches_history(occurred_at):
+                queue_history(session, [account.account_id])
 
     def agreement_activated(session: Session, event: dict[str, Any]) -> None:
         """A guaranteed delivery delay makes later deliveries breaches, which weigh double."""
@@ -58,6 +63,7 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
             )
             session.flush()
             rescore(session, [account.account_id])
+            queue_history(session, [account.account_id])  # the guaranteed delay, in the past too
 
     def agreement_ended(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
@@ -68,8 +74,17 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
             account.breach_limit_days = None
             session.flush()
             rescore(session, [account.account_id])
+            queue_history(session, [account.account_id])
+
+    def team_member_added(session: Session, event: dict[str, Any]) -> None:
+        facts.team_member_added(session, event["payload"])
+
+    def team_member_removed(session: Session, event: dict[str, Any]) -> None:
+        facts.team_member_removed(session, event["payload"])
 
     return {
+        "team_member.added": team_member_added,
+        "team_member.removed": team_member_removed,
         "agreement.activated": agreement_activated,
         "agreement.ended": agreement_ended,
         "account.created": account_changed,

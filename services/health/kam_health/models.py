@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -44,6 +45,7 @@ class AccountFacts(Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     segment: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[str | None] = mapped_column(String(20))
     annual_revenue: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     contact_cadence_days: Mapped[int] = mapped_column(Integer, default=30)
@@ -53,6 +55,20 @@ class AccountFacts(Base):
     breach_limit_days: Mapped[int | None] = mapped_column(Integer)
     agreement_id: Mapped[str | None] = mapped_column(String(36))
     facts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TeamMember(Base):
+    """Someone on our side who works the account (from the accounts service's events): the
+    portfolio's `owner` filter."""
+
+    __tablename__ = "account_team"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class DepartedContact(Base):
@@ -160,8 +176,32 @@ class Snapshot(Base):
     score: Mapped[float] = mapped_column(Float)
     band: Mapped[str] = mapped_column(String(20))
     scorecard_version: Mapped[int] = mapped_column(Integer)
+    # A point of the weekly history (rebuilt from the events, see services.history), not one
+    # written when the score changed.
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_snapshots_account_time", "account_id", "at"),)
+
+
+class HistoryQueue(Base):
+    """Accounts whose weekly history a back-dated fact changed (`*`: every account, after a
+    new scorecard version); the worker rebuilds them."""
+
+    __tablename__ = "history_queue"
+
+    account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ContactMade(Base):
+    """Each interaction with the account (from the accounts service's events): how overdue
+    contact was at any past moment."""
+
+    __tablename__ = "contacts_made"
+
+    interaction_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Override(Base):

@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kam_accounts import events
 from kam_accounts.domain.errors import TeamMemberNotFound
 from kam_accounts.models import TeamMember
 from kam_accounts.services.lookup import get_account, get_open_account
 from kam_common.context import Caller
+from kam_common.db import new_id
 from kam_common.pagination import paginate
 
 
@@ -18,8 +20,9 @@ def add_team_member(
     *, session: Session, caller: Caller, account_id: str, data: dict[str, Any]
 ) -> TeamMember:
     get_open_account(session=session, caller=caller, account_id=account_id)
-    member = TeamMember(account_id=account_id, **data)
+    member = TeamMember(id=new_id(), account_id=account_id, **data)
     session.add(member)
+    events.team_changed(session, member, "added")
     session.commit()
     return member
 
@@ -48,5 +51,6 @@ def remove_team_member(
     member = session.get(TeamMember, member_id)
     if member is None or member.account_id != account_id:
         raise TeamMemberNotFound()
+    events.team_changed(session, member, "removed")
     session.delete(member)
     session.commit()

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from kam_common.fields import (
+    Amount,
     Day,
     MomentFilter,
     Name,
@@ -23,6 +24,7 @@ from kam_health.domain.vocabulary import (
     COMPONENTS,
     EVENT_TYPES,
     SIGNALS,
+    TIERS,
 )
 
 ALL_SEVERITIES = ("minor", "major", "critical", "low", "medium", "high")
@@ -243,6 +245,23 @@ class DeclineSchema(Schema):
     delta_30d = fields.Float(required=True)
 
 
+class PortfolioAccountSchema(Schema):
+    account_id = fields.String(required=True)
+    name = fields.String(required=True)
+    segment = fields.String(required=True, allow_none=True)
+    tier = fields.String(required=True, allow_none=True)
+    score = fields.Float(required=True, metadata={"minimum": 0, "maximum": 100})
+    band = one_of(BANDS, required=True)
+    delta_30d = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Against 30 days ago under the same scorecard (null: no point)"},
+    )
+    annual_revenue = Amount(required=True)
+    currency = fields.String(required=True)
+    open_alerts = fields.Integer(required=True, metadata={"minimum": 0})
+
+
 class PortfolioSchema(Schema):
     accounts = fields.Integer(required=True)
     by_band = fields.Dict(keys=one_of(BANDS), values=fields.Integer(), required=True)
@@ -253,6 +272,33 @@ class PortfolioSchema(Schema):
         keys=fields.String(), values=fields.Float(), required=True
     )
     top_declines = fields.List(fields.Nested(DeclineSchema), required=True)
+    revenue_by_band = fields.Dict(
+        keys=one_of(BANDS),
+        values=fields.Dict(keys=fields.String(), values=fields.Float()),
+        required=True,
+        metadata={"description": "Annual revenue per band, per currency (never added across)"},
+    )
+    items = fields.List(
+        fields.Nested(PortfolioAccountSchema),
+        required=True,
+        metadata={"description": "The accounts, worst first (filter `band` narrows this list)"},
+    )
+    total = fields.Integer(required=True, metadata={"description": "Accounts in `items` overall"})
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class PortfolioArgs(PageArgs):
+    band = one_of(BANDS, metadata={"description": "Only accounts of this band in `items`"})
+    segment = Text(validate=validate.Length(max=200))
+    tier = one_of(TIERS)
+    owner = Text(
+        validate=validate.Length(max=36),
+        metadata={
+            "description": "A team member id: the accounts that person works on (matched by "
+            "the member's e-mail across account teams)"
+        },
+    )
 
 
 _WEIGHT = validate.Range(min=0, max=1)
@@ -306,8 +352,34 @@ class ScorecardSchema(Schema):
     created_by = fields.String(required=True, allow_none=True)
 
 
+class ScorecardChangeSchema(Schema):
+    account_id = fields.String(required=True)
+    from_band = one_of(BANDS, required=True)
+    to_band = one_of(BANDS, required=True)
+    from_score = fields.Float(required=True)
+    to_score = fields.Float(required=True)
+
+
 class ScorecardChangedSchema(ScorecardSchema):
-    rescored = fields.Integer(required=True, metadata={"description": "Accounts rescored"})
+    rescored = fields.Integer(
+        required=True, metadata={"description": "Accounts rescored (0 in a dry run)"}
+    )
+    dry_run = fields.Boolean(required=True, metadata={"description": "Nothing was saved"})
+    band_changes = fields.Integer(
+        required=True, metadata={"description": "How many accounts change band (`changes`)"}
+    )
+    changes = fields.List(
+        fields.Nested(ScorecardChangeSchema),
+        required=True,
+        metadata={"description": "The accounts whose band changes, the sharpest falls first"},
+    )
+
+
+class ScorecardPutArgs(QuerySchema):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata={"description": "`true`: answer what would change, save nothing"},
+    )
 
 
 class AlertPatchSchema(ma.Schema):

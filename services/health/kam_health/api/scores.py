@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from kam_common.db import request_session
+from kam_common.pagination import PageArgs, page_of
 from kam_common.scope import request_caller
 from kam_common.web import Blueprint, reads_through
 from kam_health.api import lookup
@@ -15,9 +16,11 @@ from kam_health.api.schemas import (
     HistorySchema,
     OverrideCreateSchema,
     OverrideSchema,
+    PortfolioArgs,
     PortfolioSchema,
     ScorecardChangedSchema,
     ScorecardInputSchema,
+    ScorecardPutArgs,
     ScorecardSchema,
     ScoreSchema,
 )
@@ -73,13 +76,26 @@ class AccountOverride(MethodView):
             lookup=lookup(),
         )
 
+    @blp.response(204)
+    @reads_through(blp, "accounts")
+    def delete(self, account_id: str) -> None:
+        """Withdraw the override in force before it expires (404 when there is none)."""
+        judgement.withdraw_override(
+            session=request_session(),
+            caller=request_caller(),
+            account_id=account_id,
+            lookup=lookup(),
+        )
+
 
 @blp.route("/portfolio")
 class Portfolio(MethodView):
+    @blp.arguments(PortfolioArgs, location="query")
     @blp.response(200, PortfolioSchema)
-    def get(self) -> dict[str, Any]:
-        """Counts by band, average, revenue at risk and top declines over visible accounts."""
-        return views.portfolio(session=request_session(), caller=request_caller())
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Counts by band, average, revenue at risk and top declines over visible accounts,
+        and the accounts themselves, worst first (filters: `band`, `segment`, `tier`, `owner`)."""
+        return views.portfolio(session=request_session(), caller=request_caller(), **args)
 
 
 @blp.route("/scorecard")
@@ -90,9 +106,29 @@ class ScorecardView(MethodView):
         return judgement.get_scorecard(session=request_session())
 
     @blp.arguments(ScorecardInputSchema)
+    @blp.arguments(ScorecardPutArgs, location="query")
     @blp.response(200, ScorecardChangedSchema)
-    def put(self, data: dict[str, Any]) -> dict[str, Any]:
-        """A new scorecard version; every active account is rescored under it."""
+    def put(self, data: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        """A new scorecard version; every active account is rescored under it, and its
+        history too (in the background). `dry_run=true`: which accounts would change band,
+        nothing saved."""
         return judgement.replace_scorecard(
-            session=request_session(), caller=request_caller(), data=data
+            session=request_session(), caller=request_caller(), data=data, **args
         )
+
+
+@blp.route("/scorecard/versions")
+class ScorecardVersions(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(ScorecardSchema))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Every scorecard version, the newest first."""
+        return judgement.list_scorecards(session=request_session(), **args)
+
+
+@blp.route("/scorecard/versions/<int:version>")
+class ScorecardVersion(MethodView):
+    @blp.response(200, ScorecardSchema)
+    def get(self, version: int) -> Any:
+        """One scorecard version, past or in force: what a score's `scorecard_version` meant."""
+        return judgement.get_scorecard_version(session=request_session(), version=version)

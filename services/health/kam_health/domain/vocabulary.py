@@ -15,5 +15,6 @@ SIGNALS = (
     "other",
 )
 COMPONENTS = ("delivery", "quality", "support", "commitment")
+TIERS = ("strategic", "key", "standard")  # the accounts service's tiers
 BANDS = ("healthy", "watch", "at_risk", "critical")  # best first
 ALERT_STATUSES = ("open", "acknowledged", "resolved")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, tuple_
@@ -19,6 +19,7 @@ from kam_health.domain.events import check_event
 from kam_health.models import AccountFacts, Event
 from kam_health.services.alerts import raise_alert
 from kam_health.services.facts import AccountLookup, require_active_account
+from kam_health.services.history import queue_history, reaches_history
 from kam_health.services.scoring import queue_rescore, rescore
 
 
@@ -80,6 +81,17 @@ def _row(
     return row
 
 
+def _moments(row: dict[str, Any]) -> list[datetime | None]:
+    """The dates of an event that place it in the account's history."""
+    days = [row.get("promised_on"), row.get("delivered_on")]
+    return [
+        row.get("occurred_at"),
+        row.get("opened_at"),
+        row.get("resolved_at"),
+        *(datetime.combine(d, datetime.min.time(), tzinfo=UTC) if d else None for d in days),
+    ]
+
+
 def _taken_refs(session: Session, rows: list[dict[str, Any]]) -> set[tuple[str, str, str | None]]:
     keys = [(r["account_id"], r["type"], r["external_ref"]) for r in rows if r["external_ref"]]
     if not keys:
@@ -113,6 +125,8 @@ def log_event(
     session.flush()
     _raise_critical_alerts(session, [row])
     rescore(session, [event.account_id])
+    if reaches_history(*_moments(row)):
+        queue_history(session, [event.account_id])
     session.commit()
     return event
 
@@ -164,6 +178,7 @@ def log_batch(
     _raise_critical_alerts(session, stored)
     # A batch may touch a thousand accounts: the worker rescores them right after, in one scan.
     queue_rescore(session, {row["account_id"] for row in stored})
+    queue_history(session, {r["account_id"] for r in stored if reaches_history(*_moments(r))})
     session.commit()
     return [row["id"] for row in stored]
 
@@ -260,5 +275,7 @@ def update_event(
         event.updated_at = utcnow()
     session.flush()
     rescore(session, [event.account_id])
+    if reaches_history(*_moments(merged)):
+        queue_history(session, [event.account_id])
     session.commit()
     return event

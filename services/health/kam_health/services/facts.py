@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from kam_common.context import Caller
 from kam_common.db import get_or_insert, utcnow
 from kam_common.errors import Invalid
-from kam_health.models import AccountFacts, DepartedContact
+from kam_health.models import AccountFacts, ContactMade, DepartedContact, TeamMember
 
 AccountLookup = Callable[[str], dict[str, Any] | None]
 
@@ -41,6 +41,7 @@ def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
     facts.name = data["name"]
     facts.status = data["status"]
     facts.segment = data.get("segment")
+    facts.tier = data.get("tier")
     facts.annual_revenue = Decimal(str(data.get("annual_revenue") or 0))
     facts.currency = data.get("currency") or "USD"
     facts.contact_cadence_days = data.get("contact_cadence_days") or 30
@@ -90,6 +91,29 @@ def contact_returned(session: Session, payload: dict[str, Any]) -> None:
     )
 
 
-def interaction_logged(session: Session, facts: AccountFacts, occurred_at: datetime) -> None:
+def team_member_added(session: Session, payload: dict[str, Any]) -> None:
+    member = session.get(TeamMember, payload["member_id"]) or TeamMember(
+        member_id=payload["member_id"]
+    )
+    member.account_id = payload["account_id"]
+    member.name = payload["name"]
+    member.email = payload.get("email")
+    member.role = payload["role"]
+    session.add(member)
+
+
+def team_member_removed(session: Session, payload: dict[str, Any]) -> None:
+    session.execute(delete(TeamMember).where(TeamMember.member_id == payload["member_id"]))
+
+
+def interaction_logged(
+    session: Session, facts: AccountFacts, occurred_at: datetime, interaction_id: str | None
+) -> None:
     if facts.last_contact_at is None or occurred_at > facts.last_contact_at:
         facts.last_contact_at = occurred_at
+    if interaction_id and session.get(ContactMade, interaction_id) is None:
+        session.add(
+            ContactMade(
+                interaction_id=interaction_id, account_id=facts.account_id, occurred_at=occurred_at
+            )
+        )

@@ -9,13 +9,20 @@ from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
 from kam_common.db import utcnow
-from kam_common.errors import Invalid
+from kam_common.errors import Invalid, NotFound
+from kam_common.pagination import paginate
 from kam_health.domain.scorecard import Scorecard as DomainScorecard
 from kam_health.domain.scorecard import validate_scorecard
-from kam_health.models import Override, Scorecard
+from kam_health.models import AccountFacts, Override, Score, Scorecard
 from kam_health.services.facts import AccountLookup
-from kam_health.services.scoring import load_scorecard, rescore_portfolio
-from kam_health.services.views import account_for_reading, override_view
+from kam_health.services.history import EVERYONE, queue_history
+from kam_health.services.scoring import (
+    active_facts,
+    load_scorecard,
+    rescore_portfolio,
+    score_accounts,
+)
+from kam_health.services.views import account_for_reading, override_view, overrides_in_force
 
 
 def set_override(
@@ -59,8 +66,12 @@ def get_scorecard(*, session: Session) -> Scorecard:
     return card
 
 
-def replace_scorecard(*, session: Session, caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
-    """A new version, then every active account rescored under it (set-based)."""
+def replace_scorecard(
+    *, session: Session, caller: Caller, data: dict[str, Any], dry_run: bool = False
+) -> dict[str, Any]:
+    """A new version, then every active account rescored under it (set-based) and its history
+    queued for rescoring. `dry_run`: the same answer, which accounts would change band
+    included, and nothing saved."""
     validate_scorecard(data)
     current = get_scorecard(session=session)
     card = Scorecard(
@@ -70,12 +81,103 @@ def replace_scorecard(*, session: Session, caller: Caller, data: dict[str, Any])
         half_life_days=float(data["half_life_days"]),
         thresholds={k: float(v) for k, v in data["thresholds"].items()},
         created_by=caller.client_id,
+        created_at=utcnow(),
     )
-    session.add(card)
-    session.flush()
-    rescored = rescore_portfolio(session)
-    session.commit()
+    before = _current_scores(session)
+    if dry_run:
+        proposed = DomainScorecard(
+            version=card.version,
+            weights=card.weights,
+            window_days=card.window_days,
+            half_life_days=card.half_life_days,
+            thresholds=card.thresholds,
+        )
+        computed = score_accounts(session, active_facts(session), utcnow(), proposed, everyone=True)
+        after = {account_id: (c.score, c.band) for account_id, c in computed.items()}
+        rescored = 0
+        session.rollback()
+    else:
+        session.add(card)
+        session.flush()
+        rescored = rescore_portfolio(session)
+        after = _current_scores(session)
+        queue_history(session, [EVERYONE])
+        session.commit()
+    changes = _band_changes(before, after)
     return {
         **{c.key: getattr(card, c.key) for c in Scorecard.__table__.columns},
         "rescored": rescored,
+        "dry_run": dry_run,
+        "band_changes": len(changes),
+        "changes": changes,
     }
+
+
+def _current_scores(session: Session) -> dict[str, tuple[float, str]]:
+    rows = session.execute(
+        select(Score.account_id, Score.score, Score.band)
+        .join(AccountFacts, AccountFacts.account_id == Score.account_id)
+        .where(AccountFacts.status == "active")
+    )
+    return {row.account_id: (row.score, row.band) for row in rows}
+
+
+def _band_changes(
+    before: dict[str, tuple[float, str]], after: dict[str, tuple[float, str]]
+) -> list[dict[str, Any]]:
+    """The accounts whose band moves, the sharpest falls first."""
+    moves = sorted(
+        (score - before[account_id][0], account_id, score, band)
+        for account_id, (score, band) in after.items()
+        if account_id in before and before[account_id][1] != band
+    )
+    return [
+        {
+            "account_id": account_id,
+            "from_band": before[account_id][1],
+            "to_band": band,
+            "from_score": before[account_id][0],
+            "to_score": score,
+        }
+        for _fall, account_id, score, band in moves
+    ]
+
+
+class ScorecardVersionNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No such scorecard version.")
+
+
+def get_scorecard_version(*, session: Session, version: int) -> Scorecard:
+    get_scorecard(session=session)  # version 1 exists from the start
+    card = session.get(Scorecard, version)
+    if card is None:
+        raise ScorecardVersionNotFound()
+    return card
+
+
+def list_scorecards(*, session: Session, page: int, per_page: int) -> dict[str, Any]:
+    """Every version, the newest first."""
+    get_scorecard(session=session)
+    stmt = select(Scorecard).order_by(Scorecard.version.desc())
+    return paginate(session, stmt, page=page, per_page=per_page)
+
+
+class NoOverride(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No override is in force for this account.")
+
+
+def withdraw_override(
+    *, session: Session, caller: Caller, account_id: str, lookup: AccountLookup
+) -> None:
+    """The executive's judgement ends now, before its `expires_on`: the computed score is
+    shown alone again."""
+    account_for_reading(session, caller, account_id, lookup)
+    today = utcnow().date()
+    in_force = session.scalars(overrides_in_force(account_id, today)).all()
+    if not in_force:
+        raise NoOverride()
+    for override in in_force:
+        override.withdrawn = True
+    session.commit()

@@ -40,12 +40,17 @@ def rescore(session: Session, account_ids: Iterable[str], *, now: datetime | Non
     _score_and_store(session, facts, now or utcnow(), load_scorecard(session))
 
 
-def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
-    """Every active account, in one scan of the events; returns how many were scored."""
-    # Plain rows, not ORM objects: ten thousand of those cost more than the scoring itself.
-    facts = list(
+def active_facts(session: Session) -> list[Any]:
+    """What scoring reads of every active account, as plain rows: ten thousand ORM objects
+    cost more than the scoring itself."""
+    return list(
         session.execute(select(*_FACT_COLUMNS).where(AccountFacts.status == "active")).all()
     )
+
+
+def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
+    """Every active account, in one scan of the events; returns how many were scored."""
+    facts = active_facts(session)
     card = load_scorecard(session)
     _score_and_store(session, facts, now or utcnow(), card, everyone=True)
     return len(facts)

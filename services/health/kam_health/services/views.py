@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import NotFound
+from kam_common.pagination import page_from_list
 from kam_health.domain.vocabulary import BANDS
-from kam_health.models import AccountFacts, Override, Score, Snapshot
+from kam_health.models import AccountFacts, Alert, Override, Score, Snapshot, TeamMember
 from kam_health.services.facts import AccountLookup, facts_from, upsert_account
 from kam_health.services.scoring import load_scorecard, score_accounts, trend
 
@@ -50,15 +51,18 @@ def account_for_reading(
     return facts
 
 
+def overrides_in_force(account_id: str, today: Any) -> Any:
+    """The account's overrides neither withdrawn nor expired, as a query."""
+    return select(Override).where(
+        Override.account_id == account_id,
+        Override.withdrawn.is_(False),
+        or_(Override.expires_on.is_(None), Override.expires_on >= today),
+    )
+
+
 def active_override(session: Session, account_id: str, today: Any) -> Override | None:
     return session.scalars(
-        select(Override)
-        .where(
-            Override.account_id == account_id,
-            Override.withdrawn.is_(False),
-            or_(Override.expires_on.is_(None), Override.expires_on >= today),
-        )
-        .order_by(Override.created_at.desc())
+        overrides_in_force(account_id, today).order_by(Override.created_at.desc())
     ).first()
 
 
@@ -128,18 +132,37 @@ def history(
     return {"account_id": account_id, "points": points}
 
 
-def portfolio(*, session: Session, caller: Caller) -> dict[str, Any]:
-    """Counts by band, average, revenue at risk and top declines over the visible portfolio."""
+def portfolio(
+    *,
+    session: Session,
+    caller: Caller,
+    page: int = 1,
+    per_page: int = 20,
+    band: str | None = None,
+    segment: str | None = None,
+    tier: str | None = None,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    """Counts by band, average, revenue at risk, top declines and the accounts themselves,
+    worst first, over the visible portfolio (`segment`, `tier`, `owner` narrow all of it;
+    `band` narrows the list). A handful of set-based reads, whatever the portfolio's size."""
     now = utcnow()
     card_version = load_scorecard(session).version
-    scope = caller.scope
     visible = [AccountFacts.status == "active"]
-    if scope is not None:
-        visible.append(AccountFacts.account_id.in_(scope))
+    if caller.scope is not None:
+        visible.append(AccountFacts.account_id.in_(caller.scope))
+    if segment:
+        visible.append(AccountFacts.segment == segment)
+    if tier:
+        visible.append(AccountFacts.tier == tier)
+    if owner:
+        visible.append(AccountFacts.account_id.in_(_accounts_worked_by(owner)))
     rows = session.execute(
         select(
             AccountFacts.account_id,
             AccountFacts.name,
+            AccountFacts.segment,
+            AccountFacts.tier,
             AccountFacts.annual_revenue,
             AccountFacts.currency,
             Score.score,
@@ -148,17 +171,25 @@ def portfolio(*, session: Session, caller: Caller) -> dict[str, Any]:
         )
         .join(Score, Score.account_id == AccountFacts.account_id)
         .where(*visible)
+        .order_by(Score.score, AccountFacts.name, AccountFacts.account_id)
     ).all()
-    by_band = {band: 0 for band in BANDS}
+    by_band = {b: 0 for b in BANDS}
+    revenue_by_band: dict[str, dict[str, Decimal]] = {b: {} for b in BANDS}
     at_risk: Counter[str] = Counter()
     currencies: Counter[str] = Counter()
     for row in rows:
         by_band[row.band] += 1
         currencies[row.currency] += 1
+        per_currency = revenue_by_band[row.band]
+        per_currency[row.currency] = per_currency.get(row.currency, Decimal(0)) + row.annual_revenue
         if row.band in ("at_risk", "critical"):
             at_risk[row.currency] += row.annual_revenue
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
     average = round(sum(r.score for r in rows) / len(rows), 2) if rows else None
+    deltas = _deltas_30d(session, rows, now, card_version)
+    listed = [r for r in rows if band is None or r.band == band]
+    shown = page_from_list(listed, page=page, per_page=per_page)
+    alerts = _open_alerts(session, [r.account_id for r in shown["items"]])
     return {
         "accounts": len(rows),
         "by_band": by_band,
@@ -166,16 +197,56 @@ def portfolio(*, session: Session, caller: Caller) -> dict[str, Any]:
         "revenue_at_risk": float(at_risk.get(currency, Decimal(0))),
         "currency": currency,
         "revenue_at_risk_by_currency": {k: float(v) for k, v in at_risk.items()},
-        "top_declines": _top_declines(session, rows, now, card_version),
+        "top_declines": _top_declines(rows, deltas),
+        "revenue_by_band": {
+            b: {c: float(v) for c, v in sorted(amounts.items())}
+            for b, amounts in revenue_by_band.items()
+        },
+        **shown,
+        "items": [
+            {
+                "account_id": r.account_id,
+                "name": r.name,
+                "segment": r.segment,
+                "tier": r.tier,
+                "score": r.score,
+                "band": r.band,
+                "delta_30d": deltas.get(r.account_id),
+                "annual_revenue": r.annual_revenue,
+                "currency": r.currency,
+                "open_alerts": alerts.get(r.account_id, 0),
+            }
+            for r in shown["items"]
+        ],
     }
 
 
-def _top_declines(
+def _accounts_worked_by(member_id: str) -> Any:
+    """The accounts on whose team this member is, or the same person (by e-mail) on others."""
+    email = select(TeamMember.email).where(TeamMember.member_id == member_id).scalar_subquery()
+    return select(TeamMember.account_id).where(
+        or_(TeamMember.member_id == member_id, TeamMember.email == email)
+    )
+
+
+def _open_alerts(session: Session, account_ids: list[str]) -> dict[str, int]:
+    if not account_ids:
+        return {}
+    rows = session.execute(
+        select(Alert.account_id, func.count())
+        .where(Alert.account_id.in_(account_ids), Alert.status != "resolved")
+        .group_by(Alert.account_id)
+    ).all()
+    return {account_id: count for account_id, count in rows}
+
+
+def _deltas_30d(
     session: Session, rows: Sequence[Any], now: datetime, card_version: int
-) -> list[dict[str, Any]]:
-    """The sharpest falls against 30 days ago, in one query for the whole portfolio."""
+) -> dict[str, float]:
+    """Each account's change against its latest point 30 days ago under the scorecard in
+    force, in one query for the whole portfolio; accounts without such a point are absent."""
     if not rows:
-        return []
+        return {}
     cutoff = now - timedelta(days=30)
     # The latest point at or before the cutoff, per account: a window function reads the
     # snapshots once, where a self-join on max(at) is at the mercy of fresh planner statistics.
@@ -193,18 +264,25 @@ def _top_declines(
     past = dict(
         session.execute(select(ranked.c.account_id, ranked.c.score).where(ranked.c.rank == 1)).all()
     )
+    return {
+        r.account_id: round(r.score - past[r.account_id], 2)
+        for r in rows
+        if r.account_id in past and r.scorecard_version == card_version
+    }
+
+
+def _top_declines(rows: Sequence[Any], deltas: dict[str, float]) -> list[dict[str, Any]]:
+    """The sharpest falls against 30 days ago."""
     declines = [
         {
             "account_id": r.account_id,
             "name": r.name,
             "score": r.score,
             "band": r.band,
-            "delta_30d": round(r.score - past[r.account_id], 2),
+            "delta_30d": deltas[r.account_id],
         }
         for r in rows
-        if r.account_id in past
-        and r.scorecard_version == card_version
-        and r.score < past[r.account_id]
+        if deltas.get(r.account_id, 0) < 0
     ]
     declines.sort(key=lambda d: (d["delta_30d"], d["name"]))
     return declines[:TOP_DECLINES]
