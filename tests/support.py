@@ -171,3 +171,64 @@ def emptied(db: Any, metadata: Any) -> Any:
         for table in reversed(metadata.sorted_tables):
             conn.execute(table.delete())
     return db
+
+
+class WebhookReceiver:
+    """A real HTTP receiver on a local port that keeps what it is sent. `stop()` closes the
+    port (connections refused), `start()` opens the same port again; `answer` sets the status
+    it replies with, `hold` (an Event) makes it wait before answering until set."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict[str, Any]] = []
+        self.answer = 204
+        self.location: str | None = None
+        self.hold: threading.Event | None = None
+        self.port = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if receiver.hold is not None:
+                    receiver.hold.wait(10)
+                receiver.received.append(
+                    {
+                        "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body.decode("utf-8"),
+                    }
+                )
+                self.send_response(receiver.answer)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._handler = Handler
+        self._server_class = ThreadingHTTPServer
+        self._server: Any = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    def start(self) -> None:
+        self._server = self._server_class(("127.0.0.1", self.port), self._handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def events(self) -> list[dict[str, Any]]:
+        return [jsonlib.loads(item["body"]) for item in self.received]

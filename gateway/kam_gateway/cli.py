@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from kam_common.config import database_url
+from kam_common.config import database_url, env_float
 from kam_common.db import Database
 from kam_common.migrations import upgrade
 from kam_gateway import keys, people
@@ -35,6 +35,14 @@ def create_key(*, name: str, role: str, account_ids: Sequence[str] = ()) -> dict
             }
     finally:
         db.engine.dispose()
+
+
+def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
+    """Webhook deliveries: each webhook with something due is sent to on a thread of its own."""
+    from kam_gateway.delivery import Dispatcher
+
+    dispatcher = Dispatcher(Database(database_url("gateway")))
+    return [(env_float("KAM_WEBHOOKS_POLL_SECONDS", 0.5), "webhooks", dispatcher.run)]
 
 
 def create_user(

@@ -114,6 +114,9 @@ def load() -> dict[str, Any]:
         "RATE_LIMIT_ENABLED": env_bool("KAM_RATE_LIMIT_ENABLED", True),
         "RATE_LIMITS": rate_limits(),
         "RATE_LIMIT_STORAGE": rate_limit_storage(),
+        # Webhook targets on loopback or private networks: refused unless this is set
+        # (development, tests, a receiver inside the same private network on purpose).
+        "WEBHOOKS_ALLOW_PRIVATE": env_bool("KAM_WEBHOOKS_ALLOW_PRIVATE", False),
     }
     for name in SERVICES:
         prefix = name.upper()

@@ -26,6 +26,7 @@ from kam_common.idempotency import MAX_KEY_LENGTH
 from kam_common.pagination import paginate
 from kam_gateway.access import PARTNER, ROLES, Caller
 from kam_gateway.models import ApiKey, idempotency_keys
+from kam_gateway.webhooks import deactivate_owned_by
 
 log = logging.getLogger("kam.gateway.keys")
 
@@ -170,12 +171,14 @@ def paginate_keys(*, session: Session, page: int, per_page: int) -> dict[str, An
 
 
 def revoke_key(*, session: Session, key_id: str) -> None:
-    """Revoking twice is fine; the first revocation time is kept."""
+    """Revoking twice is fine; the first revocation time is kept. The key's webhooks stop:
+    nothing is sent on behalf of a credential that is gone."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound("API key not found.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+    deactivate_owned_by(session=session, owner_id=key.id)
     session.commit()
 
 

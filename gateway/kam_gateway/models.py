@@ -1,15 +1,27 @@
-"""Tables of the gateway (owned by it alone): API keys, people and their sessions, and its
-idempotency records."""
+"""Tables of the gateway (owned by it alone): API keys, people and their sessions,
+webhooks, and its idempotency records."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_common.db import UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
+from kam_common.integration import inbox_table
 
 
 class Base(DeclarativeBase):
@@ -37,6 +49,36 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+# Integration events the gateway consumed (event id as primary key: each applied once).
+inbox = inbox_table(Base.metadata)
+
+
+class Webhook(Base):
+    """A partner system's endpoint for our events. The secret signs every delivery, so it is
+    kept as it is (it must be usable, unlike an API key's); it is shown once, at creation or
+    rotation. A partner's webhook carries its key's accounts: it gets only their events."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    owner_type: Mapped[str] = mapped_column(String(10), default="key")
+    owner_role: Mapped[str] = mapped_column(String(20))
+    # Null: every account (an admin's webhook); else the only accounts whose events it gets.
+    account_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the old secret signs too (a second signature) for a day, so a receiver
+    # can switch over without losing a delivery.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class User(Base):
     """A person who signs in to the web app. Role and (partners) accounts as for an API key; only
     an argon2 hash of the password is kept."""
@@ -53,6 +95,37 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook, from the moment it is due until it is delivered or failed.
+    `seq` orders them: a webhook's deliveries for one account leave in that order."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    webhook_id: Mapped[str] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(60))
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+Index("ix_webhook_deliveries_due", WebhookDelivery.status, WebhookDelivery.next_attempt_at)
 
 
 class UserSession(Base):

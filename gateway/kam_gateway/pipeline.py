@@ -5,10 +5,12 @@
                       `KAM_BODY_READ_TIMEOUT` and 1 MiB; JSON for a body (400, 408, 413, 414, 415)
     3. key or session `Authorization: Bearer <key>`, or a person's session cookie, whose every
                       change carries its CSRF token (401, 403); failed checks throttled per
-                      client address (429). `/healthz`, `/readyz` and the docs page `/api/v1/docs` need
-                      none, `/metrics` the internal token. Web pages (`web/`, every path outside `/api/v1`) take
-                      the session here too, and make their API calls through steps 4 and 6
-                      as the signed-in person (`Gateway.subcall`).
+                      client address (429). `/healthz`, `/readyz` and the docs page
+                      `/api/v1/docs` need none, `/metrics` and `/internal/events` (the
+                      services' events, for webhooks) the internal token. Web pages (`web/`,
+                      every path outside `/api/v1`) take the session here too, and make their
+                      API calls through steps 4 and 6 as the signed-in person
+                      (`Gateway.subcall`).
                       A public route of the table (a campaign's tracking link, `/t/...`)
                       needs no key: its caller is `PUBLIC_CALLER`, with no role and no budget.
     4. route, role    the route table (404, 405; a path id with a NUL byte 404), the key's role
@@ -41,12 +43,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kam_common.db import Database
 from kam_common.errors import AppError
+from kam_common.integration import EVENTS_PATH
 from kam_common.metrics import METRICS_PATH, make_metrics
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors, problem_document
 from kam_common.requestlog import log_access, request_id_from
 from kam_common.web import MAX_BODY_BYTES, unusable_path_value
 from kam_gateway.access import PUBLIC_CALLER, Caller, Denied, authorize, check_body, needs_body
 from kam_gateway.api import OPERATIONS, TAGS
+from kam_gateway.api.inbox import receive_events
 from kam_gateway.config import SERVICES
 from kam_gateway.docs_page import DOCS_PATH, docs_answer, is_docs_path
 from kam_gateway.exchange import Answer, Call, Refusal, json_answer
@@ -143,6 +147,9 @@ class Gateway:
         if call.path == METRICS_PATH:
             self.check_internal_token(call)
             return Answer(200, self.metrics.scrape(), [("Content-Type", CONTENT_TYPE_LATEST)])
+        if call.path == EVENTS_PATH:  # the services' relays, for webhooks
+            self.check_internal_token(call)
+            return await receive_events(call, self)
         public = self.table.is_public(call.method, call.path)
         if not public and not call.path.startswith(API_PREFIX):
             return await self.web.serve(call)  # pages: 3. session, then 4. and 6. per API call
@@ -242,7 +249,7 @@ class Gateway:
     def check_internal_token(self, call: Call) -> None:
         given = (call.header("x-internal-token") or "").encode()
         if not hmac.compare_digest(given, self.settings["INTERNAL_TOKEN"].encode()):
-            raise Refusal(401, "Metrics need the internal token (X-Internal-Token).")
+            raise Refusal(401, "This path needs the internal token (X-Internal-Token).")
 
     # 4. Route, role and scope --------------------------------------------------------------
 

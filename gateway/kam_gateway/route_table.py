@@ -20,6 +20,7 @@ SALES_ONLY = frozenset({SALES})
 EXEC_ONLY = frozenset({EXEC})
 # Plays: the account team works its tasks; triggers are policy that executives write.
 TASK_WORKERS = frozenset({EXEC, SALES, ENG})
+PARTNER_ONLY = frozenset({PARTNER})
 
 # Who may log which kind of health event (admin: any).
 EVENT_TYPES = {
@@ -36,6 +37,7 @@ O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
 T = "/api/v1/triggers"
 K = "/api/v1/tasks"
 C = "/api/v1/campaigns"
+WH = "/api/v1/webhooks"
 
 
 def _rows() -> list[Rule]:
@@ -51,6 +53,16 @@ def _rows() -> list[Rule]:
         Rule("PATCH", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
+        # Webhooks: admins manage all, partners their own (the use cases check whose).
+        Rule("POST", WH, PARTNER_ONLY, gw),
+        Rule("GET", WH, PARTNER_ONLY, gw),
+        Rule("GET", WH + "/{webhook_id}", PARTNER_ONLY, gw),
+        Rule("PATCH", WH + "/{webhook_id}", PARTNER_ONLY, gw),
+        Rule("DELETE", WH + "/{webhook_id}", PARTNER_ONLY, gw),
+        Rule("POST", WH + "/{webhook_id}/rotate-secret", PARTNER_ONLY, gw),
+        Rule("GET", WH + "/{webhook_id}/deliveries", PARTNER_ONLY, gw),
+        Rule("POST", WH + "/{webhook_id}/deliveries/{delivery_id}/retry", PARTNER_ONLY, gw),
+        Rule("POST", WH + "/{webhook_id}/test", PARTNER_ONLY, gw),
         # The timeline merges health events and agreements in: partners never see it.
         Rule("GET", ACC + "/timeline", STAFF, gw),
         # Accounts: partners read their own accounts and decision-makers, never our side.

@@ -126,6 +126,8 @@ class Services:
                 for client in _clients_in(extension):
                     services.wire(client)
         for relay in relays:
+            # The gateway (webhooks) is no app here: its events wait for the real worker.
+            relay.consumers = {n: c for n, c in relay.consumers.items() if n in apps}
             for client in relay.consumers.values():
                 services.wire(client)
         return services

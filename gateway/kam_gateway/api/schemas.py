@@ -7,12 +7,14 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from kam_common.fields import Name, QueryInteger, Text, Timestamp, one_of
+from kam_common.fields import Name, QueryInteger, StrictBoolean, Text, Timestamp, one_of
 from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
 from kam_gateway.keys import ACCOUNT_ID_PATTERN, MAX_ACCOUNT_IDS
 from kam_gateway.people import MAX_PASSWORD, MIN_PASSWORD
 from kam_gateway.timeline import ENTRY_TYPES
+from kam_gateway.webhooks import DELIVERY_STATUSES as WEBHOOK_DELIVERY_STATUSES
+from kam_gateway.webhooks import EVENT_TYPES as WEBHOOK_EVENT_TYPES
 
 F = TypeVar("F", bound=ma.fields.Field[Any])
 
@@ -165,6 +167,80 @@ class TimelinePageSchema(ma.Schema):
         required=True,
         metadata={"description": "Services that failed; their entries are missing."},
     )
+
+
+# Webhooks ------------------------------------------------------------------------------------
+
+
+class WebhookCreateSchema(ma.Schema):
+    url = Text(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "An http(s) URL on a public address", "format": "uri"},
+    )
+    events = fields.List(
+        one_of(WEBHOOK_EVENT_TYPES),
+        required=True,
+        validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
+        metadata={"description": "The event types to receive (at least one)."},
+    )
+    description = Text(allow_none=True, validate=validate.Length(max=500))
+
+
+class WebhookUpdateSchema(ma.Schema):
+    """Only the fields sent change."""
+
+    url = Text(validate=validate.Length(min=1, max=2000), metadata={"format": "uri"})
+    events = fields.List(
+        one_of(WEBHOOK_EVENT_TYPES), validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES))
+    )
+    active = StrictBoolean()
+    description = Text(allow_none=True, validate=validate.Length(max=500))
+
+
+class WebhookSchema(ma.Schema):
+    """A webhook as listed: never its secret."""
+
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    description = fields.String(allow_none=True)
+    active = fields.Boolean(required=True)
+    account_ids = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={"description": "A partner's webhook gets only these accounts' events; null: all"},
+    )
+    created_at = Timestamp(required=True)
+    updated_at = Timestamp(required=True)
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(
+        required=True,
+        metadata={"description": "`whsec_…`, the signing secret. Shown in this response only."},
+    )
+
+
+class WebhookDeliveryArgs(PageArgs):
+    status = one_of(WEBHOOK_DELIVERY_STATUSES)
+
+
+class WebhookDeliverySchema(ma.Schema):
+    id = fields.String(required=True)
+    event_id = fields.String(
+        required=True, metadata={"description": "Sent as `webhook-id`: the same on every retry"}
+    )
+    type = fields.String(required=True)
+    account_id = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"enum": list(WEBHOOK_DELIVERY_STATUSES)})
+    attempts = fields.Integer(required=True)
+    last_status_code = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = Timestamp(
+        allow_none=True, metadata={"description": "When it is tried next; null once done"}
+    )
+    delivered_at = Timestamp(allow_none=True)
 
 
 class UserCreateSchema(ma.Schema):

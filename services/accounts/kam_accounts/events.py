@@ -13,9 +13,10 @@ OUTBOX = Outbox(
     "accounts",
     outbox,
     {
-        "account.created": ("health", "offerings", "plays"),
-        "account.updated": ("health", "offerings", "plays"),
-        "account.archived": ("health", "offerings", "plays"),
+        "account.created": ("health", "offerings", "plays", "gateway"),
+        "account.updated": ("health", "offerings", "plays", "gateway"),
+        "account.archived": ("health", "offerings", "plays", "gateway"),
+        # The gateway passes the public ones on to partner systems' webhooks.
         # Plays keeps the decision-makers and our team: coverage, touches, campaigns, tasks.
         "contact.changed": ("plays",),
         "contact.left": ("health", "plays"),

@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kam_common.integration import Outbox
-from kam_health.models import outbox
+from kam_health.models import Alert, outbox
 
 OUTBOX = Outbox(
     "health",
     outbox,
     {
-        "health.band_changed": ("offerings",),
+        "health.band_changed": ("offerings", "gateway"),
+        # Public events: the gateway hands them to partner systems' webhooks.
+        "alert.raised": ("gateway",),
         # Plays evaluates its triggers on the score, band and components, and on the events.
         "health.scored": ("plays",),
         "health.event_logged": ("plays",),
@@ -94,4 +96,19 @@ def events_logged(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
             }
             for row in rows
         ],
+    )
+
+
+def alert_raised(session: Session, alert: Alert) -> None:
+    OUTBOX.publish(
+        session,
+        "alert.raised",
+        {
+            "account_id": alert.account_id,
+            "alert_id": alert.id,
+            "cause": alert.cause,
+            "severity": alert.severity,
+            "message": alert.message,
+            "raised_at": (alert.created_at or alert.updated_at).isoformat(),
+        },
     )

@@ -12,8 +12,9 @@ OUTBOX = Outbox(
     outbox,
     {
         # Health weighs a delivery that breaks the agreement's guaranteed delay more.
-        "agreement.activated": ("health", "plays"),
-        "agreement.ended": ("health", "plays"),
+        # The gateway passes the agreements on to partner systems' webhooks.
+        "agreement.activated": ("health", "plays", "gateway"),
+        "agreement.ended": ("health", "plays", "gateway"),
         # The contact-pressure rule (plays) counts every offer made to an account.
         "offer.made": ("plays",),
     },

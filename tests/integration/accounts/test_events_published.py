@@ -29,27 +29,30 @@ def test_changes_publish_events_for_health(client, make_account, make_contact):
     assert [(r.type, r.destination) for r in rows] == [
         ("account.created", "health"),
         ("account.created", "offerings"),
+        ("account.created", "gateway"),  # for webhooks
         ("account.updated", "health"),
         ("account.updated", "offerings"),
+        ("account.updated", "gateway"),
         ("contact.left", "health"),
         ("interaction.logged", "health"),
         ("purchase.recorded", "offerings"),
         ("account.archived", "health"),
         ("account.archived", "offerings"),
+        ("account.archived", "gateway"),
     ]
     assert len({r.event_id for r in rows}) == 6  # one event, one row per consumer
-    created, updated, left = rows[0].payload, rows[2].payload, rows[4].payload
+    created, updated, left = rows[0].payload, rows[3].payload, rows[6].payload
     assert created["contact_cadence_days"] == 14 and created["account_id"] == account["id"]
     assert updated["annual_revenue"] == 5000
     assert left["name"] == "Cham" and left["buying_role"] == "champion" and left["left_on"]
-    assert rows[6].payload == {
+    assert rows[8].payload == {
         "account_id": account["id"],
-        "purchase_id": rows[6].payload["purchase_id"],
+        "purchase_id": rows[8].payload["purchase_id"],
         "product_line": "valves",
         "amount": 120.5,
         "occurred_on": "2026-03-01",
     }
-    assert rows[8].payload["status"] == "archived"
+    assert rows[11].payload["status"] == "archived"
 
 
 def test_refused_changes_publish_nothing(client, make_account):

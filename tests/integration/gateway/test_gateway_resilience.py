@@ -250,7 +250,7 @@ def test_readyz_shows_each_services_dead_letters(
     ready = gateway.get("/readyz")
 
     assert ready.status_code == 200
-    # Each account's creation is one event for each of health, offerings and plays.
-    assert ready.json["outbox"]["accounts"] == {"pending": 6, "dead_letters": 2}
+    # Two accounts, four consumers each (health, offerings, plays, the gateway for webhooks).
+    assert ready.json["outbox"]["accounts"] == {"pending": 8, "dead_letters": 2}
     assert ready.json["outbox"]["health"] is None  # an echo stub: it cannot say
     assert ready.json["dead_letters"] == 2

@@ -192,11 +192,19 @@ def test_band_changes_are_published_for_offerings(client, make_account, log):
     with db.session(write=False) as session:
         rows = session.execute(select(health_outbox).order_by(health_outbox.c.seq)).all()
     # 98 (healthy) → one critical: 80.85 (healthy) → two: 0.3×100 + 0.2×98 + 0.25×100 = 74.6
-    rows = [r for r in rows if r.destination == "offerings"]
-    assert [(r.type, r.destination) for r in rows] == [("health.band_changed", "offerings")]
-    assert rows[0].payload["account_id"] == account["id"]
-    assert (rows[0].payload["previous_band"], rows[0].payload["band"]) == ("healthy", "watch")
-    assert rows[0].payload["score"] == 74.6
+    changes = [r for r in rows if r.type == "health.band_changed"]
+    # Offerings holds suggestions back; the gateway tells partner systems (webhooks).
+    assert [r.destination for r in changes] == ["offerings", "gateway"]
+    assert changes[0].payload["account_id"] == account["id"]
+    assert (changes[0].payload["previous_band"], changes[0].payload["band"]) == ("healthy", "watch")
+    assert changes[0].payload["score"] == 74.6
+    # Alerts (the critical issue, the worse band) are public events too: one per new alert.
+    raised = [r for r in rows if r.type == "alert.raised"]
+    assert raised and {(r.destination, r.payload["account_id"]) for r in raised} == {
+        ("gateway", account["id"])
+    }
+    assert len({r.payload["alert_id"] for r in raised}) == len(raised)
+    assert all(r.payload["severity"] and r.payload["cause"] for r in raised)
 
 
 def test_an_event_that_cannot_be_applied_is_refused_by_name_and_not_half_applied(client, accounts):

@@ -12,12 +12,14 @@ from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Conflict, NotFound
 from kam_common.pagination import list_of_accounts
+from kam_health import events
 from kam_health.domain.alerts import Raised
 from kam_health.models import Alert
 
 
 def raise_alert(session: Session, account_id: str, raised: Raised) -> Alert:
-    """Open an alert, or fold a repeat into the unresolved one for the same cause."""
+    """Open an alert, or fold a repeat into the unresolved one for the same cause. A new alert
+    (or one reopened) is published as `alert.raised`."""
     alert = session.scalars(
         select(Alert).where(
             Alert.account_id == account_id,
@@ -25,12 +27,13 @@ def raise_alert(session: Session, account_id: str, raised: Raised) -> Alert:
             Alert.status != "resolved",
         )
     ).first()
+    opened = alert is None or (alert.status == "acknowledged" and raised.reopens)
     if alert is None:
         alert = Alert(account_id=account_id, cause=raised.cause, occurrences=1)
         session.add(alert)
     else:
         alert.occurrences += 1
-        if alert.status == "acknowledged" and raised.reopens:
+        if opened:
             alert.status = "open"
     alert.severity = raised.severity
     alert.message = raised.message
@@ -38,6 +41,8 @@ def raise_alert(session: Session, account_id: str, raised: Raised) -> Alert:
     alert.event_id = raised.event_id or alert.event_id
     alert.updated_at = utcnow()
     session.flush()
+    if opened:
+        events.alert_raised(session, alert)
     return alert
 
 
