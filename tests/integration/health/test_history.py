@@ -210,6 +210,9 @@ def test_past_scorecard_versions_can_be_read(client):
     listed = client.get("/api/v1/health/scorecard/versions").get_json()
     assert [v["version"] for v in listed["items"]] == [2, 1] and listed["total"] == 2
     assert client.get("/api/v1/health/scorecard/versions/9").status_code == 404
+    # A number wider than any column names no version either (not a 500).
+    huge = client.get("/api/v1/health/scorecard/versions/17586731184481609791717919606964224")
+    assert huge.status_code == 404, huge.get_json()
     assert client.get("/api/v1/health/scorecard/versions/x").status_code == 404
 
 
@@ -225,3 +228,14 @@ def test_an_override_can_be_withdrawn_before_it_expires(client, make_account):
     again = client.delete(path)
     assert again.status_code == 404 and again.mimetype == "application/problem+json"
     assert client.delete("/api/v1/health/accounts/nope/override").status_code == 404
+
+
+def test_a_rebuild_before_any_dated_fact_gives_no_points(client, make_account, deliver):
+    # A portfolio just created (the demo's first moments): accounts, nothing dated yet.
+    account = make_account(name="Nothing yet")
+    deliver()
+    before = history(client, account["id"])
+
+    rebuild(client)
+
+    assert history(client, account["id"]) == before  # no weekly point: nothing is dated

@@ -98,7 +98,10 @@ def base_points(kind: str, severity: str | None) -> float:
 
 def weekly_moments(now_ts: float, earliest_ts: float) -> Floats:
     """Midnight UTC of each Monday from the week of `earliest_ts` (at most two years back) up
-    to the latest one at or before now, oldest first."""
+    to the latest one at or before now, oldest first; none when nothing is dated yet
+    (`earliest_ts` infinite)."""
+    if not math.isfinite(earliest_ts):
+        return np.zeros(0)
     day = math.floor(now_ts / pts.DAY)
     # 1970-01-01 was a Thursday: day numbers of Mondays are ≡ 4 (mod 7).
     latest_monday = day - ((day - 4) % 7)

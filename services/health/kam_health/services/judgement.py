@@ -143,6 +143,10 @@ def _band_changes(
     ]
 
 
+# Versions are 32-bit integers on every database.
+LARGEST_VERSION = 2**31 - 1
+
+
 class ScorecardVersionNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No such scorecard version.")
@@ -150,7 +154,8 @@ class ScorecardVersionNotFound(NotFound):
 
 def get_scorecard_version(*, session: Session, version: int) -> Scorecard:
     get_scorecard(session=session)  # version 1 exists from the start
-    card = session.get(Scorecard, version)
+    # A number no column can hold names no version (and must not reach the database driver).
+    card = session.get(Scorecard, version) if 0 < version <= LARGEST_VERSION else None
     if card is None:
         raise ScorecardVersionNotFound()
     return card
