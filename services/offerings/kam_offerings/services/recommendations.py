@@ -107,20 +107,24 @@ def recommendations(
         last_offer_at = last_offer_at.replace(tzinfo=now.tzinfo)
     degraded = ["health"] if band.band is None else []
     # The contact-pressure rule is plays' (it also counts campaigns that reached the account's
-    # people); the band health shows now and offerings' own offers are checked here first, so a
-    # band that changed a moment ago holds suggestions back even before plays has heard of it.
-    held_back = suppression(
-        band=band.band,
-        last_offer_at=last_offer_at,
-        now=now,
-        cooldown_days=settings.offer_cooldown_days,
-    )
+    # people); the band health shows now is checked here first, so a band that changed a moment
+    # ago holds suggestions back before plays has heard of it. When plays cannot answer, the
+    # same rule on what offerings knows (band, its own offers).
+    held_back = suppression(band=band.band, last_offer_at=None, now=now)
+    verdict = None
     if held_back is None and readers.plays is not None:
         verdict = readers.plays.pressure(account_id)
         if verdict is None:
             degraded.append("plays")
         elif verdict.suppressed:
             held_back = verdict.reason
+    if held_back is None and verdict is None:
+        held_back = suppression(
+            band=band.band,
+            last_offer_at=last_offer_at,
+            now=now,
+            cooldown_days=settings.offer_cooldown_days,
+        )
     result: dict[str, Any] = {
         "account_id": account_id,
         "band": band.band,
