@@ -15,6 +15,7 @@ from kam_plays.models import AccountFacts
 from kam_plays.services import facts
 from kam_plays.services.evaluation import evaluate
 from kam_plays.services.facts import AccountLookup
+from kam_plays.services.tasks import assign_waiting
 
 
 def handlers(lookup: AccountLookup) -> dict[str, Handler]:
@@ -51,6 +52,7 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
         payload = event["payload"]
         if known(session, payload["account_id"]) is not None:
             facts.member_added(session, payload)
+            assign_waiting(session, payload["account_id"], payload["member_id"], payload["role"])
 
     def member_removed(session: Session, event: dict[str, Any]) -> None:
         facts.member_removed(session, event["payload"])

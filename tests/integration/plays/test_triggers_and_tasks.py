@@ -255,7 +255,9 @@ def test_tasks_by_hand_go_to_the_member_of_a_role_and_list_as_mine_and_overdue(
     assert plays.get("/api/v1/tasks", query_string={"overdue": "true"}).get_json()["total"] == 0
 
 
-def test_a_task_with_a_role_nobody_holds_waits_for_the_role(plays, make_account, deliver):
+def test_a_task_with_a_role_nobody_holds_waits_for_the_role(
+    plays, make_account, add_member, deliver
+):
     account = make_account()
     deliver()
     task = plays.post(
@@ -270,6 +272,13 @@ def test_a_task_with_a_role_nobody_holds_waits_for_the_role(plays, make_account,
     ).get_json()
     assert task["assignee_id"] is None and task["assignee_role"] == "executive_sponsor"
     assert task["source"] == {"type": "alert", "id": "alert-1"}
+
+    # The team fact arrives after the task was opened (events travel apart): the task that
+    # waited for the role goes to the member who now holds it.
+    sponsor = add_member(account["id"], "executive_sponsor", name="Roya")
+    deliver()
+    waited = plays.get(f"/api/v1/tasks/{task['id']}").get_json()
+    assert waited["assignee_id"] == sponsor["id"] and waited["assignee_role"] == "executive_sponsor"
 
 
 def test_task_created_is_published(plays, make_account, deliver):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from kam_common.concurrency import UNCONDITIONAL, Precondition
@@ -38,6 +38,20 @@ def resolve_assignee(
         ).first()
         return member_id, assignee_role
     return None, None
+
+
+def assign_waiting(session: Session, account_id: str, member_id: str, role: str) -> None:
+    """Open tasks that waited for a role nobody held go to the member who now holds it."""
+    session.execute(
+        update(Task)
+        .where(
+            Task.account_id == account_id,
+            Task.assignee_role == role,
+            Task.assignee_id.is_(None),
+            Task.status == "open",
+        )
+        .values(assignee_id=member_id, version=Task.version + 1)
+    )
 
 
 def new_task(
