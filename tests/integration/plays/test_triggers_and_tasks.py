@@ -289,16 +289,16 @@ def test_task_created_is_published(plays, make_account, deliver):
 
     account = make_account()
     deliver()
-    plays.post(
+    task = plays.post(
         "/api/v1/tasks",
         json={"account_id": account["id"], "title": "x", "due_on": "2030-01-01"},
-    )
+    ).get_json()
     with plays.application.extensions["kam_db"].session(write=False) as session:
-        # No consumer applies it yet: published means in the outbox, for every consumer named.
-        from kam_plays.events import OUTBOX
-
-        assert OUTBOX.routes["task.created"] == ()
-        assert session.execute(select(outbox)).all() == []
+        # A public event: the gateway hands it to the partner systems' webhooks.
+        rows = session.execute(select(outbox.c.destination, outbox.c.type, outbox.c.payload)).all()
+    assert [(r.destination, r.type) for r in rows] == [("gateway", "task.created")]
+    assert rows[0].payload["task_id"] == task["id"]
+    assert rows[0].payload["account_id"] == account["id"]
 
 
 def test_a_raise_alert_action_raises_one_alert_in_health_per_account_and_trigger(
