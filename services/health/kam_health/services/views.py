@@ -17,8 +17,9 @@ from kam_common.errors import NotFound
 from kam_common.pagination import page_from_list
 from kam_health.domain.vocabulary import BANDS
 from kam_health.models import AccountFacts, Alert, Override, Score, Snapshot, TeamMember
+from kam_health.models import Scorecard as ScorecardRow
 from kam_health.services.facts import AccountLookup, facts_from, upsert_account
-from kam_health.services.scoring import load_scorecard, score_accounts, trend
+from kam_health.services.scoring import cards_in_force, load_scorecard, score_accounts, trend
 
 TOP_DECLINES = 5
 
@@ -73,7 +74,7 @@ def current_score(
     now = utcnow()
     score = session.get(Score, facts.account_id)
     if score is None:  # not scored yet (its event is on the way): score it now, keep nothing
-        card = load_scorecard(session)
+        card = cards_in_force(session).card_for(facts.segment)
         computed = score_accounts(session, [facts], now, card)[facts.account_id]
         score = Score(
             account_id=facts.account_id,
@@ -97,8 +98,15 @@ def current_score(
         if override is None
         else override_view(override, card.band(override.score)),
         "scorecard_version": score.scorecard_version,
+        "scorecard_segment": _segment_of(session, score.scorecard_version),
         "computed_at": score.computed_at,
     }
+
+
+def _segment_of(session: Session, version: int) -> str | None:
+    """The segment a scorecard version scores (None: the default)."""
+    row = session.get(ScorecardRow, version)
+    return None if row is None else row.segment
 
 
 def override_view(override: Override, band: str) -> dict[str, Any]:
@@ -147,7 +155,8 @@ def portfolio(
     worst first, over the visible portfolio (`segment`, `tier`, `owner` narrow all of it;
     `band` narrows the list). A handful of set-based reads, whatever the portfolio's size."""
     now = utcnow()
-    card_version = load_scorecard(session).version
+    cards = cards_in_force(session)
+    versions = {cards.default.version, *(c.version for c in cards.by_segment.values())}
     visible = [AccountFacts.status == "active"]
     if caller.scope is not None:
         visible.append(AccountFacts.account_id.in_(caller.scope))
@@ -186,7 +195,7 @@ def portfolio(
             at_risk[row.currency] += row.annual_revenue
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
     average = round(sum(r.score for r in rows) / len(rows), 2) if rows else None
-    deltas = _deltas_30d(session, rows, now, card_version)
+    deltas = _deltas_30d(session, rows, now, versions)
     listed = [r for r in rows if band is None or r.band == band]
     shown = page_from_list(listed, page=page, per_page=per_page)
     alerts = _open_alerts(session, [r.account_id for r in shown["items"]])
@@ -241,7 +250,7 @@ def _open_alerts(session: Session, account_ids: list[str]) -> dict[str, int]:
 
 
 def _deltas_30d(
-    session: Session, rows: Sequence[Any], now: datetime, card_version: int
+    session: Session, rows: Sequence[Any], now: datetime, versions: set[int]
 ) -> dict[str, float]:
     """Each account's change against its latest point 30 days ago under the scorecard in
     force, in one query for the whole portfolio; accounts without such a point are absent."""
@@ -254,20 +263,30 @@ def _deltas_30d(
         select(
             Snapshot.account_id,
             Snapshot.score,
+            Snapshot.scorecard_version,
             func.row_number()
-            .over(partition_by=Snapshot.account_id, order_by=Snapshot.at.desc())
+            .over(
+                partition_by=(Snapshot.account_id, Snapshot.scorecard_version),
+                order_by=Snapshot.at.desc(),
+            )
             .label("rank"),
         )
-        .where(Snapshot.at <= cutoff, Snapshot.scorecard_version == card_version)
+        .where(Snapshot.at <= cutoff, Snapshot.scorecard_version.in_(versions))
         .subquery()
     )
-    past = dict(
-        session.execute(select(ranked.c.account_id, ranked.c.score).where(ranked.c.rank == 1)).all()
-    )
+    past = {
+        (account_id, version): score
+        for account_id, version, score in session.execute(
+            select(ranked.c.account_id, ranked.c.scorecard_version, ranked.c.score).where(
+                ranked.c.rank == 1
+            )
+        )
+    }
+    # Compared under the scorecard that scores the account now (its segment's, or the default).
     return {
-        r.account_id: round(r.score - past[r.account_id], 2)
+        r.account_id: round(r.score - past[(r.account_id, r.scorecard_version)], 2)
         for r in rows
-        if r.account_id in past and r.scorecard_version == card_version
+        if (r.account_id, r.scorecard_version) in past
     }
 
 
