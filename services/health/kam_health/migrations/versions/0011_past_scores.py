@@ -1,7 +1,7 @@
 """history points indexed with their version and score, so a past score is one index seek
 
-Revision ID: 0010_past_scores
-Revises: 0009
+Revision ID: 0011_past_scores
+Revises: 0010
 Create Date: 2026-12-02 18:30:00.000000
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_past_scores"
-down_revision: str | None = "0009"
+revision: str = "0011_past_scores"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
