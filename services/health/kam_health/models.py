@@ -228,7 +228,11 @@ class Snapshot(Base):
     # written when the score changed.
     weekly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    __table_args__ = (Index("ix_snapshots_account_time", "account_id", "at"),)
+    # Its history in order, and the score it had at a past moment (the portfolio's deltas),
+    # both read from the index alone.
+    __table_args__ = (
+        Index("ix_snapshots_account_time", "account_id", "at", "scorecard_version", "score"),
+    )
 
 
 class HistoryQueue(Base):
