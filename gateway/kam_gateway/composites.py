@@ -29,6 +29,8 @@ from kam_gateway.timeline import (
 from kam_gateway.upstream import Reply, Upstream
 
 MAX_UPSTREAM_PER_PAGE = 100
+# Each service's own audit entries (kam_common.audit), read by the gateway only.
+AUDIT_PATH = "/internal/audit"
 Fetch = Callable[[Upstream], Awaitable[Any]]
 
 
@@ -239,6 +241,54 @@ async def account_timeline(
             entries, count = agreement_entries(fetched.items, fetched.total)
             sources.append(entries)
             total += count
+    merged = merge_newest_first(sources)
+    start = (page - 1) * per_page
+    return json_answer(
+        200,
+        {
+            "items": merged[start : start + per_page],
+            "total": total,
+            "page": page,
+            "per_page": per_page,
+            "degraded": degraded,
+        },
+    )
+
+
+Own = Callable[[int], Awaitable[Newest]]
+
+
+async def audit_trail(
+    call: Call,
+    upstreams: Mapping[str, Upstream],
+    optional_timeout: float,
+    *,
+    own: Own,
+    query: str,
+    page: int,
+    per_page: int,
+) -> Answer:
+    """Every service's audit entries and the gateway's own (`own(depth)`), newest first.
+
+    Like the timeline: each source gives its newest page × per_page entries matching `query`.
+    A service that is down, slow or busy is named in `degraded`; its entries are missing.
+    """
+    assert call.caller is not None  # noqa: S101 - the key step ran
+    depth = page * per_page
+    headers = identity_headers(call.caller, call.request_id)
+    path = f"{AUDIT_PATH}?{query}" if query else f"{AUDIT_PATH}?"
+    parts = {
+        name: Part(name, _newest(path, depth, headers, optional_timeout)) for name in upstreams
+    }
+    mine, results = await asyncio.gather(own(depth), fan_out(call, upstreams, parts))
+    sources, degraded = [mine.items], []
+    total = mine.total
+    for name, fetched in results.items():
+        if isinstance(fetched, Newest):
+            sources.append(fetched.items)
+            total += fetched.total
+        else:
+            degraded.append(name)
     merged = merge_newest_first(sources)
     start = (page - 1) * per_page
     return json_answer(

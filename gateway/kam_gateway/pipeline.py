@@ -41,6 +41,7 @@ import marshmallow as ma
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
+from kam_common.audit import acting, init_audit
 from kam_common.db import Database
 from kam_common.errors import AppError
 from kam_common.integration import EVENTS_PATH
@@ -48,7 +49,15 @@ from kam_common.metrics import METRICS_PATH, make_metrics
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors, problem_document
 from kam_common.requestlog import log_access, request_id_from
 from kam_common.web import MAX_BODY_BYTES, unusable_path_value
-from kam_gateway.access import PUBLIC_CALLER, Caller, Denied, authorize, check_body, needs_body
+from kam_gateway.access import (
+    PUBLIC_CALLER,
+    Caller,
+    Denied,
+    actor_of,
+    authorize,
+    check_body,
+    needs_body,
+)
 from kam_gateway.api import OPERATIONS, TAGS
 from kam_gateway.api.inbox import receive_events
 from kam_gateway.config import SERVICES
@@ -57,6 +66,7 @@ from kam_gateway.exchange import Answer, Call, Refusal, json_answer
 from kam_gateway.forward import BODY_METHODS, forward
 from kam_gateway.keycache import KeyCache
 from kam_gateway.keys import ensure_bootstrap_key
+from kam_gateway.models import audit_entries
 from kam_gateway.people import Signed, ensure_bootstrap_admin, session_caller
 from kam_gateway.ratelimit import FailedKeyChecks, KeyLimits, open_storage
 from kam_gateway.route_table import ROUTES
@@ -88,6 +98,7 @@ class Gateway:
     def __init__(self, settings: dict[str, Any]):
         self.settings = settings
         self.db = Database(settings["DATABASE_URL"])
+        init_audit(self.db, audit_entries)
         self.keys = KeyCache(self.db.engine)
         self.table = ROUTES
         self.operations = OPERATIONS
@@ -338,7 +349,11 @@ class Gateway:
         assert call.match is not None  # noqa: S101 - the route step ran
         rule = call.match.rule
         if rule.service == "gateway":
-            return await self.operations[(rule.method, rule.pattern)].run(call, self)
+            caller = call.caller
+            assert caller is not None  # noqa: S101 - the key step ran
+            # The gateway's own changes (keys, people, webhooks) are audited as the caller's.
+            with acting(actor_of(caller), call.request_id):
+                return await self.operations[(rule.method, rule.pattern)].run(call, self)
         return await forward(call, self.upstreams[rule.service])
 
     # 7. Answer, metrics and the access line ------------------------------------------------
