@@ -19,10 +19,11 @@ from urllib.parse import quote, urlencode
 from kam_gateway.access import ADMIN, Caller, Rule
 from kam_gateway.exchange import Answer, Call, json_answer
 from kam_gateway.forward import identity_headers, relay
-from kam_gateway.route_table import ACC, ROUTES, H, O
+from kam_gateway.route_table import ACC, AUDIT, ROUTES, H, O
 from kam_gateway.timeline import (
     ACCOUNT_ENTRY_TYPES,
     agreement_entries,
+    audit_entry,
     event_entry,
     merge_newest_first,
 )
@@ -47,6 +48,7 @@ TEAM = _rule("GET", ACC + "/team")
 HEALTH_SCORE = _rule("GET", H + "/accounts/{account_id}")
 HEALTH_EVENTS = _rule("GET", H + "/events")
 AGREEMENTS = _rule("GET", O + "/agreements")
+AUDIT_TRAIL = _rule("GET", AUDIT)
 
 
 def may_read(caller: Caller, rule: Rule) -> bool:
@@ -215,6 +217,10 @@ async def account_timeline(
     if "agreement" in types and may_read(caller, AGREEMENTS):
         path = f"/api/v1/offerings/agreements?account_id={quoted}"
         parts["offerings"] = Part("offerings", _newest(path, depth, headers, optional))
+    audited = "audit" in types and may_read(caller, AUDIT_TRAIL)
+    for service in upstreams if audited else ():
+        path = f"{AUDIT_PATH}?account_id={quoted}"
+        parts[f"audit:{service}"] = Part(service, _newest(path, depth, headers, optional))
 
     results = await fan_out(call, upstreams, parts)
     own = results["accounts"]
@@ -227,14 +233,18 @@ async def account_timeline(
     if own_types:
         sources.append(own.items)
         total += own.total
-    for name in ("health", "offerings"):
-        if name not in parts:
+    for name, part in parts.items():
+        if part.essential:
             continue
         fetched = results[name]
         if not isinstance(fetched, Newest):
-            degraded.append(name)
+            if part.service not in degraded:
+                degraded.append(part.service)
             continue
-        if name == "health":
+        if name.startswith("audit:"):
+            sources.append([audit_entry(entry) for entry in fetched.items])
+            total += fetched.total
+        elif name == "health":
             sources.append([event_entry(event) for event in fetched.items])
             total += fetched.total
         else:

@@ -53,7 +53,12 @@ def test_a_change_is_recorded_with_its_actor_fields_and_request_id(client):
     assert "name_folded" not in creation["changes"] and "version" not in creation["changes"]
 
     assert update["action"] == "updated"
-    assert update["actor"] == {"type": "user", "id": "user-3", "name": "Sara Ahmadi", "role": "sales"}
+    assert update["actor"] == {
+        "type": "user",
+        "id": "user-3",
+        "name": "Sara Ahmadi",
+        "role": "sales",
+    }
     assert update["changes"] == {"name": ["Acme", "Acme Group"], "tier": ["key", "strategic"]}
     assert update["at"] >= creation["at"] and update["at"].endswith("Z")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 
 from support import HttpClient
-from test_gateway_people import PASSWORD, csrf_of, person, sign_in
+from test_gateway_people import PASSWORD, csrf_of, sign_in
 
 Auth = Callable[..., dict[str, str]]
 
@@ -68,6 +68,20 @@ def test_changes_by_a_key_and_by_a_person_are_in_the_merged_trail(
     mine = gateway.get(f"/api/v1/audit?actor_id={by_person['actor']['id']}", headers=executive)
     assert [e["id"] for e in mine.json["items"]] == [by_person["id"]]
 
+    # On the account's timeline, for the roles that may read the trail only.
+    timeline = f"/api/v1/accounts/{account['id']}/timeline"
+    seen = gateway.get(timeline, headers=executive).json
+    audits = [e for e in seen["items"] if e["type"] == "audit"]
+    assert [e["summary"] for e in audits] == [
+        "Sara (sales) updated account: tier",
+        "test sales (sales) created account",
+    ]
+    assert audits[0]["data"]["id"] == by_person["id"]
+    hidden = gateway.get(timeline, headers=sales).json
+    assert hidden["items"] and all(e["type"] != "audit" for e in hidden["items"])
+    refused = gateway.get(timeline + "?type=audit", headers=sales).json
+    assert refused["items"] == []
+
 
 def test_only_admins_and_executives_read_the_trail_and_bad_filters_are_named(
     gateway: HttpClient, auth: Auth
@@ -86,7 +100,9 @@ def test_only_admins_and_executives_read_the_trail_and_bad_filters_are_named(
 def test_revoking_a_key_is_recorded_without_its_hash(gateway: HttpClient, auth: Auth) -> None:
     admin = auth("admin")
     created = gateway.post("/api/v1/admin/keys", json={"name": "n", "role": "sales"}, headers=admin)
-    assert gateway.delete(f"/api/v1/admin/keys/{created.json['id']}", headers=admin).status_code == 204
+    assert (
+        gateway.delete(f"/api/v1/admin/keys/{created.json['id']}", headers=admin).status_code == 204
+    )
     entries = gateway.get("/api/v1/audit?resource_type=api_key", headers=admin).json["items"]
     assert [e["action"] for e in entries] == ["updated", "created"]
     assert set(entries[0]["changes"]) == {"revoked_at"}
