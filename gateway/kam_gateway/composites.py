@@ -79,6 +79,21 @@ async def fan_out(
     return results
 
 
+def merged_page(
+    sources: list[list[dict[str, Any]]],
+    *,
+    total: int,
+    page: int,
+    per_page: int,
+    degraded: list[str],
+) -> Answer:
+    """One page of the sources' entries merged newest first, with what is missing."""
+    start = (page - 1) * per_page
+    items = merge_newest_first(sources)[start : start + per_page]
+    page_body = {"items": items, "total": total, "page": page, "per_page": per_page}
+    return json_answer(200, {**page_body, "degraded": degraded})
+
+
 def _get(path: str, headers: dict[str, str], timeout: float | None = None) -> Fetch:
     async def fetch(upstream: Upstream) -> Reply:
         return await upstream.call("GET", path, headers, read_timeout=timeout)
@@ -251,18 +266,7 @@ async def account_timeline(
             entries, count = agreement_entries(fetched.items, fetched.total)
             sources.append(entries)
             total += count
-    merged = merge_newest_first(sources)
-    start = (page - 1) * per_page
-    return json_answer(
-        200,
-        {
-            "items": merged[start : start + per_page],
-            "total": total,
-            "page": page,
-            "per_page": per_page,
-            "degraded": degraded,
-        },
-    )
+    return merged_page(sources, total=total, page=page, per_page=per_page, degraded=degraded)
 
 
 Own = Callable[[int], Awaitable[Newest]]
@@ -299,15 +303,4 @@ async def audit_trail(
             total += fetched.total
         else:
             degraded.append(name)
-    merged = merge_newest_first(sources)
-    start = (page - 1) * per_page
-    return json_answer(
-        200,
-        {
-            "items": merged[start : start + per_page],
-            "total": total,
-            "page": page,
-            "per_page": per_page,
-            "degraded": degraded,
-        },
-    )
+    return merged_page(sources, total=total, page=page, per_page=per_page, degraded=degraded)

@@ -6,13 +6,12 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import marshmallow as ma
 from marshmallow import fields
 
 from kam_common.audit import AuditArgs, AuditEntrySchema, list_entries
 from kam_common.context import Caller
 from kam_common.errors import Invalid
-from kam_gateway.api.schemas import MAX_TIMELINE_DEPTH
+from kam_gateway.api.schemas import MAX_TIMELINE_DEPTH, TimelinePageSchema
 from kam_gateway.composites import Newest, audit_trail
 from kam_gateway.exchange import Answer, Call
 from kam_gateway.models import audit_entries
@@ -27,16 +26,8 @@ FILTERS = ("account_id", "actor_id", "resource_type", "since", "to")
 _EVERYONE = Caller()  # the route table lets only admins and executives read the trail
 
 
-class AuditPageSchema(ma.Schema):
+class AuditPageSchema(TimelinePageSchema):
     items = fields.List(fields.Nested(AuditEntrySchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    degraded = fields.List(
-        fields.String(),
-        required=True,
-        metadata={"description": "Services that failed; their entries are missing."},
-    )
 
 
 def _query(args: dict[str, Any]) -> str:
