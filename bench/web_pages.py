@@ -1,7 +1,8 @@
 """The web app's pages at portfolio scale: 10,000 accounts, 200,000 health events.
 
 Starts the four apps as gunicorn processes on SQLite in a temporary folder, loads the accounts
-(with a few contacts each) and their events straight into the databases, rescores, signs a
+(with a few contacts each) and their events straight into the databases, rescores and builds
+the weekly history (about 350,000 points, what trends and top declines read), signs a
 person in and times each page through the gateway: the time to the whole answer, measured by
 the client (median and p95), and the gateway's own share of it (`X-Gateway-Latency`, which
 leaves out the wait on the services).
@@ -45,6 +46,7 @@ from kam_accounts.models import Account, Contact  # noqa: E402
 from kam_common.db import Database, make_engine  # noqa: E402
 from kam_gateway.people import create_user  # noqa: E402
 from kam_health.models import AccountFacts  # noqa: E402
+from kam_health.services.history import rebuild_history  # noqa: E402
 from kam_health.services.scoring import rescore_portfolio  # noqa: E402
 
 NOW = datetime.now(UTC)
@@ -106,6 +108,10 @@ def load_accounts(stack: Stack, health_url: str, accounts: int, events: int) -> 
     db = Database(health_url)
     with db.session() as session:
         rescore_portfolio(session)
+        session.commit()
+    with db.session() as session:
+        # The weekly history the worker builds: what trends and top declines read.
+        rebuild_history(session)
         session.commit()
     db.engine.dispose()
     return ids

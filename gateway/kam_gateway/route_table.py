@@ -125,6 +125,13 @@ def _rows() -> list[Rule]:
         Rule("PUT", H + "/scorecard", EXEC_ONLY, hea),
         Rule("GET", H + "/scorecard/versions", STAFF, hea),
         Rule("GET", H + "/scorecard/versions/{version}", STAFF, hea),
+        # Outcomes: the account team records them; judging and fitting the scorecard is policy.
+        Rule("GET", H + "/outcomes", COMMERCIAL, hea),
+        Rule("POST", H + "/outcomes", COMMERCIAL, hea, body_account=True),
+        Rule("GET", H + "/scorecard/backtest", EXEC_ONLY, hea),
+        Rule("POST", H + "/scorecard/proposals", EXEC_ONLY, hea),
+        Rule("GET", H + "/scorecard/proposals/{proposal_id}", EXEC_ONLY, hea),
+        Rule("POST", H + "/scorecard/proposals/{proposal_id}/adopt", EXEC_ONLY, hea),
         Rule("GET", H + "/alerts", STAFF, hea),
         # Acknowledged and resolved by whoever acts on them: executive, sales, engineer.
         Rule("PATCH", H + "/alerts/{alert_id}", STAFF, hea),
@@ -139,6 +146,7 @@ def _rows() -> list[Rule]:
         Rule("POST", O + "/proposals/{proposal_id}/accept", SALES_ONLY, off),
         Rule("GET", O + "/agreements", COMMERCIAL | {PARTNER}, off),
         Rule("GET", O + "/agreements/{agreement_id}", COMMERCIAL | {PARTNER}, off),
+        Rule("POST", O + "/agreements/{agreement_id}/end", SALES_ONLY, off),
         Rule("GET", O + "/recommendations", COMMERCIAL, off),
         # Customer economics: our costs and margins, never shown to partners.
         Rule("GET", O + "/economics", COMMERCIAL, off),

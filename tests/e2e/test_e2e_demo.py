@@ -161,6 +161,37 @@ def test_eighteen_months_of_history_with_quiet_accounts(
     assert busy["total"] >= 20
 
 
+def test_history_and_declines_show_from_the_first_minute(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    # Back-dated events make the history the account would have had: weekly points for more
+    # than a year, each under a scorecard version, and declines the portfolio names at once.
+    northwind = accounts[NORTHWIND]["id"]
+    points = api(f"/health/accounts/{northwind}/history")["points"]
+    moments = [datetime.fromisoformat(p["at"]) for p in points]
+    assert moments == sorted(moments)
+    assert (moments[-1] - moments[0]).days >= 365, (moments[0], moments[-1])
+    gaps = [(b - a).days for a, b in zip(moments, moments[1:], strict=False)]
+    assert max(gaps) <= 7, max(gaps)
+    assert len({p["band"] for p in points}) >= 2, "Northwind's decline shows in its bands"
+    declines = api("/health/portfolio")["top_declines"]
+    assert declines, "top declines are empty on the first day"
+    assert northwind in {d["account_id"] for d in declines}
+
+
+def test_revenue_over_five_currencies_is_also_one_figure_with_its_rates_named(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    economics = api("/offerings/economics")
+    per_currency = {c["currency"] for c in economics["currencies"]}
+    assert len(per_currency) >= 2
+    converted = economics["converted"]
+    assert converted["currency"] == "USD"
+    assert converted["missing_rates"] == []
+    assert converted["revenue"] is not None and float(converted["revenue"]) > 0
+    assert {r["currency"] for r in converted["rates"]} == per_currency - {"USD"}
+
+
 def test_the_growing_account_gets_cross_sell_suggestions(
     api: Api, accounts: dict[str, dict[str, Any]]
 ) -> None:

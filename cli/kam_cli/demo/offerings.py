@@ -50,3 +50,28 @@ def seed_agreements(demo: Demo) -> str:
     demo.count("proposals", proposals)
     demo.count("agreements", agreements)
     return f"{proposals} proposals, {agreements} agreements"
+
+
+# What one unit of each of the demo's other currencies was worth in US dollars, so the
+# portfolio's 80/20 curve and economics can be read as one figure beside the per-currency ones.
+RATES_INTO_USD = {"EUR": 1.08, "GBP": 1.27, "JPY": 0.0067, "AED": 0.2723}
+EXCHANGE_RATES = "/api/v1/admin/exchange-rates"
+
+
+@DEMO.step("exchange-rates", after=("accounts",))
+def seed_exchange_rates(demo: Demo) -> str:
+    """Rates into US dollars for every other currency the portfolio bills in, dated today;
+    rates an admin has set already are left as they are."""
+    if demo.call("offerings", "GET", EXCHANGE_RATES)["rates"]:
+        return "rates already set"
+    billed = {story.currency for story in PORTFOLIO} - {"USD"}
+    missing = billed - set(RATES_INTO_USD)
+    if missing:
+        raise DemoError(f"the demo has no rate into USD for {sorted(missing)}")
+    rates = [
+        {"currency": code, "rate": RATES_INTO_USD[code], "as_of": demo.today.isoformat()}
+        for code in sorted(billed)
+    ]
+    demo.call("offerings", "PUT", EXCHANGE_RATES, json={"base": "USD", "rates": rates})
+    demo.count("exchange rates", len(rates))
+    return f"{len(rates)} rates into USD"

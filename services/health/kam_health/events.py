@@ -18,6 +18,8 @@ OUTBOX = Outbox(
         "health.band_changed": ("offerings", "gateway"),
         # Public events: the gateway hands them to partner systems' webhooks.
         "alert.raised": ("gateway",),
+        # Plays closes the tasks opened for an alert once it is resolved.
+        "alert.resolved": ("plays",),
         # Plays evaluates its triggers on the score, band and components, and on the events.
         "health.scored": ("plays",),
         "health.event_logged": ("plays",),
@@ -110,5 +112,19 @@ def alert_raised(session: Session, alert: Alert) -> None:
             "severity": alert.severity,
             "message": alert.message,
             "raised_at": (alert.created_at or alert.updated_at).isoformat(),
+        },
+    )
+
+
+def alert_resolved(session: Session, alert: Alert) -> None:
+    OUTBOX.publish(
+        session,
+        "alert.resolved",
+        {
+            "account_id": alert.account_id,
+            "alert_id": alert.id,
+            "cause": alert.cause,
+            "note": alert.note,
+            "resolved_at": alert.updated_at.isoformat(),
         },
     )

@@ -14,6 +14,7 @@ from kam_health.services import facts
 from kam_health.services.alerts import raise_alert
 from kam_health.services.facts import AccountLookup
 from kam_health.services.history import queue_history, reaches_history
+from kam_health.services.learning import outcome_from_agreement
 from kam_health.services.scoring import rescore
 
 
@@ -69,6 +70,9 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
 
     def agreement_ended(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
+        # Ended as renewed, expanded, contracted or churned: one more outcome to learn from.
+        if payload.get("outcome") and known_account(session, payload["account_id"]) is not None:
+            outcome_from_agreement(session, payload)
         account = session.get(AccountFacts, payload["account_id"])
         # Only the agreement in force sets the limit; an older one ending changes nothing.
         if account is not None and account.agreement_id == payload["agreement_id"]:

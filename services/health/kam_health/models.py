@@ -149,6 +149,54 @@ class Scorecard(Base):
     thresholds: Mapped[dict[str, float]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # None: the default scorecard; else the segment whose accounts it scores.
+    segment: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The fitted proposal it was adopted from, if any.
+    proposal_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class Outcome(Base):
+    """How a relationship turned out on a day: what scores are judged against."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account_facts.account_id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    # "on" is an SQL keyword: the column has a plainer name.
+    on: Mapped[date] = mapped_column("happened_on", Date, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    # Set when an agreement ended with this outcome (one outcome per agreement ending).
+    agreement_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ScorecardProposal(Base):
+    """Weights, thresholds and half-life fitted to the outcomes, with the cross-validated
+    backtest of the scorecard in force and of the proposal; adopted, it becomes a version."""
+
+    __tablename__ = "scorecard_proposals"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    segment: Mapped[str | None] = mapped_column(String(200))
+    based_on_version: Mapped[int] = mapped_column(Integer)
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    folds: Mapped[int] = mapped_column(Integer)
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)
+    window_days: Mapped[int] = mapped_column(Integer)
+    half_life_days: Mapped[float] = mapped_column(Float)
+    thresholds: Mapped[dict[str, float]] = mapped_column(JSON)
+    outcomes: Mapped[int] = mapped_column(Integer)
+    churns: Mapped[int] = mapped_column(Integer)
+    current: Mapped[dict[str, Any]] = mapped_column(JSON)
+    proposed: Mapped[dict[str, Any]] = mapped_column(JSON)
+    explanation: Mapped[list[str]] = mapped_column(JSON)
+    adopted_version: Mapped[int | None] = mapped_column(Integer)
+    adopted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Score(Base):
@@ -184,7 +232,11 @@ class Snapshot(Base):
     # written when the score changed.
     weekly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
-    __table_args__ = (Index("ix_snapshots_account_time", "account_id", "at"),)
+    # Its history in order, and the score it had at a past moment (the portfolio's deltas),
+    # both read from the index alone.
+    __table_args__ = (
+        Index("ix_snapshots_account_time", "account_id", "at", "scorecard_version", "score"),
+    )
 
 
 class HistoryQueue(Base):

@@ -35,7 +35,8 @@ def agreement_activated(session: Session, agreement: Agreement) -> None:
     )
 
 
-def agreement_ended(session: Session, agreement: Agreement) -> None:
+def agreement_ended(session: Session, agreement: Agreement, note: str | None = None) -> None:
+    """With its `outcome` when one was said: health records it among the outcomes."""
     assert agreement.ended_on is not None
     OUTBOX.publish(
         session,
@@ -44,6 +45,8 @@ def agreement_ended(session: Session, agreement: Agreement) -> None:
             "account_id": agreement.account_id,
             "agreement_id": agreement.id,
             "ended_on": agreement.ended_on.isoformat(),
+            "outcome": agreement.outcome,
+            "note": note,
         },
     )
 

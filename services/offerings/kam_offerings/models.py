@@ -208,6 +208,8 @@ class Agreement(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     starts_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
+    # How the relationship turned out when it ended (renewed, expanded, contracted, churned).
+    outcome: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (

@@ -13,8 +13,8 @@ OUTBOX = Outbox(
     "plays",
     outbox,
     {
-        # A public event type (webhooks); no service applies it yet, so it has no lane.
-        "task.created": (),
+        # A public event type: the gateway hands it to partner systems' webhooks.
+        "task.created": ("gateway",),
         # Health owns alerts: a trigger whose action is `raise_alert` asks it to raise one.
         "trigger.fired": ("health",),
     },

@@ -15,7 +15,7 @@ from kam_plays.models import AccountFacts
 from kam_plays.services import facts
 from kam_plays.services.evaluation import evaluate
 from kam_plays.services.facts import AccountLookup
-from kam_plays.services.tasks import assign_waiting
+from kam_plays.services.tasks import assign_waiting, close_for_alert
 
 
 def handlers(lookup: AccountLookup) -> dict[str, Handler]:
@@ -97,6 +97,10 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
             facts.agreement_ended(session, account, payload)
             reevaluate(session, account.account_id, "renewal_within")
 
+    def alert_resolved(session: Session, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        close_for_alert(session, payload["alert_id"], payload.get("note"))
+
     def offer_made(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         account = known(session, payload["account_id"])
@@ -119,4 +123,5 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
         "agreement.activated": agreement_activated,
         "agreement.ended": agreement_ended,
         "offer.made": offer_made,
+        "alert.resolved": alert_resolved,
     }

@@ -4,6 +4,7 @@ tasks for the right member of the account team; tasks by hand; bad triggers refu
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from kam_common.db import utcnow
 from kam_plays.services.evaluation import evaluate
@@ -288,16 +289,16 @@ def test_task_created_is_published(plays, make_account, deliver):
 
     account = make_account()
     deliver()
-    plays.post(
+    task = plays.post(
         "/api/v1/tasks",
         json={"account_id": account["id"], "title": "x", "due_on": "2030-01-01"},
-    )
+    ).get_json()
     with plays.application.extensions["kam_db"].session(write=False) as session:
-        # No consumer applies it yet: published means in the outbox, for every consumer named.
-        from kam_plays.events import OUTBOX
-
-        assert OUTBOX.routes["task.created"] == ()
-        assert session.execute(select(outbox)).all() == []
+        # A public event: the gateway hands it to the partner systems' webhooks.
+        rows = session.execute(select(outbox.c.destination, outbox.c.type, outbox.c.payload)).all()
+    assert [(r.destination, r.type) for r in rows] == [("gateway", "task.created")]
+    assert rows[0].payload["task_id"] == task["id"]
+    assert rows[0].payload["account_id"] == account["id"]
 
 
 def test_a_raise_alert_action_raises_one_alert_in_health_per_account_and_trigger(
@@ -333,3 +334,58 @@ def test_a_raise_alert_action_raises_one_alert_in_health_per_account_and_trigger
     ).get_json()["items"]
     assert alert["message"] == "A strategic account: review it this week."
     assert "Strategic account needs a look" in alert["suggested_action"]
+
+
+def test_resolving_an_alert_closes_the_tasks_opened_for_it_and_only_those(
+    plays, health, make_account, deliver
+):
+    account = make_account(name="Recall", tier="strategic")
+    deliver()
+    logged = health.post(
+        "/api/v1/health/events",
+        json={
+            "account_id": account["id"],
+            "type": "quality",
+            "severity": "critical",
+            "occurred_at": "2026-01-05T09:00:00+00:00",
+            "reported_by": "Quality lab",
+        },
+    )
+    assert logged.status_code == 201, logged.get_json()
+    [alert] = health.get(
+        "/api/v1/health/alerts", query_string={"account_id": account["id"]}
+    ).get_json()["items"]
+
+    def task_for(source: dict[str, Any]) -> dict[str, Any]:
+        created = plays.post(
+            "/api/v1/tasks",
+            json={
+                "account_id": account["id"],
+                "title": "Visit the plant about the recall",
+                "due_on": "2026-01-08",
+                "source": source,
+            },
+        )
+        assert created.status_code == 201, created.get_json()
+        return created.get_json()
+
+    for_alert = task_for({"type": "alert", "id": alert["id"]})
+    by_hand = task_for({"type": "manual"})
+    deliver()
+    assert plays.get(f"/api/v1/tasks/{for_alert['id']}").get_json()["status"] == "open"
+
+    resolved = health.patch(
+        f"/api/v1/health/alerts/{alert['id']}",
+        json={"status": "resolved", "note": "Root cause fixed"},
+    )
+    assert resolved.status_code == 200, resolved.get_json()
+    deliver()
+
+    closed = plays.get(f"/api/v1/tasks/{for_alert['id']}").get_json()
+    assert closed["status"] == "done"
+    assert "resolved" in closed["note"]
+    assert closed["closed_at"] is not None
+    assert plays.get(f"/api/v1/tasks/{by_hand['id']}").get_json()["status"] == "open"
+    # Delivered twice (at least once), the second changes nothing.
+    deliver()
+    assert plays.get(f"/api/v1/tasks/{for_alert['id']}").get_json() == closed

@@ -13,7 +13,7 @@ def lookup() -> AccountLookup:
 
 
 def register_blueprints(api: Api) -> None:
-    from kam_health.api import alerts, events, scores
+    from kam_health.api import alerts, events, learning, scores
 
-    for module in (events, scores, alerts):
+    for module in (events, scores, learning, alerts):
         api.register_blueprint(module.blp)

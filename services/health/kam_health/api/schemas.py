@@ -10,6 +10,7 @@ from kam_common.fields import (
     Day,
     MomentFilter,
     Name,
+    QueryInteger,
     StrictInteger,
     Text,
     Timestamp,
@@ -18,6 +19,7 @@ from kam_common.fields import (
 )
 from kam_common.pagination import PageArgs, QuerySchema
 from kam_common.visibility import Schema, internal
+from kam_health.domain.learning import OUTCOMES
 from kam_health.domain.vocabulary import (
     ALERT_STATUSES,
     BANDS,
@@ -350,6 +352,16 @@ class ScorecardSchema(Schema):
     thresholds = fields.Nested(ThresholdsOutSchema, required=True)
     created_at = Timestamp(required=True)
     created_by = fields.String(required=True, allow_none=True)
+    segment = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The segment it scores; null: the default scorecard"},
+    )
+    proposal_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The fitted proposal it was adopted from, if any"},
+    )
 
 
 class ScorecardChangeSchema(Schema):
@@ -406,3 +418,123 @@ class AlertSchema(Schema):
 class AlertListArgs(PageArgs):
     account_id = Text(validate=validate.Length(max=36))
     status = one_of(ALERT_STATUSES)
+
+
+class OutcomeCreateSchema(ma.Schema):
+    account_id = Text(required=True, validate=validate.Length(min=1, max=36))
+    outcome = one_of(OUTCOMES, required=True)
+    on = Day(required=True, recorded=True, metadata={"description": "Not in the future"})
+    note = optional_text(2000)
+
+
+class OutcomeSchema(Schema):
+    id = fields.String(required=True)
+    account_id = fields.String(required=True)
+    outcome = one_of(OUTCOMES, required=True)
+    on = Day(required=True)
+    note = fields.String(required=True, allow_none=True)
+    agreement_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The agreement whose ending recorded it, if any"},
+    )
+    created_at = Timestamp(required=True)
+
+
+class OutcomeListArgs(PageArgs):
+    account_id = Text(validate=validate.Length(max=36))
+    outcome = one_of(OUTCOMES)
+
+
+def _horizon(kind: type[fields.Integer]) -> fields.Integer:
+    return kind(
+        load_default=90,
+        validate=validate.Range(min=1, max=730),
+        metadata={"description": "How long before each outcome the score is taken (days)"},
+    )
+
+
+class BacktestArgs(QuerySchema):
+    version = QueryInteger(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The scorecard version judged; default: the one in force"},
+    )
+    horizon_days = _horizon(QueryInteger)
+
+
+class BandTallySchema(Schema):
+    accounts = fields.Integer(required=True, metadata={"description": "Outcomes in the band"})
+    churned = fields.Integer(required=True)
+    churn_rate = fields.Float(required=True, allow_none=True)
+
+
+class ByBandSchema(Schema):
+    healthy = fields.Nested(BandTallySchema, required=True)
+    watch = fields.Nested(BandTallySchema, required=True)
+    at_risk = fields.Nested(BandTallySchema, required=True)
+    critical = fields.Nested(BandTallySchema, required=True)
+
+
+class JudgedSchema(Schema):
+    outcomes = fields.Integer(required=True, metadata={"description": "Outcomes it rests on"})
+    churns = fields.Integer(required=True)
+    auc = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Chance that a churned account scored below a retained one "
+            "(Mann-Whitney); 0.5 is chance; null without both kinds of outcome"
+        },
+    )
+    by_band = fields.Nested(ByBandSchema, required=True)
+    warning = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Set when there are too few outcomes to trust the figures"},
+    )
+
+
+class BacktestSchema(JudgedSchema):
+    version = fields.Integer(required=True)
+    segment = fields.String(required=True, allow_none=True)
+    horizon_days = fields.Integer(required=True)
+
+
+class ProposalCreateSchema(ma.Schema):
+    horizon_days = _horizon(StrictInteger)
+    folds = StrictInteger(load_default=5, validate=validate.Range(min=2, max=10))
+    segment = Text(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Fit to this segment's outcomes, for its own scorecard"},
+    )
+
+
+class ScorecardProposalSchema(Schema):
+    id = fields.String(required=True)
+    status = one_of(("proposed", "adopted"), required=True)
+    segment = fields.String(required=True, allow_none=True)
+    based_on_version = fields.Integer(required=True)
+    horizon_days = fields.Integer(required=True)
+    folds = fields.Integer(required=True)
+    weights = fields.Nested(WeightsOutSchema, required=True)
+    window_days = fields.Integer(required=True)
+    half_life_days = fields.Float(required=True)
+    thresholds = fields.Nested(ThresholdsOutSchema, required=True)
+    outcomes = fields.Integer(required=True)
+    churns = fields.Integer(required=True)
+    current = fields.Nested(
+        JudgedSchema,
+        required=True,
+        metadata={"description": "Backtest of the version in force on the same outcomes"},
+    )
+    proposed = fields.Nested(
+        JudgedSchema,
+        required=True,
+        metadata={"description": "Cross-validated backtest of the proposal (held-out accounts)"},
+    )
+    explanation = fields.List(fields.String(), required=True)
+    adopted_version = fields.Integer(required=True, allow_none=True)
+    adopted_at = Timestamp(required=True, allow_none=True)
+    created_at = Timestamp(required=True)

@@ -85,9 +85,12 @@ def update_alert(
     status = changes.get("status", alert.status)
     if status != alert.status and status not in _NEXT_STATUS.get(alert.status, set()):
         raise Conflict(f"An alert that is {alert.status} cannot become {status}.")
+    resolving = status == "resolved" and alert.status != "resolved"
     alert.status = status
     if "note" in changes:
         alert.note = changes["note"]
     alert.updated_at = utcnow()
+    if resolving:
+        events.alert_resolved(session, alert)
     session.commit()
     return alert

@@ -56,8 +56,10 @@ def require_active_account(
     lookup: AccountLookup,
     *,
     field: str = "account_id",
+    archived_too: bool = False,
 ) -> AccountFacts:
-    """The account an event is about: known, active, and visible to the caller.
+    """The account an event is about: known, active (`archived_too`: or archived), and
+    visible to the caller.
 
     On a miss, read through to the accounts service (the account may have been created a
     moment ago, before its event arrived) and keep the answer.
@@ -69,7 +71,7 @@ def require_active_account(
             facts = upsert_account(session, found)
     if facts is None:
         raise Invalid(field, "Unknown account.")
-    if facts.status != "active":
+    if facts.status != "active" and not archived_too:
         raise Invalid(field, "The account is archived.")
     return facts
 

@@ -25,7 +25,7 @@ from kam_common.db import new_id, utcnow
 from kam_health.domain import history as engine
 from kam_health.domain import points as pts
 from kam_health.domain.scorecard import Scorecard
-from kam_health.domain.vocabulary import BANDS
+from kam_health.domain.vocabulary import BANDS, COMPONENTS
 from kam_health.models import (
     AccountFacts,
     ContactMade,
@@ -122,6 +122,29 @@ def scores_as_of(
     }
 
 
+def penalties_at(
+    session: Session, card: Scorecard, rows: Sequence[tuple[str, float]]
+) -> dict[str, engine.Floats]:
+    """Each component's penalty for each `(account_id, moment)` row, as it was at that moment
+    under `card`, through the same engine as the history (archived accounts included: an
+    account that churned is often archived since). One engine pass over the accounts named
+    and the distinct moments."""
+    ids = sorted({account_id for account_id, _ in rows})
+    inputs = _inputs(session, ids, card=card, active_only=False)
+    if inputs is None or not rows:
+        return {name: np.zeros(0) for name in COMPONENTS}
+    distinct = np.unique(np.array([moment for _, moment in rows], dtype=np.float64))
+    grid = engine.penalties(
+        inputs.events, inputs.accounts, inputs.departures, inputs.contacts, distinct, card
+    )
+    index = {account_id: n for n, account_id in enumerate(inputs.ids)}
+    which = np.array([index.get(a, -1) for a, _ in rows], dtype=np.int64)
+    if (which < 0).any():
+        raise LookupError("Some accounts have no facts in health.")
+    when = np.searchsorted(distinct, np.array([m for _, m in rows], dtype=np.float64))
+    return {name: grid[name][which, when] for name in COMPONENTS}
+
+
 @dataclass(frozen=True)
 class _Inputs:
     ids: list[str]
@@ -139,9 +162,16 @@ class _Inputs:
         return engine.scores(penalties, self.card)
 
 
-def _inputs(session: Session, account_ids: Sequence[str] | None) -> _Inputs | None:
-    """Everything the engine reads, for these active accounts: one read of each table."""
-    accounts = _accounts(session, account_ids)
+def _inputs(
+    session: Session,
+    account_ids: Sequence[str] | None,
+    *,
+    card: Scorecard | None = None,
+    active_only: bool = True,
+) -> _Inputs | None:
+    """Everything the engine reads, for these active accounts (`active_only=False`: archived
+    ones too): one read of each table."""
+    accounts = _accounts(session, account_ids, active_only=active_only)
     if not accounts:
         return None
     everyone = account_ids is None
@@ -150,7 +180,7 @@ def _inputs(session: Session, account_ids: Sequence[str] | None) -> _Inputs | No
     departures = _departures(session, index, everyone)
     return _Inputs(
         ids=list(accounts),
-        card=load_scorecard(session),
+        card=card or load_scorecard(session),
         events=events,
         accounts=engine.AccountColumns(
             created=np.array([a[1] for a in accounts.values()], dtype=np.float64),
@@ -164,7 +194,7 @@ def _inputs(session: Session, account_ids: Sequence[str] | None) -> _Inputs | No
 
 
 def _accounts(
-    session: Session, account_ids: Sequence[str] | None
+    session: Session, account_ids: Sequence[str] | None, *, active_only: bool = True
 ) -> dict[str, tuple[str, float, float, float, float]]:
     stmt = select(
         AccountFacts.account_id,
@@ -172,7 +202,9 @@ def _accounts(
         AccountFacts.last_contact_at,
         AccountFacts.contact_cadence_days,
         AccountFacts.breach_limit_days,
-    ).where(AccountFacts.status == "active")
+    )
+    if active_only:
+        stmt = stmt.where(AccountFacts.status == "active")
     if account_ids is not None:
         stmt = stmt.where(AccountFacts.account_id.in_(account_ids))
     found: dict[str, tuple[str, float, float, float, float]] = {}

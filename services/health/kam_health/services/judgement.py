@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
@@ -13,7 +13,7 @@ from kam_common.errors import Invalid, NotFound
 from kam_common.pagination import paginate
 from kam_health.domain.scorecard import Scorecard as DomainScorecard
 from kam_health.domain.scorecard import validate_scorecard
-from kam_health.models import AccountFacts, Override, Score, Scorecard
+from kam_health.models import AccountFacts, Override, Score, Scorecard, ScorecardProposal
 from kam_health.services.facts import AccountLookup
 from kam_health.services.history import EVERYONE, queue_history
 from kam_health.services.scoring import (
@@ -49,8 +49,17 @@ def set_override(
     return override_view(override, load_scorecard(session).band(override.score))
 
 
-def get_scorecard(*, session: Session) -> Scorecard:
-    card = session.scalars(select(Scorecard).order_by(Scorecard.version.desc())).first()
+def get_scorecard(*, session: Session, segment: str | None = None) -> Scorecard:
+    """The version in force: the segment's own when it has one, else the default."""
+    if segment is not None:
+        own = session.scalars(
+            select(Scorecard).where(Scorecard.segment == segment).order_by(Scorecard.version.desc())
+        ).first()
+        if own is not None:
+            return own
+    card = session.scalars(
+        select(Scorecard).where(Scorecard.segment.is_(None)).order_by(Scorecard.version.desc())
+    ).first()
     if card is None:  # migrations write version 1; an emptied database gets it back here
         default = DomainScorecard()
         card = Scorecard(
@@ -67,15 +76,26 @@ def get_scorecard(*, session: Session) -> Scorecard:
 
 
 def replace_scorecard(
-    *, session: Session, caller: Caller, data: dict[str, Any], dry_run: bool = False
+    *,
+    session: Session,
+    caller: Caller,
+    data: dict[str, Any],
+    dry_run: bool = False,
+    segment: str | None = None,
+    proposal: ScorecardProposal | None = None,
 ) -> dict[str, Any]:
     """A new version, then every active account rescored under it (set-based) and its history
     queued for rescoring. `dry_run`: the same answer, which accounts would change band
-    included, and nothing saved."""
+    included, and nothing saved. `proposal`: the fitted proposal it adopts."""
     validate_scorecard(data)
-    current = get_scorecard(session=session)
+    latest = (
+        session.scalar(select(func.max(Scorecard.version)))
+        or get_scorecard(session=session).version
+    )
     card = Scorecard(
-        version=current.version + 1,
+        version=latest + 1,
+        segment=segment,
+        proposal_id=proposal.id if proposal else None,
         weights={k: float(v) for k, v in data["weights"].items()},
         window_days=data["window_days"],
         half_life_days=float(data["half_life_days"]),
@@ -99,6 +119,10 @@ def replace_scorecard(
     else:
         session.add(card)
         session.flush()
+        if proposal is not None:
+            proposal.status = "adopted"
+            proposal.adopted_version = card.version
+            proposal.adopted_at = utcnow()
         rescored = rescore_portfolio(session)
         after = _current_scores(session)
         queue_history(session, [EVERYONE])

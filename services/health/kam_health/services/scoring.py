@@ -21,7 +21,12 @@ from kam_health.services.tallies import AccountRow, iter_tallies, tally_accounts
 
 
 def load_scorecard(session: Session) -> Scorecard:
-    row = session.scalars(select(ScorecardRow).order_by(ScorecardRow.version.desc())).first()
+    """The default scorecard in force."""
+    row = session.scalars(
+        select(ScorecardRow)
+        .where(ScorecardRow.segment.is_(None))
+        .order_by(ScorecardRow.version.desc())
+    ).first()
     if row is None:
         return Scorecard()
     return Scorecard(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import NotFound
-from kam_common.pagination import page_from_list
 from kam_health.domain.vocabulary import BANDS
 from kam_health.models import AccountFacts, Alert, Override, Score, Snapshot, TeamMember
 from kam_health.services.facts import AccountLookup, facts_from, upsert_account
@@ -157,52 +155,83 @@ def portfolio(
         visible.append(AccountFacts.tier == tier)
     if owner:
         visible.append(AccountFacts.account_id.in_(_accounts_worked_by(owner)))
-    rows = session.execute(
-        select(
-            AccountFacts.account_id,
-            AccountFacts.name,
-            AccountFacts.segment,
-            AccountFacts.tier,
-            AccountFacts.annual_revenue,
-            AccountFacts.currency,
-            Score.score,
-            Score.band,
-            Score.scorecard_version,
-        )
-        .join(Score, Score.account_id == AccountFacts.account_id)
-        .where(*visible)
-        .order_by(Score.score, AccountFacts.name, AccountFacts.account_id)
-    ).all()
+    scored = (AccountFacts.account_id == Score.account_id, *visible)
+    # The summary in the database: one row per band and currency, whatever the portfolio's size.
     by_band = {b: 0 for b in BANDS}
     revenue_by_band: dict[str, dict[str, Decimal]] = {b: {} for b in BANDS}
-    at_risk: Counter[str] = Counter()
+    at_risk: dict[str, Decimal] = {}
     currencies: Counter[str] = Counter()
-    for row in rows:
-        by_band[row.band] += 1
-        currencies[row.currency] += 1
-        per_currency = revenue_by_band[row.band]
-        per_currency[row.currency] = per_currency.get(row.currency, Decimal(0)) + row.annual_revenue
+    total_score, accounts = 0.0, 0
+    for row in session.execute(
+        select(
+            Score.band,
+            AccountFacts.currency,
+            func.count().label("accounts"),
+            func.sum(AccountFacts.annual_revenue).label("revenue"),
+            func.sum(Score.score).label("scores"),
+        )
+        .where(*scored)
+        .group_by(Score.band, AccountFacts.currency)
+    ):
+        revenue = row.revenue or Decimal(0)
+        by_band[row.band] += row.accounts
+        currencies[row.currency] += row.accounts
+        revenue_by_band[row.band][row.currency] = revenue
         if row.band in ("at_risk", "critical"):
-            at_risk[row.currency] += row.annual_revenue
+            at_risk[row.currency] = at_risk.get(row.currency, Decimal(0)) + revenue
+        total_score += row.scores
+        accounts += row.accounts
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
-    average = round(sum(r.score for r in rows) / len(rows), 2) if rows else None
-    deltas = _deltas_30d(session, rows, now, card_version)
-    listed = [r for r in rows if band is None or r.band == band]
-    shown = page_from_list(listed, page=page, per_page=per_page)
-    alerts = _open_alerts(session, [r.account_id for r in shown["items"]])
+    average = round(total_score / accounts, 2) if accounts else None
+    past = _score_30d_ago(now, card_version)
+    listed = [*scored] if band is None else [*scored, Score.band == band]
+    total = by_band.get(band, 0) if band is not None else accounts
+    page_rows = session.execute(
+        select(*_LISTED, past.label("past"))
+        .where(*listed)
+        .order_by(Score.score, AccountFacts.name, AccountFacts.account_id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    # Each account's past score is looked up once (a materialised CTE), then compared.
+    then = (
+        select(*_LISTED, past.label("past"))
+        .where(*scored, Score.scorecard_version == card_version)
+        .cte("then")
+        .prefix_with("MATERIALIZED")
+    )
+    declines = session.execute(
+        select(then)
+        .where(then.c.past > then.c.score)
+        .order_by(then.c.score - then.c.past, then.c.name, then.c.account_id)
+        .limit(TOP_DECLINES)
+    ).all()
+    alerts = _open_alerts(session, [r.account_id for r in page_rows])
     return {
-        "accounts": len(rows),
+        "accounts": accounts,
         "by_band": by_band,
         "average_score": average,
         "revenue_at_risk": float(at_risk.get(currency, Decimal(0))),
         "currency": currency,
         "revenue_at_risk_by_currency": {k: float(v) for k, v in at_risk.items()},
-        "top_declines": _top_declines(rows, deltas),
+        "top_declines": [
+            {
+                "account_id": r.account_id,
+                "name": r.name,
+                "score": r.score,
+                "band": r.band,
+                "delta_30d": delta,
+            }
+            for r in declines
+            if (delta := _delta(r, card_version)) is not None and delta < 0
+        ],
         "revenue_by_band": {
             b: {c: float(v) for c, v in sorted(amounts.items())}
             for b, amounts in revenue_by_band.items()
         },
-        **shown,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
         "items": [
             {
                 "account_id": r.account_id,
@@ -211,14 +240,52 @@ def portfolio(
                 "tier": r.tier,
                 "score": r.score,
                 "band": r.band,
-                "delta_30d": deltas.get(r.account_id),
+                "delta_30d": _delta(r, card_version),
                 "annual_revenue": r.annual_revenue,
                 "currency": r.currency,
                 "open_alerts": alerts.get(r.account_id, 0),
             }
-            for r in shown["items"]
+            for r in page_rows
         ],
     }
+
+
+# What each listed account shows.
+_LISTED = (
+    AccountFacts.account_id,
+    AccountFacts.name,
+    AccountFacts.segment,
+    AccountFacts.tier,
+    AccountFacts.annual_revenue,
+    AccountFacts.currency,
+    Score.score,
+    Score.band,
+    Score.scorecard_version,
+)
+
+
+def _score_30d_ago(now: datetime, card_version: int) -> Any:
+    """The account's latest point at or before 30 days ago under the scorecard in force (null
+    without one): an index seek on (account_id, at) per account, however long the history."""
+    return (
+        select(Snapshot.score)
+        .where(
+            Snapshot.account_id == AccountFacts.account_id,
+            Snapshot.at <= now - timedelta(days=30),
+            Snapshot.scorecard_version == card_version,
+        )
+        .order_by(Snapshot.at.desc())
+        .limit(1)
+        .correlate(AccountFacts)
+        .scalar_subquery()
+    )
+
+
+def _delta(row: Any, card_version: int) -> float | None:
+    """Against 30 days ago; none when there is no such point or the score is another version's."""
+    if row.past is None or row.scorecard_version != card_version:
+        return None
+    return round(float(row.score) - float(row.past), 2)
 
 
 def _accounts_worked_by(member_id: str) -> Any:
@@ -238,51 +305,3 @@ def _open_alerts(session: Session, account_ids: list[str]) -> dict[str, int]:
         .group_by(Alert.account_id)
     ).all()
     return {account_id: count for account_id, count in rows}
-
-
-def _deltas_30d(
-    session: Session, rows: Sequence[Any], now: datetime, card_version: int
-) -> dict[str, float]:
-    """Each account's change against its latest point 30 days ago under the scorecard in
-    force, in one query for the whole portfolio; accounts without such a point are absent."""
-    if not rows:
-        return {}
-    cutoff = now - timedelta(days=30)
-    # The latest point at or before the cutoff, per account: a window function reads the
-    # snapshots once, where a self-join on max(at) is at the mercy of fresh planner statistics.
-    ranked = (
-        select(
-            Snapshot.account_id,
-            Snapshot.score,
-            func.row_number()
-            .over(partition_by=Snapshot.account_id, order_by=Snapshot.at.desc())
-            .label("rank"),
-        )
-        .where(Snapshot.at <= cutoff, Snapshot.scorecard_version == card_version)
-        .subquery()
-    )
-    past = dict(
-        session.execute(select(ranked.c.account_id, ranked.c.score).where(ranked.c.rank == 1)).all()
-    )
-    return {
-        r.account_id: round(r.score - past[r.account_id], 2)
-        for r in rows
-        if r.account_id in past and r.scorecard_version == card_version
-    }
-
-
-def _top_declines(rows: Sequence[Any], deltas: dict[str, float]) -> list[dict[str, Any]]:
-    """The sharpest falls against 30 days ago."""
-    declines = [
-        {
-            "account_id": r.account_id,
-            "name": r.name,
-            "score": r.score,
-            "band": r.band,
-            "delta_30d": deltas[r.account_id],
-        }
-        for r in rows
-        if deltas.get(r.account_id, 0) < 0
-    ]
-    declines.sort(key=lambda d: (d["delta_30d"], d["name"]))
-    return declines[:TOP_DECLINES]

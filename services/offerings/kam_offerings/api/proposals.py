@@ -13,6 +13,7 @@ from kam_common.web import Blueprint, problem_doc, reads_through
 from kam_offerings.api import readers, settings
 from kam_offerings.api.schemas import (
     AcceptSchema,
+    AgreementEndSchema,
     AgreementListArgs,
     AgreementSchema,
     ProposalCreateSchema,
@@ -97,4 +98,21 @@ class AgreementById(MethodView):
         """Read an agreement: its items, price, commitments and status."""
         return agreements.get_agreement(
             session=request_session(), caller=request_caller(), agreement_id=agreement_id
+        )
+
+
+@blp.route("/agreements/<agreement_id>/end")
+class EndAgreement(MethodView):
+    @blp.arguments(AgreementEndSchema)
+    @blp.response(200, AgreementSchema)
+    @problem_doc(blp, 404, "No such agreement (or not one the caller may see).")
+    @problem_doc(blp, 409, "The agreement has already ended.")
+    def post(self, data: dict[str, Any], agreement_id: str) -> Any:
+        """End the active agreement with its outcome (renewed, expanded, contracted, churned):
+        health records the outcome and learns from it."""
+        return agreements.end_agreement(
+            session=request_session(),
+            caller=request_caller(),
+            agreement_id=agreement_id,
+            data=data,
         )

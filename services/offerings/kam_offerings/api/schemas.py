@@ -27,6 +27,7 @@ from kam_offerings.domain.vocabulary import (
     AGREEMENT_STATUSES,
     BILLINGS,
     KINDS,
+    OUTCOMES,
     PROPOSAL_STATUSES,
     STRATEGIES,
     SUGGESTION_KINDS,
@@ -232,7 +233,22 @@ class AgreementSchema(Schema):
     status = one_of(AGREEMENT_STATUSES, required=True)
     starts_on = Day(required=True)
     ended_on = Day(required=True, allow_none=True)
+    outcome = one_of(
+        OUTCOMES,
+        required=True,
+        allow_none=True,
+        metadata={"description": "How the relationship turned out when it ended, if said"},
+    )
     created_at = Timestamp(required=True)
+
+
+class AgreementEndSchema(ma.Schema):
+    outcome = one_of(OUTCOMES, required=True)
+    on = Day(
+        recorded=True,
+        metadata={"description": "The day it ended; default today; not in the future"},
+    )
+    note = optional_text(2000)
 
 
 class AgreementListArgs(PageArgs):

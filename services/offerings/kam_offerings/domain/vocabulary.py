@@ -8,6 +8,8 @@ VALUE_DRIVERS = ("cost_reduction", "performance", "assurance", "none")
 STRATEGIES = ("unbundled", "collaborative", "flexible")
 PROPOSAL_STATUSES = ("draft", "accepted", "superseded")
 AGREEMENT_STATUSES = ("active", "ended")
+# How a relationship turned out when its agreement ended (health learns from them).
+OUTCOMES = ("renewed", "expanded", "contracted", "churned")
 ORIENTATIONS = ("transactional", "relational", "mixed")
 TIERS = ("strategic", "key", "standard")
 BANDS = ("healthy", "watch", "at_risk", "critical")

@@ -54,6 +54,23 @@ def assign_waiting(session: Session, account_id: str, member_id: str, role: str)
     )
 
 
+def close_for_alert(session: Session, alert_id: str, note: str | None) -> None:
+    """The alert a task was opened for is resolved: its open tasks are done, saying so."""
+    now = utcnow()
+    closing = "Closed by itself: the alert it was opened for was resolved"
+    session.execute(
+        update(Task)
+        .where(Task.source_type == "alert", Task.source_id == alert_id, Task.status == "open")
+        .values(
+            status="done",
+            closed_note=f"{closing} ({note})." if note else f"{closing}.",
+            closed_at=now,
+            updated_at=now,
+            version=Task.version + 1,
+        )
+    )
+
+
 def new_task(
     session: Session,
     *,

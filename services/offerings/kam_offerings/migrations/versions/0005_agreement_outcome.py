@@ -1,0 +1,26 @@
+"""how the relationship turned out when an agreement ended
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02 18:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("agreements", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("outcome", sa.String(length=20), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("agreements", schema=None) as batch_op:
+        batch_op.drop_column("outcome")
