@@ -39,6 +39,7 @@ K = "/api/v1/tasks"
 C = "/api/v1/campaigns"
 WH = "/api/v1/webhooks"
 AUDIT = "/api/v1/audit"
+EX = "/api/v1/exports"
 
 
 def _rows() -> list[Rule]:
@@ -173,6 +174,12 @@ def _rows() -> list[Rule]:
         Rule("GET", "/t/o/{token}", ADMIN_ONLY, pla, public=True),
         Rule("GET", "/t/c/{token}", ADMIN_ONLY, pla, public=True),
         Rule("GET", "/t/u/{token}", ADMIN_ONLY, pla, public=True),
+        # CSV in and out. The gateway sends an import to the service that owns its `kind`
+        # (engineers import events only); an export is read by whoever may list its kind.
+        Rule("POST", "/api/v1/imports", SALES_ONLY | {ENG}, gw, bulk=True),
+        Rule("GET", "/api/v1/imports/{import_id}", SALES_ONLY | {ENG}, gw),
+        Rule("GET", EX + "/accounts.csv", STAFF_AND_PARTNER, acc, bulk=True),
+        Rule("GET", EX + "/contacts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         # Exchange rates: admin's alone (a converted figure names its rate and date anyway).
         Rule("GET", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
         Rule("PUT", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),

@@ -1,6 +1,14 @@
 """The gateway's own operations (everything else is forwarded), registered on import."""
 
-from kam_gateway.api import audit, keys, meta, overview, users, webhooks  # noqa: F401 - registers meta's too
+from kam_gateway.api import (  # noqa: F401 - registers meta's too
+    audit,
+    imports,
+    keys,
+    meta,
+    overview,
+    users,
+    webhooks,
+)
 from kam_gateway.operations import OPERATIONS
 
 TAGS = {
@@ -10,6 +18,7 @@ TAGS = {
     overview.TAG: "Composites",
     webhooks.TAG: "Webhooks: our events, signed, pushed to partner systems",
     audit.TAG: "The audit trail: who changed what (admin, executive)",
+    imports.TAG: "CSV import and export",
 }
 
 __all__ = ["OPERATIONS", "TAGS"]

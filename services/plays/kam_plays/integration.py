@@ -34,35 +34,40 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
         payload = event["payload"]
         if known(session, payload["account_id"]) is not None:
             facts.upsert_contact(session, payload)
-            reevaluate(session, payload["account_id"], "contact_left")
+            reevaluate(session, payload["account_id"], "contact_left", "component_below")
 
     def contact_left(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         if known(session, payload["account_id"]) is not None:
             facts.contact_moved(session, payload, active=False)
-            reevaluate(session, payload["account_id"], "contact_left")
+            reevaluate(session, payload["account_id"], "contact_left", "component_below")
 
     def contact_returned(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         if known(session, payload["account_id"]) is not None:
             facts.contact_moved(session, payload, active=True)
-            reevaluate(session, payload["account_id"], "contact_left")
+            reevaluate(session, payload["account_id"], "contact_left", "component_below")
 
     def member_added(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         if known(session, payload["account_id"]) is not None:
             facts.member_added(session, payload)
             assign_waiting(session, payload["account_id"], payload["member_id"], payload["role"])
+            reevaluate(session, payload["account_id"], "component_below")
 
     def member_removed(session: Session, event: dict[str, Any]) -> None:
-        facts.member_removed(session, event["payload"])
+        payload = event["payload"]
+        facts.member_removed(session, payload)
+        if known(session, payload["account_id"]) is not None:
+            reevaluate(session, payload["account_id"], "component_below")
 
     def interaction_logged(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]
         account = known(session, payload["account_id"])
         if account is not None:
             facts.interaction_logged(session, account, payload)
-            reevaluate(session, account.account_id, "no_contact_for")
+            # A touch keeps the cover fresh: coverage triggers may clear.
+            reevaluate(session, account.account_id, "no_contact_for", "component_below")
 
     def purchase_recorded(session: Session, event: dict[str, Any]) -> None:
         payload = event["payload"]

@@ -125,3 +125,54 @@ def test_touches_count_interactions_with_the_person_against_their_own_cadence(
     accounts.client.patch(f"{base}/contacts/{bystander['id']}", json={"cadence_days": 14})
     deliver()
     assert plays.get(f"{base}/contacts/{bystander['id']}/touches").get_json()["cadence_days"] == 14
+
+
+def test_a_trigger_on_the_coverage_score_fires_on_thin_cover_and_clears_once_covered(
+    plays, make_account, add_member, add_contact, deliver
+):
+    thin = make_account(name="Thin", tier="strategic")
+    sales = add_member(thin["id"], "sales", name="Sara")
+    buyer = add_contact(thin["id"], name="Bahar", buying_role="economic_buyer", influence=5)
+    covered = make_account(name="Covered", tier="strategic")
+    seller = add_member(covered["id"], "sales", name="Sam")
+    maker = add_contact(covered["id"], name="Kian", buying_role="decision_maker", influence=4)
+    deliver()
+    linked = plays.post(
+        f"/api/v1/accounts/{covered['id']}/coverage",
+        json={"member_id": seller["id"], "contact_id": maker["id"]},
+    )
+    assert linked.status_code == 201, linked.get_json()
+    created = plays.post(
+        "/api/v1/triggers",
+        json={
+            "name": "Decision-makers nobody covers",
+            "when": {
+                "component_below": {"component": "coverage", "score": 50},
+                "tier": "strategic",
+            },
+            "then": {
+                "create_task": {
+                    "title": "Map who covers their decision-makers",
+                    "assignee_role": "sales",
+                    "due_in_days": 7,
+                }
+            },
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    trigger = created.get_json()
+
+    [firing] = plays.get(f"/api/v1/triggers/{trigger['id']}/firings").get_json()["items"]
+    assert firing["account_id"] == thin["id"]
+    assert firing["facts"] == {"component": "coverage", "score": 0, "below": 50.0}
+    [task] = plays.get("/api/v1/tasks", query_string={"account_id": thin["id"]}).get_json()["items"]
+    assert task["assignee_id"] == sales["id"] and task["status"] == "open"
+
+    # Covering the economic buyer lifts the score to 100: the firing clears, its task closes.
+    linked = plays.post(
+        f"/api/v1/accounts/{thin['id']}/coverage",
+        json={"member_id": sales["id"], "contact_id": buyer["id"]},
+    )
+    assert linked.status_code == 201, linked.get_json()
+    assert plays.get(f"/api/v1/tasks/{task['id']}").get_json()["status"] == "done"
+    assert plays.get(f"/api/v1/accounts/{thin['id']}/coverage").get_json()["score"] >= 50

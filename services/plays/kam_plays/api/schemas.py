@@ -24,13 +24,13 @@ from kam_common.visibility import Schema
 from kam_plays.domain.vocabulary import (
     BANDS,
     BUYING_ROLES,
-    COMPONENTS,
     CONDITIONS,
     EVENT_TYPES,
     TASK_SOURCES,
     TASK_STATUSES,
     TEAM_ROLES,
     TIERS,
+    TRIGGER_COMPONENTS,
 )
 
 ALL_SEVERITIES = ("minor", "major", "critical", "low", "medium", "high")
@@ -55,7 +55,7 @@ def days(low: int, high: int, **kwargs: Any) -> StrictInteger:
 
 
 class ComponentBelowSchema(ma.Schema):
-    component = one_of(COMPONENTS, required=True)
+    component = one_of(TRIGGER_COMPONENTS, required=True)
     score = Score(required=True, metadata={"description": "Fires while the component is below"})
 
 

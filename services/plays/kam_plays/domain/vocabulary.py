@@ -3,6 +3,8 @@
 BANDS = ("healthy", "watch", "at_risk", "critical")  # best first
 UNHAPPY_BANDS = ("at_risk", "critical")
 COMPONENTS = ("delivery", "quality", "support", "commitment")
+# What `component_below` may name: health's four components, and plays' own coverage score.
+TRIGGER_COMPONENTS = (*COMPONENTS, "coverage")
 TIERS = ("strategic", "key", "standard")
 BUYING_ROLES = (
     "decision_maker",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,23 +12,10 @@ from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Conflict, Invalid, NotFound
 from kam_plays.domain import coverage as rules
-from kam_plays.models import ContactFacts, CoverageLink, MemberFacts, Touch
+from kam_plays.models import ContactFacts, CoverageLink, MemberFacts
+from kam_plays.services import coverage_scores as scores
+from kam_plays.services.evaluation import evaluate
 from kam_plays.services.facts import AccountLookup, visible_account
-
-# Campaign mails reach people, but coverage is about our people meeting theirs.
-CAMPAIGN_TOUCH = "campaign_email"
-
-
-def last_touches(session: Session, contact_ids: list[str]) -> dict[str, Any]:
-    """Each person's latest interaction with us (campaign mails left out), in one query."""
-    if not contact_ids:
-        return {}
-    rows = session.execute(
-        select(Touch.contact_id, func.max(Touch.occurred_at))
-        .where(Touch.contact_id.in_(contact_ids), Touch.kind != CAMPAIGN_TOUCH)
-        .group_by(Touch.contact_id)
-    )
-    return {contact_id: at for contact_id, at in rows}
 
 
 def coverage_map(
@@ -41,7 +28,7 @@ def coverage_map(
         .where(ContactFacts.account_id == account_id)
         .order_by(ContactFacts.name, ContactFacts.contact_id)
     ).all()
-    touched = last_touches(session, [c.contact_id for c in contacts])
+    touched = scores.last_touches(session, [c.contact_id for c in contacts])
     links = session.scalars(
         select(CoverageLink)
         .where(CoverageLink.account_id == account_id)
@@ -52,24 +39,8 @@ def coverage_map(
         for m in session.scalars(select(MemberFacts).where(MemberFacts.account_id == account_id))
     }
     by_id = {c.contact_id: c for c in contacts}
-    people = [
-        rules.Person(
-            contact_id=c.contact_id,
-            name=c.name,
-            buying_role=c.buying_role,
-            influence=c.influence,
-            stance=c.stance,
-            active=c.active,
-            last_touch_at=touched.get(c.contact_id),
-        )
-        for c in contacts
-    ]
-    # A link to someone who left, or from someone no longer on our team, covers nobody.
-    covered = {
-        link.contact_id
-        for link in links
-        if link.member_id in members and link.contact_id in by_id and by_id[link.contact_id].active
-    }
+    people = scores.people(contacts, touched)
+    covered = scores.covered_by(links, members, by_id)
     found = rules.gaps(people, covered, now)
     return {
         "account_id": account_id,
@@ -123,6 +94,7 @@ def add_link(
             "This member already covers this person.",
             errors={"contact_id": ["Already covered by this member."]},
         ) from None
+    evaluate(session, account_ids=[account_id], kinds=("component_below",))
     session.commit()
     return link
 
@@ -135,4 +107,6 @@ def remove_link(
     if link is None or link.account_id != account_id:
         raise NotFound("Coverage link not found.")
     session.delete(link)
+    session.flush()
+    evaluate(session, account_ids=[account_id], kinds=("component_below",))
     session.commit()

@@ -37,6 +37,7 @@ from kam_plays.models import (
     Task,
     Trigger,
 )
+from kam_plays.services.coverage_scores import coverage_scores
 from kam_plays.services.tasks import new_task
 
 # The longest purchase window a trigger may name (days).
@@ -48,10 +49,15 @@ def _in(column: Any, ids: Collection[str] | None) -> Any:
     return true() if ids is None else column.in_(list(ids))
 
 
+def reads_coverage(when: dict[str, Any]) -> bool:
+    return (when.get("component_below") or {}).get("component") == "coverage"
+
+
 def load_states(
-    session: Session, account_ids: Collection[str] | None, now: datetime
+    session: Session, account_ids: Collection[str] | None, now: datetime, *, coverage: bool = False
 ) -> dict[str, AccountState]:
-    """Every active account's state (or those named), in one query per kind of fact."""
+    """Every active account's state (or those named), in one query per kind of fact; with
+    `coverage`, each account's coverage score among its components."""
     if account_ids is not None and not account_ids:
         return {}
     rows = session.scalars(
@@ -109,6 +115,10 @@ def load_states(
             states[e.account_id].events.append(
                 OpenEvent(e.event_id, e.type, e.severity, e.occurred_at)
             )
+    if coverage:
+        covered = coverage_scores(session, ids if ids is not None else None, now)
+        for account_id, state in states.items():
+            state.components["coverage"] = float(covered.get(account_id, 0))
     return states
 
 
@@ -121,7 +131,7 @@ def active_triggers(session: Session, kinds: Iterable[str] | None = None) -> lis
 
 def matching_accounts(session: Session, when: dict[str, Any], now: datetime) -> tuple[int, int]:
     """How many active accounts the condition holds for now, of how many (a dry run)."""
-    states = load_states(session, None, now)
+    states = load_states(session, None, now, coverage=reads_coverage(when))
     return sum(1 for s in states.values() if causes(when, s, now)), len(states)
 
 
@@ -138,7 +148,9 @@ def evaluate(
     chosen = triggers if triggers is not None else active_triggers(session, kinds)
     if not chosen:
         return {"fired": 0, "cleared": 0}
-    states = load_states(session, account_ids, now)
+    states = load_states(
+        session, account_ids, now, coverage=any(reads_coverage(t.when) for t in chosen)
+    )
     open_firings = session.scalars(
         select(Firing).where(
             Firing.cleared_at.is_(None),
