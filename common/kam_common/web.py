@@ -37,6 +37,7 @@ from kam_common.openapi_shapes import tidy
 from kam_common.problems import PROBLEM_CONTENT_TYPE, problem_response, register_error_handlers
 from kam_common.requestlog import REQUEST_ID_HEADER, init_request_ids
 from kam_common.scope import ROLE_HEADER
+from kam_common.tabular import CSV_TYPE, MAX_UPLOAD_BYTES
 from kam_common.visibility import set_audience
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -273,6 +274,47 @@ def reads_through(
     return decorator
 
 
+def accepts_csv(
+    blp: flask_smorest.Blueprint, description: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view whose body is a CSV file (`text/csv`, up to `MAX_UPLOAD_BYTES`), not JSON."""
+    documented = blp.doc(
+        requestBody={
+            "required": True,
+            "description": description,
+            "content": {CSV_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    )
+    too_large = problem_doc(blp, 413, f"The file is larger than {MAX_UPLOAD_BYTES >> 20} MiB.")
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        view._kam_upload = CSV_TYPE  # type: ignore[attr-defined]
+        return documented(too_large(view))  # type: ignore[no-any-return]
+
+    return decorator
+
+
+def answers_csv(
+    blp: flask_smorest.Blueprint, description: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view that answers a CSV file (its 200 documented as `text/csv`)."""
+    return blp.doc(  # type: ignore[no-any-return]
+        responses={
+            "200": {
+                "description": description,
+                "content": {CSV_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+
+
+def upload_type(view: Callable[..., Any] | None, method: str) -> str | None:
+    """The file type a view's operation takes instead of JSON (`accepts_csv`), if any."""
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, method.lower(), None) if view_class else view
+    return getattr(handler, "_kam_upload", None)
+
+
 def honours_if_match(
     blp: flask_smorest.Blueprint,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -498,10 +540,21 @@ def build_service(
     def _check_body() -> Response | None:
         if request.method not in _BODY_METHODS:
             return None
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return problem_response(413, "The request body is larger than the 1 MiB limit.")
         chunked = "chunked" in request.headers.get("Transfer-Encoding", "")
         mimetype = request.mimetype or ""
+        upload = upload_type(app.view_functions.get(request.endpoint or ""), request.method)
+        if upload is not None:
+            request.max_content_length = MAX_UPLOAD_BYTES
+            if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
+                limit = MAX_UPLOAD_BYTES >> 20
+                return problem_response(413, f"The file is larger than the {limit} MiB limit.")
+            if mimetype != upload:
+                return problem_response(
+                    415, f"Send the file with Content-Type: {upload} (got {mimetype or 'none'})."
+                )
+            return None
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return problem_response(413, "The request body is larger than the 1 MiB limit.")
         if (request.content_length or chunked or mimetype) and not (
             mimetype == "application/json" or mimetype.endswith("+json")
         ):

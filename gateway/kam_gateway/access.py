@@ -67,6 +67,9 @@ class Rule:
     counts_items: str | None = None
     # Reached without a key (a link in a mail): no key step, no role, no budget. Reads only.
     public: bool = False
+    # A file in or out: its body is CSV (up to the upload limit, not JSON's 1 MiB), and its
+    # service gets the bulk read time-out.
+    bulk: bool = False
 
     @cached_property
     def metrics_route(self) -> str:

@@ -84,6 +84,8 @@ def load() -> dict[str, Any]:
         # `KAM_<SERVICE>_READ_TIMEOUT` override these for one service.
         "UPSTREAM_CONNECT_TIMEOUT": env_float("KAM_UPSTREAM_CONNECT_TIMEOUT", 0.5),
         "UPSTREAM_READ_TIMEOUT": env_float("KAM_UPSTREAM_READ_TIMEOUT", 5.0),
+        # A file in or out (CSV import and export) is real work for its service: allow for it.
+        "BULK_READ_TIMEOUT": env_float("KAM_BULK_READ_TIMEOUT", 120.0),
         # A composite's optional parts (health, agreement) must not hold the whole answer up.
         "COMPOSITE_READ_TIMEOUT": env_float("KAM_COMPOSITE_READ_TIMEOUT", 3.0),
         # Circuit breaker per service and process: open after this many failed calls in a row,

@@ -26,7 +26,9 @@ from kam_gateway.exchange import Answer, Call, Refusal
 from kam_gateway.upstream import Reply, Upstream
 
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "If-Match", "Idempotency-Key", "Accept")
-RETURNED_HEADERS = ("Location", "Retry-After", "Idempotent-Replayed", "ETag")
+RETURNED_HEADERS = (
+    "Location", "Retry-After", "Idempotent-Replayed", "ETag", "Content-Disposition",
+)  # fmt: skip
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Characters that stay as they are when a decoded path is put back on the wire.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -59,7 +61,7 @@ def upstream_target(path: str, query: str) -> str:
     return f"{target}?{query}" if query else target
 
 
-async def forward(call: Call, upstream: Upstream) -> Answer:
+async def forward(call: Call, upstream: Upstream, read_timeout: float | None = None) -> Answer:
     assert call.caller is not None  # noqa: S101 - the key step ran
     headers = identity_headers(call.caller, call.request_id)
     for name in FORWARDED_REQUEST_HEADERS:
@@ -69,7 +71,11 @@ async def forward(call: Call, upstream: Upstream) -> Answer:
     body = call.body if call.method in BODY_METHODS else None
     async with call.waiting():
         reply = await upstream.call(
-            call.method, upstream_target(call.path, call.query), headers, body
+            call.method,
+            upstream_target(call.path, call.query),
+            headers,
+            body,
+            read_timeout=read_timeout,
         )
     return relay(upstream, reply)
 

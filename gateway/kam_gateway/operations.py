@@ -40,6 +40,8 @@ class Operation:
     # OpenAPI: status → (schema or None, description); and the problems beyond the usual ones.
     answers: dict[int, tuple[Shape | None, str]] = field(default_factory=dict)
     problems: dict[int, str] = field(default_factory=dict)
+    # A file instead of a JSON body (its media type), passed on to the service as it came.
+    upload: str | None = None
 
     async def run(self, call: Call, gateway: Gateway) -> Answer:
         inputs: dict[str, Any] = {}
@@ -92,6 +94,12 @@ class Operation:
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": self.body}},
+            }
+        if self.upload is not None:
+            binary = {"type": "string", "format": "binary"}
+            operation["requestBody"] = {
+                "required": True,
+                "content": {self.upload: {"schema": binary}},
             }
         return operation
 

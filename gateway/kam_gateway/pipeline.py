@@ -47,8 +47,17 @@ from kam_common.integration import EVENTS_PATH
 from kam_common.metrics import METRICS_PATH, make_metrics
 from kam_common.problems import PROBLEM_CONTENT_TYPE, flatten_errors, problem_document
 from kam_common.requestlog import log_access, request_id_from
+from kam_common.tabular import CSV_TYPE, MAX_UPLOAD_BYTES
 from kam_common.web import MAX_BODY_BYTES, unusable_path_value
-from kam_gateway.access import PUBLIC_CALLER, Caller, Denied, authorize, check_body, needs_body
+from kam_gateway.access import (
+    PUBLIC_CALLER,
+    Caller,
+    Denied,
+    Match,
+    authorize,
+    check_body,
+    needs_body,
+)
 from kam_gateway.api import OPERATIONS, TAGS
 from kam_gateway.api.inbox import receive_events
 from kam_gateway.config import SERVICES
@@ -176,11 +185,21 @@ class Gateway:
         if len(set(lengths)) > 1 or (lengths and chunked) or not all(n.isdigit() for n in lengths):
             raise _closing(400, "Send one Content-Length or Transfer-Encoding: chunked.")
         declared = int(lengths[0]) if lengths else 0
-        if declared > MAX_BODY_BYTES:
-            raise _closing(413, "The request body is larger than the 1 MiB limit.")
+        found = self.table.match(call.method, call.path) if call.method in BODY_METHODS else None
+        bulk = isinstance(found, Match) and found.rule.bulk
+        limit, too_large = MAX_BODY_BYTES, "The request body is larger than the 1 MiB limit."
+        if bulk:
+            limit = MAX_UPLOAD_BYTES
+            too_large = f"The file is larger than the {MAX_UPLOAD_BYTES >> 20} MiB limit."
+        if declared > limit:
+            raise _closing(413, too_large)
         if call.method in BODY_METHODS:
             mimetype = (call.header("content-type") or "").partition(";")[0].strip().lower()
-            if (chunked or declared or mimetype) and not (
+            if bulk:
+                if mimetype != CSV_TYPE:
+                    got = mimetype or "none"
+                    raise _closing(415, f"Send the file with Content-Type: {CSV_TYPE} (got {got}).")
+            elif (chunked or declared or mimetype) and not (
                 mimetype == "application/json"
                 or mimetype.endswith("+json")
                 or (mimetype == FORM and not call.path.startswith(API_PREFIX))  # a page's form
@@ -198,8 +217,8 @@ class Gateway:
                         raise ClientGone()
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise _closing(413, "The request body is larger than the 1 MiB limit.")
+                    if size > limit:
+                        raise _closing(413, too_large)
                     chunks.append(chunk)
                     if not message.get("more_body"):
                         break
@@ -339,7 +358,8 @@ class Gateway:
         rule = call.match.rule
         if rule.service == "gateway":
             return await self.operations[(rule.method, rule.pattern)].run(call, self)
-        return await forward(call, self.upstreams[rule.service])
+        timeout = self.settings.get("BULK_READ_TIMEOUT") if rule.bulk else None
+        return await forward(call, self.upstreams[rule.service], timeout)
 
     # 7. Answer, metrics and the access line ------------------------------------------------
 

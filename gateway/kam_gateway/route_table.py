@@ -38,6 +38,7 @@ T = "/api/v1/triggers"
 K = "/api/v1/tasks"
 C = "/api/v1/campaigns"
 WH = "/api/v1/webhooks"
+EX = "/api/v1/exports"
 
 
 def _rows() -> list[Rule]:
@@ -129,6 +130,8 @@ def _rows() -> list[Rule]:
         Rule("POST", H + "/scorecard/proposals", EXEC_ONLY, hea),
         Rule("GET", H + "/scorecard/proposals/{proposal_id}", EXEC_ONLY, hea),
         Rule("POST", H + "/scorecard/proposals/{proposal_id}/adopt", EXEC_ONLY, hea),
+        Rule("GET", H + "/scorecards/{segment}", EXEC_ONLY, hea),
+        Rule("PUT", H + "/scorecards/{segment}", EXEC_ONLY, hea),
         Rule("GET", H + "/alerts", STAFF, hea),
         # Acknowledged and resolved by whoever acts on them: executive, sales, engineer.
         Rule("PATCH", H + "/alerts/{alert_id}", STAFF, hea),
@@ -170,6 +173,12 @@ def _rows() -> list[Rule]:
         Rule("GET", "/t/o/{token}", ADMIN_ONLY, pla, public=True),
         Rule("GET", "/t/c/{token}", ADMIN_ONLY, pla, public=True),
         Rule("GET", "/t/u/{token}", ADMIN_ONLY, pla, public=True),
+        # CSV in and out. The gateway sends an import to the service that owns its `kind`
+        # (engineers import events only); an export is read by whoever may list its kind.
+        Rule("POST", "/api/v1/imports", SALES_ONLY | {ENG}, gw, bulk=True),
+        Rule("GET", "/api/v1/imports/{import_id}", SALES_ONLY | {ENG}, gw),
+        Rule("GET", EX + "/accounts.csv", STAFF_AND_PARTNER, acc, bulk=True),
+        Rule("GET", EX + "/contacts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         # Exchange rates: admin's alone (a converted figure names its rate and date anyway).
         Rule("GET", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
         Rule("PUT", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),

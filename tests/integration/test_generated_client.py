@@ -84,7 +84,13 @@ def generate(document: dict[str, Any], folder: Path) -> ModuleType:
     spec = folder / "openapi.json"
     spec.write_text(json.dumps(document))
     config = folder / "config.json"
-    config.write_text(json.dumps({"package_name_override": "kam_client", "post_hooks": []}))
+    # A CSV upload is a file like any other to the generator (its documented override).
+    settings = {
+        "package_name_override": "kam_client",
+        "post_hooks": [],
+        "content_type_overrides": {"text/csv": "application/octet-stream"},
+    }
+    config.write_text(json.dumps(settings))
     done = subprocess.run(
         [str(BIN / "openapi-python-client"), "generate", "--path", str(spec), "--meta", "none"]
         + ["--config", str(config), "--output-path", str(folder / "kam_client")],

@@ -1,6 +1,13 @@
 """The gateway's own operations (everything else is forwarded), registered on import."""
 
-from kam_gateway.api import keys, meta, overview, users, webhooks  # noqa: F401 - registers meta's too
+from kam_gateway.api import (  # noqa: F401 - registers meta's too
+    imports,
+    keys,
+    meta,
+    overview,
+    users,
+    webhooks,
+)
 from kam_gateway.operations import OPERATIONS
 
 TAGS = {
@@ -9,6 +16,7 @@ TAGS = {
     users.TAG: "People who sign in to the web app (admin only)",
     overview.TAG: "Composites",
     webhooks.TAG: "Webhooks: our events, signed, pushed to partner systems",
+    imports.TAG: "CSV import and export",
 }
 
 __all__ = ["OPERATIONS", "TAGS"]

@@ -52,42 +52,44 @@ def account_changed(session: Session, account: Account, kind: str) -> None:
     OUTBOX.publish(session, f"account.{kind}", account_facts(account))
 
 
+def moved_facts(contact: Contact) -> dict[str, Any]:
+    return {
+        "account_id": contact.account_id,
+        "contact_id": contact.id,
+        "name": contact.name,
+        "buying_role": contact.buying_role,
+        "influence": contact.influence,
+        "left_on": contact.left_on.isoformat() if contact.left_on else None,
+    }
+
+
 def contact_moved(session: Session, contact: Contact) -> None:
     """A decision-maker left (or came back): a commitment sign for the relationship."""
     OUTBOX.publish(
-        session,
-        "contact.returned" if contact.active else "contact.left",
-        {
-            "account_id": contact.account_id,
-            "contact_id": contact.id,
-            "name": contact.name,
-            "buying_role": contact.buying_role,
-            "influence": contact.influence,
-            "left_on": contact.left_on.isoformat() if contact.left_on else None,
-        },
+        session, "contact.returned" if contact.active else "contact.left", moved_facts(contact)
     )
 
 
 def contact_changed(session: Session, contact: Contact) -> None:
     """A decision-maker added or changed: who they are, how they buy, how to reach them."""
-    OUTBOX.publish(
-        session,
-        "contact.changed",
-        {
-            "account_id": contact.account_id,
-            "contact_id": contact.id,
-            "name": contact.name,
-            "title": contact.title,
-            "email": contact.email,
-            "buying_role": contact.buying_role,
-            "influence": contact.influence,
-            "stance": contact.stance,
-            "active": contact.active,
-            "left_on": contact.left_on.isoformat() if contact.left_on else None,
-            "cadence_days": contact.cadence_days,
-            "created_at": contact.created_at.isoformat() if contact.created_at else None,
-        },
-    )
+    OUTBOX.publish(session, "contact.changed", contact_facts(contact))
+
+
+def contact_facts(contact: Contact) -> dict[str, Any]:
+    return {
+        "account_id": contact.account_id,
+        "contact_id": contact.id,
+        "name": contact.name,
+        "title": contact.title,
+        "email": contact.email,
+        "buying_role": contact.buying_role,
+        "influence": contact.influence,
+        "stance": contact.stance,
+        "active": contact.active,
+        "left_on": contact.left_on.isoformat() if contact.left_on else None,
+        "cadence_days": contact.cadence_days,
+        "created_at": contact.created_at.isoformat() if contact.created_at else None,
+    }
 
 
 def team_changed(session: Session, member: TeamMember, kind: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import outbox_table
+from kam_common.tabular import imports_table
 
 
 class Base(DeclarativeBase):
@@ -20,6 +21,7 @@ class Base(DeclarativeBase):
 
 idempotency_keys = idempotency_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
+imports = imports_table(Base.metadata)
 
 
 class Account(Base):
@@ -27,6 +29,8 @@ class Account(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200))
+    # The partner's own CRM id, so a second import updates instead of duplicating.
+    external_id: Mapped[str | None] = mapped_column(String(100), index=True, unique=True)
     # Case- and width-folded name, so `q` finds "ÉCOLE" from "école" on SQLite and PostgreSQL alike.
     name_folded: Mapped[str] = mapped_column(String(800), index=True)
     industry: Mapped[str | None] = mapped_column(String(200))
@@ -54,6 +58,7 @@ class Contact(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), index=True, unique=True)
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))

@@ -4,7 +4,7 @@ from kam_common.web import Api
 
 
 def register_blueprints(api: Api) -> None:
-    from kam_accounts.api import accounts, contacts, history, team
+    from kam_accounts.api import accounts, contacts, history, imports, team
 
-    for module in (accounts, contacts, team, history):
+    for module in (accounts, contacts, team, history, imports):
         api.register_blueprint(module.blp)

@@ -36,7 +36,7 @@ from kam_common.fields import (
     optional_text,
     text_list,
 )
-from kam_common.pagination import PageArgs
+from kam_common.pagination import PageArgs, QuerySchema
 from kam_common.visibility import Schema, internal
 
 _CADENCE = validate.Range(min=1, max=3650)
@@ -46,6 +46,9 @@ class AccountChangesSchema(ma.Schema):
     """What a PATCH may change; every field optional and nothing filled in."""
 
     name = Name(metadata={"description": "1–200 characters, any script"})
+    external_id = optional_text(
+        100, metadata={"description": "The partner's own CRM id; unique. Imports match on it."}
+    )
     industry = optional_text(200)
     segment = optional_text(200)
     country = optional_text(100)
@@ -85,8 +88,15 @@ class AccountCreateSchema(AccountChangesSchema):
     )
 
 
+class AccountImportRowSchema(AccountCreateSchema):
+    """A new account from a CSV row: an exported archived account imports archived."""
+
+    status = one_of(ACCOUNT_STATUSES, metadata={"default": "active"})
+
+
 class AccountSchema(Schema):
     id = fields.String(required=True)
+    external_id = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
     industry = fields.String(required=True, allow_none=True)
     segment = fields.String(required=True, allow_none=True)
@@ -106,6 +116,17 @@ class AccountSchema(Schema):
 
 class AccountListArgs(PageArgs):
     q = Text(validate=validate.Length(max=200), metadata={"description": "Name contains"})
+    external_id = Text(validate=validate.Length(max=100), metadata={"description": "Exactly this"})
+    tier = one_of(TIERS)
+    orientation = one_of(ORIENTATIONS)
+    segment = Text(validate=validate.Length(max=200))
+    status = one_of((*ACCOUNT_STATUSES, "all"), load_default="active")
+    sort = one_of(ACCOUNT_SORTS, load_default="name")
+
+
+class AccountExportArgs(QuerySchema):
+    q = Text(validate=validate.Length(max=200), metadata={"description": "Name contains"})
+    external_id = Text(validate=validate.Length(max=100), metadata={"description": "Exactly this"})
     tier = one_of(TIERS)
     orientation = one_of(ORIENTATIONS)
     segment = Text(validate=validate.Length(max=200))
@@ -115,6 +136,9 @@ class AccountListArgs(PageArgs):
 
 class ContactChangesSchema(ma.Schema):
     name = Name()
+    external_id = optional_text(
+        100, metadata={"description": "The partner's own CRM id; unique. Imports match on it."}
+    )
     title = optional_text(200)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     phone = optional_text(50)
@@ -149,6 +173,7 @@ class ContactCreateSchema(ContactChangesSchema):
 class ContactSchema(Schema):
     id = fields.String(required=True)
     account_id = fields.String(required=True)
+    external_id = fields.String(required=True, allow_none=True)
     name = fields.String(required=True)
     title = fields.String(required=True, allow_none=True)
     email = fields.String(required=True, allow_none=True)
@@ -171,7 +196,15 @@ class ContactSchema(Schema):
 
 class ContactListArgs(PageArgs):
     active = fields.Boolean()
+    external_id = Text(validate=validate.Length(max=100), metadata={"description": "Exactly this"})
     buying_role = one_of(BUYING_ROLES)
+
+
+class ContactExportArgs(QuerySchema):
+    account_id = Text(validate=validate.Length(max=36), metadata={"description": "One account's"})
+    active = fields.Boolean()
+    buying_role = one_of(BUYING_ROLES)
+    external_id = Text(validate=validate.Length(max=100), metadata={"description": "Exactly this"})
 
 
 class OrgNodeSchema(ContactSchema):

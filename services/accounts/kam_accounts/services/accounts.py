@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from kam_accounts import events
 from kam_accounts.domain.text import fold, like_contains
 from kam_accounts.models import Account
-from kam_accounts.services.lookup import get_account
+from kam_accounts.services.lookup import check_external_id, get_account
 from kam_common.concurrency import UNCONDITIONAL, Precondition
 from kam_common.context import Caller
 from kam_common.db import utcnow
@@ -24,6 +24,7 @@ _SORTS = {
 
 
 def create_account(*, session: Session, data: dict[str, Any]) -> Account:
+    check_external_id(session, Account, data.get("external_id"))
     account = Account(**data, name_folded=fold(data["name"]))
     session.add(account)
     session.flush()
@@ -32,30 +33,36 @@ def create_account(*, session: Session, data: dict[str, Any]) -> Account:
     return account
 
 
-def list_accounts(
+def accounts_query(
     *,
-    session: Session,
     caller: Caller,
-    page: int,
-    per_page: int,
     q: str | None = None,
+    external_id: str | None = None,
     tier: str | None = None,
     orientation: str | None = None,
     segment: str | None = None,
     status: str = "active",
     sort: str = "name",
-) -> dict[str, Any]:
+) -> Select[Any]:
+    """The accounts a list (or an export) with these filters shows, in its order."""
     stmt: Select[Any] = where_given(
         caller.scoped(select(Account), Account.id),
         (Account.tier, tier),
         (Account.orientation, orientation),
         (Account.segment, segment),
+        (Account.external_id, external_id),
     )
     if q:
         stmt = stmt.where(Account.name_folded.like(like_contains(q), escape="\\"))
     if status != "all":
         stmt = stmt.where(Account.status == status)
-    stmt = stmt.order_by(*_SORTS[sort])
+    return stmt.order_by(*_SORTS[sort])
+
+
+def list_accounts(
+    *, session: Session, caller: Caller, page: int, per_page: int, **filters: Any
+) -> dict[str, Any]:
+    stmt = accounts_query(caller=caller, **filters)
     return paginate(session, stmt, page=page, per_page=per_page)
 
 
@@ -69,6 +76,8 @@ def update_account(
 ) -> Account:
     account = get_account(session=session, caller=caller, account_id=account_id, lock=True)
     precondition.check(account.version)
+    if "external_id" in changes:
+        check_external_id(session, Account, changes["external_id"], account.id)
     for name, value in changes.items():
         setattr(account, name, value)
     if "name" in changes:

@@ -12,7 +12,7 @@ from kam_accounts import events
 from kam_accounts.domain.errors import ContactNotFound
 from kam_accounts.domain.reporting import OrgNode, check_reporting_line, org_chart
 from kam_accounts.models import Contact, ContactChange
-from kam_accounts.services.lookup import get_account, get_open_account
+from kam_accounts.services.lookup import check_external_id, get_account, get_open_account
 from kam_common.concurrency import UNCONDITIONAL, Precondition
 from kam_common.context import Caller
 from kam_common.db import utcnow
@@ -79,6 +79,7 @@ def create_contact(
     *, session: Session, caller: Caller, account_id: str, data: dict[str, Any]
 ) -> Contact:
     get_open_account(session=session, caller=caller, account_id=account_id)
+    check_external_id(session, Contact, data.get("external_id"))
     _check_manager(
         session, account_id=account_id, contact_id=None, manager_id=data.get("reports_to_id")
     )
@@ -111,9 +112,12 @@ def list_contacts(
     per_page: int,
     active: bool | None = None,
     buying_role: str | None = None,
+    external_id: str | None = None,
 ) -> dict[str, Any]:
     get_account(session=session, caller=caller, account_id=account_id)
     stmt: Select[Any] = select(Contact).where(Contact.account_id == account_id)
+    if external_id is not None:
+        stmt = stmt.where(Contact.external_id == external_id)
     if active is not None:
         stmt = stmt.where(Contact.active == active)
     if buying_role:
@@ -136,6 +140,8 @@ def update_contact(
         session=session, caller=caller, account_id=account_id, contact_id=contact_id, lock=True
     )
     precondition.check(contact.version)
+    if "external_id" in changes:
+        check_external_id(session, Contact, changes["external_id"], contact.id)
     if "reports_to_id" in changes:
         _check_manager(
             session,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kam_accounts.domain.errors import AccountArchived, AccountNotFound
 from kam_accounts.models import Account
 from kam_common.context import Caller
+from kam_common.errors import Conflict
 
 
 def get_account(
@@ -27,3 +31,17 @@ def get_open_account(*, session: Session, caller: Caller, account_id: str) -> Ac
     if account.status == "archived":
         raise AccountArchived()
     return account
+
+
+def check_external_id(
+    session: Session, model: Any, external_id: str | None, own_id: str | None = None
+) -> None:
+    """`external_id` is unique: a second record with it is a 409 naming the field."""
+    if external_id is None:
+        return
+    taken = session.scalar(select(model.id).where(model.external_id == external_id))
+    if taken is not None and taken != own_id:
+        raise Conflict(
+            f"external_id {external_id!r} is already used by another record.",
+            errors={"external_id": ["Already used by another record."]},
+        )

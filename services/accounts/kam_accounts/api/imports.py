@@ -1,0 +1,102 @@
+"""CSV in and out: /api/v1/imports (accounts, contacts, purchases) and /api/v1/exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from kam_accounts.api.schemas import (
+    AccountExportArgs,
+    AccountImportRowSchema,
+    AccountPatchSchema,
+    ContactCreateSchema,
+    ContactExportArgs,
+    ContactPatchSchema,
+)
+from kam_accounts.models import imports as imports_table
+from kam_accounts.services import imports as use_cases
+from kam_common.db import request_session
+from kam_common.imports import Imports, ImportSchema, import_args
+from kam_common.scope import request_caller
+from kam_common.tabular import CSV_TYPE
+from kam_common.web import Blueprint, accepts_csv, answers_csv
+
+KINDS = ("accounts", "contacts")
+PREFIX = "acc_"
+
+blp = Blueprint("imports", __name__, url_prefix="/api/v1", description="CSV import and export")
+
+
+def make_imports(inline_rows: int) -> Imports:
+    return Imports(
+        imports_table,
+        prefix=PREFIX,
+        importers={
+            "accounts": use_cases.AccountsImport(AccountImportRowSchema(), AccountPatchSchema()),
+            "contacts": use_cases.ContactsImport(ContactCreateSchema(), ContactPatchSchema()),
+        },
+        inline_rows=inline_rows,
+    )
+
+
+def _imports() -> Imports:
+    found: Imports | None = current_app.extensions.get("kam_imports")
+    if found is None:
+        found = make_imports(current_app.config["IMPORT_INLINE_ROWS"])
+        current_app.extensions["kam_imports"] = found
+    return found
+
+
+@blp.route("/imports")
+class ImportFiles(MethodView):
+    @blp.arguments(import_args(KINDS), location="query")
+    @blp.response(201, ImportSchema)
+    @accepts_csv(blp, "UTF-8 CSV, with or without a BOM; the header row names the columns")
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Import accounts or contacts: a dry run names every bad row; else all or nothing."""
+        return _imports().start(
+            request_session(),
+            kind=args["kind"],
+            body=request.get_data(cache=True),
+            mode=args["mode"],
+            dry_run=args["dry_run"],
+            caller=request_caller(),
+        )
+
+
+@blp.route("/imports/<import_id>")
+class ImportById(MethodView):
+    @blp.response(200, ImportSchema)
+    def get(self, import_id: str) -> dict[str, Any]:
+        """An import's state (`progress` while a large file is running)."""
+        return _imports().get(request_session(), import_id=import_id)
+
+
+def _csv(body: bytes, name: str) -> Response:
+    return Response(
+        body,
+        content_type=f"{CSV_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@blp.route("/exports/accounts.csv")
+class AccountsExport(MethodView):
+    @blp.arguments(AccountExportArgs, location="query")
+    @answers_csv(blp, "Every account the list with these filters shows, as CSV")
+    def get(self, args: dict[str, Any]) -> Response:
+        """Export accounts (the list's filters); importing the file back changes nothing."""
+        body = use_cases.export_accounts(session=request_session(), caller=request_caller(), **args)
+        return _csv(body, "accounts.csv")
+
+
+@blp.route("/exports/contacts.csv")
+class ContactsExport(MethodView):
+    @blp.arguments(ContactExportArgs, location="query")
+    @answers_csv(blp, "The contacts of every account the key may see (or of one), as CSV")
+    def get(self, args: dict[str, Any]) -> Response:
+        """Export contacts, with each one's account and manager named so it imports back."""
+        body = use_cases.export_contacts(session=request_session(), caller=request_caller(), **args)
+        return _csv(body, "contacts.csv")

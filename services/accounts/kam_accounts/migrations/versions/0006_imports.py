@@ -1,0 +1,53 @@
+"""CSV imports: a partner's own CRM id (`external_id`) on accounts and contacts, and the imports
+
+Revision ID: 0006_imports
+Revises: 0005
+Create Date: 2026-12-02 18:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from kam_common.db import UTCDateTime
+
+revision: str = "0006_imports"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    for table in ("accounts", "contacts"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("external_id", sa.String(length=100), nullable=True))
+        op.create_index(f"ix_{table}_external_id", table, ["external_id"], unique=True)
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("mode", sa.String(length=20), nullable=False),
+        sa.Column("dry_run", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("rows", sa.Integer(), nullable=False),
+        sa.Column("created", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("progress", sa.JSON(), nullable=True),
+        sa.Column("caller", sa.JSON(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("claimed_at", UTCDateTime(), nullable=True),
+        sa.Column("finished_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("imports")
+    for table in ("contacts", "accounts"):
+        op.drop_index(f"ix_{table}_external_id", table_name=table)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("external_id")

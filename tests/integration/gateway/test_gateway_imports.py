@@ -1,0 +1,170 @@
+"""CSV in and out through the gateway, as a partner system would use it: routing by kind,
+roles, the upload limit, and the spreadsheet story of issue 14 (a 1,000-row contacts file with
+a BOM and Persian names: dry run, two bad rows fixed, applied, exported back, no difference)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from support import HttpClient
+
+from kam_common.tabular import MAX_UPLOAD_BYTES
+
+BOM = "\ufeff"
+COLUMNS = ["external_id", "account_external_id", "name", "title", "email", "phone",
+           "buying_role", "reports_to_email"]  # fmt: skip
+FIRST = ["سارا", "رضا", "مینا", "علی", "زهرا", "محمد", "فاطمه", "حسین"]
+LAST = ["احمدی", "محمدی", "حسینی", "رضایی", "کریمی", "موسوی"]
+ROLES = ["decision_maker", "economic_buyer", "technical_buyer", "influencer", "user", "champion"]
+
+
+@pytest.fixture
+def stack(
+    make_gateway: Callable[..., HttpClient],
+    accounts_service: str,
+    echo_upstreams: dict[str, str],
+    upstream_tools: Any,
+) -> HttpClient:
+    return make_gateway(**upstream_tools.config({**echo_upstreams, "accounts": accounts_service}))
+
+
+def key(stack: HttpClient, role: str, account_ids: list[str] | None = None) -> dict[str, str]:
+    from kam_gateway.keys import create_key
+
+    with stack.application.db.session() as session:
+        _key, secret = create_key(session=session, name=role, role=role, account_ids=account_ids)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def spreadsheet(rows: list[list[str]]) -> bytes:
+    """What Excel's "CSV UTF-8" writes: a BOM, CRLF line ends."""
+    out = io.StringIO()
+    csv.writer(out).writerows([COLUMNS, *rows])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def contacts_file(count: int) -> list[list[str]]:
+    rows = []
+    for i in range(count):
+        account = f"acc-{i % 4}"
+        # Each account's first ten people report to its first; the rest to one of those ten.
+        number = i // 4
+        manager = "" if number == 0 else f"p{(number // 10) * 4 + i % 4}@client.example"
+        rows.append([
+            f"crm-{i}", account, f"{FIRST[i % 8]} {LAST[i % 6]} {i}", "مدیر خرید",
+            f"p{i}@client.example", f"+98 21 5555 {i:04d}", ROLES[i % 6], manager,
+        ])  # fmt: skip
+    return rows
+
+
+def post_csv(stack: HttpClient, body: bytes, headers: dict[str, str], **query: Any) -> Any:
+    return stack.post(
+        "/api/v1/imports",
+        params=query,
+        data=body,
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+
+
+def test_a_spreadsheets_thousand_contacts_dry_run_fixed_applied_and_exported_back(
+    stack: HttpClient,
+) -> None:
+    sales = key(stack, "sales")
+    for n in range(4):
+        made = stack.post(
+            "/api/v1/accounts", json={"name": f"شرکت {n}", "external_id": f"acc-{n}"}, headers=sales
+        )
+        assert made.status_code == 201
+    rows = contacts_file(1000)
+    broken = [list(row) for row in rows]
+    broken[99][6] = "boss"  # row 101: not a buying role
+    broken[499][7] = "nobody@client.example"  # row 501: a manager neither in file nor account
+
+    dry = post_csv(stack, spreadsheet(broken), sales, kind="contacts", dry_run="true")
+
+    assert dry.status_code == 201, dry.get_json()
+    result = dry.get_json()
+    assert (result["status"], result["rows"]) == ("failed", 1000)
+    assert [(e["row"], e["column"]) for e in result["errors"]] == [
+        (101, "buying_role"),
+        (501, "reports_to_email"),
+    ]
+    assert stack.get("/api/v1/imports/" + result["id"], headers=sales).get_json() == result
+
+    fixed = spreadsheet(rows)
+    checked = post_csv(stack, fixed, sales, kind="contacts", dry_run="true").get_json()
+    assert (checked["status"], checked["created"], checked["errors"]) == ("validated", 1000, [])
+    applied = post_csv(stack, fixed, sales, kind="contacts").get_json()
+    assert (applied["status"], applied["created"]) == ("applied", 1000)
+
+    exported = stack.get("/api/v1/exports/contacts.csv", headers=sales)
+    assert exported.status_code == 200
+    text = exported.get_data(as_text=True)
+    assert text.startswith(BOM)
+    back = list(csv.DictReader(io.StringIO(text[1:], newline="")))
+    original = list(csv.DictReader(io.StringIO(fixed.decode("utf-8")[1:], newline="")))
+
+    def unquoted(value: str) -> str:
+        return value[1:] if value.startswith("'+") else value
+
+    as_sent = {r["external_id"]: r for r in original}
+    as_back = {r["external_id"]: {c: unquoted(r[c]) for c in COLUMNS} for r in back}
+    assert as_back == as_sent  # the diff is empty: every cell came back as it was sent
+
+    again = post_csv(stack, exported.get_data(), sales, kind="contacts").get_json()
+    assert (again["status"], again["created"], again["updated"], again["unchanged"]) == (
+        "applied", 0, 0, 1000,
+    )  # fmt: skip
+
+
+def test_imports_go_by_role_and_kind(stack: HttpClient) -> None:
+    body = spreadsheet([])
+    engineer, partner = key(stack, "engineer"), key(stack, "partner", ["a-1"])
+
+    assert post_csv(stack, body, engineer, kind="contacts").status_code == 403
+    assert post_csv(stack, body, partner, kind="accounts").status_code == 403
+    assert post_csv(stack, body, key(stack, "sales"), kind="planets").status_code == 400
+    assert post_csv(stack, body, key(stack, "sales")).status_code == 400  # kind is required
+
+
+def test_the_upload_limit_is_20_mib_with_a_clear_refusal_and_json_is_refused(
+    stack: HttpClient,
+) -> None:
+    sales = key(stack, "sales")
+    big = b"name\n" + b"x" * (MAX_UPLOAD_BYTES + 1)
+
+    too_large = post_csv(stack, big, sales, kind="accounts")
+    as_json = stack.post("/api/v1/imports?kind=accounts", json={"name": "x"}, headers=sales)
+
+    assert too_large.status_code == 413
+    assert "20 MiB" in too_large.get_json()["detail"]
+    assert as_json.status_code == 415
+    assert "text/csv" in as_json.get_json()["detail"]
+
+
+def test_a_partners_export_holds_its_own_accounts_and_no_internal_columns(
+    stack: HttpClient,
+) -> None:
+    sales = key(stack, "sales")
+    ids = []
+    for n in range(2):
+        made = stack.post("/api/v1/accounts", json={"name": f"A{n}"}, headers=sales).get_json()
+        stack.post(
+            f"/api/v1/accounts/{made['id']}/contacts",
+            json={"name": f"P{n}", "notes": "likes golf"},
+            headers=sales,
+        )
+        ids.append(made["id"])
+    partner = key(stack, "partner", [ids[0]])
+
+    accounts = stack.get("/api/v1/exports/accounts.csv", headers=partner).get_data(as_text=True)
+    contacts = stack.get("/api/v1/exports/contacts.csv", headers=partner).get_data(as_text=True)
+
+    assert ids[0] in accounts and ids[1] not in accounts
+    header = contacts[1:].splitlines()[0].split(",")
+    assert "notes" not in header and "influence" not in header
+    assert "P0" in contacts and "P1" not in contacts and "golf" not in contacts
