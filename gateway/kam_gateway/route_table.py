@@ -133,6 +133,8 @@ def _rows() -> list[Rule]:
         Rule("POST", H + "/scorecard/proposals", EXEC_ONLY, hea),
         Rule("GET", H + "/scorecard/proposals/{proposal_id}", EXEC_ONLY, hea),
         Rule("POST", H + "/scorecard/proposals/{proposal_id}/adopt", EXEC_ONLY, hea),
+        Rule("GET", H + "/scorecards/{segment}", EXEC_ONLY, hea),
+        Rule("PUT", H + "/scorecards/{segment}", EXEC_ONLY, hea),
         Rule("GET", H + "/alerts", STAFF, hea),
         # Acknowledged and resolved by whoever acts on them: executive, sales, engineer.
         Rule("PATCH", H + "/alerts/{alert_id}", STAFF, hea),

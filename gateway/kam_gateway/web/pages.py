@@ -400,6 +400,8 @@ async def admin(
     errors: dict[str, str] | None = None,
     key_errors: dict[str, str] | None = None,
     new_key: dict[str, Any] | None = None,
+    edit_id: str | None = None,
+    edit_errors: dict[str, str] | None = None,
 ) -> Answer:
     if request.role != "admin":
         raise PageError(403, "")
@@ -407,7 +409,7 @@ async def admin(
         request.read("/api/v1/admin/users", {"per_page": 100}),
         request.read("/api/v1/admin/keys", {"per_page": 100}),
     )
-    failed = bool(errors or key_errors)
+    failed = bool(errors or key_errors or edit_errors)
     return request.render(
         "admin.html",
         status=422 if failed else (201 if new_key else 200),
@@ -417,6 +419,9 @@ async def admin(
         key_errors=key_errors or {},
         user_form=request.form if errors else {},
         key_form=request.form if key_errors else {},
+        edit_id=edit_id,
+        edit_errors=edit_errors or {},
+        edit_form=request.form if edit_errors else {},
         new_key=new_key,
         roles=ROLES,
     )
@@ -439,6 +444,29 @@ async def create_user(request: Request) -> Answer:
     status, data = await request.api("POST", "/api/v1/admin/users", body=body)
     if status >= 400:
         return await admin(request, errors=_errors(data))
+    return request.redirect("/admin")
+
+
+async def update_user(request: Request) -> Answer:
+    """Role, accounts, a new password (empty keeps the old one), or a deactivated person back."""
+    user_id = request.params["user_id"]
+    form = request.form
+    body: dict[str, Any] = {
+        "role": form.get("role", ""),
+        "account_ids": _ids(form.get("account_ids", "")),
+    }
+    password = dict(request.form_items).get("password", "")
+    if password:
+        body["password"] = password
+    if form.get("active") == "true":
+        body["active"] = True
+    status, data = await request.api(
+        "PATCH", f"/api/v1/admin/users/{quote(user_id, safe='')}", body=body
+    )
+    if status == 404:
+        raise PageError(status, (data or {}).get("detail", ""))
+    if status >= 400:
+        return await admin(request, edit_id=user_id, edit_errors=_errors(data))
     return request.redirect("/admin")
 
 
@@ -574,6 +602,7 @@ ROUTES = [
     ("POST", "/scorecard", change_scorecard, False),
     ("GET", "/admin", admin_page, False),
     ("POST", "/admin/users", create_user, False),
+    ("POST", r"/admin/users/(?P<user_id>[A-Za-z0-9-]{1,64})", update_user, False),
     ("POST", r"/admin/users/(?P<user_id>[A-Za-z0-9-]{1,64})/deactivate", deactivate_user, False),
     ("POST", "/admin/keys", create_key, False),
     ("POST", r"/admin/keys/(?P<key_id>[A-Za-z0-9-]{1,64})/revoke", revoke_key, False),
