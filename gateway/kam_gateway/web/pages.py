@@ -29,6 +29,7 @@ H = "/api/v1/health"
 O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
 ID = r"(?P<account_id>[A-Za-z0-9._:-]{1,64})"
 PER_PAGE = 25
+ALERTS_PER_PAGE = 10
 EVENT_TYPES = ("delivery", "quality", "support", "warning")
 SIGNALS = (
     "market_change",
@@ -64,9 +65,9 @@ def _errors(data: Any) -> dict[str, str]:
     return found
 
 
-def _page(request: Request) -> int:
+def _page(request: Request, name: str = "page") -> int:
     try:
-        return max(1, min(int(request.query.get("page", "1")), 10_000))
+        return max(1, min(int(request.query.get(name, "1")), 10_000))
     except ValueError:
         return 1
 
@@ -172,7 +173,10 @@ async def portfolio(request: Request) -> Answer:
         status, data = await request.api("GET", H + "/portfolio")
     if status >= 400:
         raise PageError(status, (data or {}).get("detail", ""))
-    alerts = await request.read_optional(H + "/alerts", {"status": "open", "per_page": 10})
+    alerts_page = _page(request, "alerts_page")
+    alerts = await request.read_optional(
+        H + "/alerts", {"status": "open", "page": alerts_page, "per_page": ALERTS_PER_PAGE}
+    )
     rows = data.get("items")
     total = data.get("total", data.get("accounts", 0))
     if rows is None:
@@ -187,6 +191,8 @@ async def portfolio(request: Request) -> Answer:
         filters=filters,
         alerts=(alerts or {}).get("items", []),
         alerts_total=(alerts or {}).get("total", 0),
+        alerts_page=alerts_page,
+        alerts_pages=max(1, -(-int((alerts or {}).get("total", 0)) // ALERTS_PER_PAGE)),
     )
 
 
