@@ -38,6 +38,7 @@ T = "/api/v1/triggers"
 K = "/api/v1/tasks"
 C = "/api/v1/campaigns"
 WH = "/api/v1/webhooks"
+AUDIT = "/api/v1/audit"
 EX = "/api/v1/exports"
 
 
@@ -54,6 +55,8 @@ def _rows() -> list[Rule]:
         Rule("PATCH", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
+        # The audit trail of every service (and the gateway's own), merged: who changed what.
+        Rule("GET", AUDIT, EXEC_ONLY, gw),
         # Webhooks: admins manage all, partners their own (the use cases check whose).
         Rule("POST", WH, PARTNER_ONLY, gw),
         Rule("GET", WH, PARTNER_ONLY, gw),
