@@ -456,3 +456,29 @@ def test_the_scorecard_form_refuses_bad_input_beside_the_field_and_saves_nothing
         expect(page.get_by_role("alert")).to_be_visible()
         assert page.get_by_label("quality", exact=True).input_value() == "0.9"
     assert api("GET", "/health/scorecard").json()["version"] == before["version"]
+
+
+def test_an_executive_sees_how_well_the_scorecard_foretold_churn_and_fits_a_proposal(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    judged = api("GET", "/health/scorecard/backtest").json()
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["executive"])
+        page.get_by_role("link", name="Scorecard").click()
+        section = page.get_by_role("region", name="How well it foretold churn")
+        expect(section).to_be_visible()
+        expect(section.get_by_role("row")).to_have_count(5)  # a header and the four bands
+        check_accessibility(page)
+        page.get_by_role("button", name="Fit a scorecard to the outcomes").click()
+        enough = judged["outcomes"] >= 20 and judged["churns"] >= 5
+        if enough:  # the proposal, its verdict and the button that adopts it
+            proposal = page.get_by_role("region", name="Fitted proposal")
+            expect(proposal).to_contain_text("On held-out accounts")
+            expect(proposal.get_by_role("button", name=re.compile("^Adopt"))).to_be_visible()
+        else:  # too few outcomes: the reason, and nothing proposed
+            expect(page.get_by_role("alert")).to_contain_text("Nothing is proposed")
+            expect(page.get_by_role("region", name="Fitted proposal")).to_have_count(0)
+        check_accessibility(page)
