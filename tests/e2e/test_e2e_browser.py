@@ -311,6 +311,68 @@ def test_sales_builds_compares_and_accepts_a_proposal(
         expect(page.locator("section", has_text="Active agreement")).to_contain_text("flexible")
 
 
+def test_sales_adds_a_task_finds_it_among_their_own_and_maps_who_covers_whom(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    import time
+
+    ours = world["ours"]
+    email = world["people"]["sales"]
+    member = api(
+        "POST",
+        f"/accounts/{ours['id']}/team",
+        json={"name": "Sam Seller", "email": email, "role": "sales"},
+    )
+    assert member.status_code == 201, member.text
+    # Plays hears of the new member through the worker: a task for the role goes to them then.
+    probe = api(
+        "POST",
+        "/tasks",
+        json={"account_id": ours["id"], "title": "Probe", "due_on": days_ago(-30),
+              "assignee_role": "sales"},
+    )  # fmt: skip
+    assert probe.status_code == 201, probe.text
+    deadline = time.monotonic() + 30
+    while api("GET", f"/tasks/{probe.json()['id']}").json()["assignee_id"] != member.json()["id"]:
+        assert time.monotonic() < deadline, "plays never heard of the new team member"
+        time.sleep(0.2)
+    api("PATCH", f"/tasks/{probe.json()['id']}", json={"status": "dismissed"})
+
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, email)
+        page.goto(f"{gateway_url}/accounts/{ours['id']}")
+        tasks = page.locator("section#tasks")
+        # No title: refused beside the field, the rest kept, nothing saved.
+        tasks.get_by_label("For the team's").select_option("sales")
+        tasks.get_by_label("Steps (one a line)").fill("Book the visit\nBring the quality report")
+        tasks.get_by_role("button", name="Add task").click()
+        expect(page.locator("#title-error")).to_be_visible()
+        assert page.get_by_label("Steps (one a line)").input_value().startswith("Book the visit")
+        check_accessibility(page)
+        page.get_by_label("What to do").fill("Visit the plant 工厂")
+        page.get_by_role("button", name="Add task").click()
+        expect(page.get_by_role("status")).to_contain_text("Task added")
+        expect(page.locator("section#tasks")).to_contain_text("Visit the plant 工厂")
+        expect(page.locator("section#tasks")).to_contain_text("Sam Seller")
+
+        page.get_by_role("link", name="Tasks").click()
+        row = page.locator("tr", has_text="Visit the plant 工厂")
+        expect(row).to_contain_text(ours["name"])
+        check_accessibility(page)
+        row.get_by_role("button", name="Done: Visit the plant 工厂").click()
+        expect(page.locator("tr", has_text="Visit the plant 工厂")).to_have_count(0)
+
+        page.goto(f"{gateway_url}/accounts/{ours['id']}#coverage")
+        coverage = page.locator("section#coverage")
+        coverage.get_by_label("Ours").select_option(label="Sam Seller · sales")
+        coverage.get_by_label("Theirs").select_option(index=0)
+        coverage.get_by_role("button", name="Cover").click()
+        expect(page.locator("section#coverage tbody")).to_contain_text("Sam Seller")
+
+
 def test_a_partner_sees_only_its_accounts_and_a_guessed_url_reveals_nothing(
     playwright: Playwright, gateway_url: str, world: dict[str, Any]
 ) -> None:

@@ -253,24 +253,34 @@ async def alert_action(request: Request) -> Answer:
 # Account ---------------------------------------------------------------------------------
 
 
-async def account(request: Request, *, log_errors: dict[str, str] | None = None) -> Answer:
+async def account(
+    request: Request,
+    *,
+    log_errors: dict[str, str] | None = None,
+    task_errors: dict[str, str] | None = None,
+    cover_errors: dict[str, str] | None = None,
+) -> Answer:
+    from kam_gateway.web import plays_pages
+
     account_id = request.params["account_id"]
     quoted = quote(account_id, safe="")
     overview = await request.read(f"{A}/{quoted}/overview")
     page = _page(request)
-    history, org, timeline, suggestions, events, proposals = await asyncio.gather(
+    history, org, timeline, suggestions, events, proposals, plays = await asyncio.gather(
         request.read_optional(f"{H}/accounts/{quoted}/history"),
         request.read_optional(f"{A}/{quoted}/org-chart"),
         request.read_optional(f"{A}/{quoted}/timeline", {"page": page, "per_page": 10}),
         request.read_optional(O + "/recommendations", {"account_id": account_id}),
         request.read_optional(H + "/events", {"account_id": account_id, "open": "true"}),
         request.read_optional(O + "/proposals", {"account_id": account_id, "per_page": 5}),
+        plays_pages.account_parts(request, account_id),
     )
     points = (history or {}).get("points", [])
+    failed = log_errors or task_errors or cover_errors
     health = overview.get("health") or {}
     return request.render(
         "account.html",
-        status=422 if log_errors else 200,
+        status=422 if failed else 200,
         account=overview["account"],
         overview=overview,
         health=health,
@@ -283,6 +293,12 @@ async def account(request: Request, *, log_errors: dict[str, str] | None = None)
         proposals=(proposals or {}).get("items", []),
         log_errors=log_errors or {},
         log_form=request.form if log_errors else {},
+        task_errors=task_errors or {},
+        task_form=request.form if task_errors else {},
+        cover_errors=cover_errors or {},
+        cover_form=request.form if cover_errors else {},
+        task_added=request.query.get("task") == "1",
+        **plays,
         event_types=[t for t in EVENT_TYPES if _may_log(request, t)],
         signals=SIGNALS,
         severities=SEVERITIES,
