@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import marshmallow as ma
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kam_accounts import events
@@ -27,7 +27,7 @@ from kam_accounts.domain.text import fold
 from kam_accounts.models import Account, Contact, ContactChange
 from kam_accounts.services.accounts import accounts_query
 from kam_common.context import Caller
-from kam_common.db import new_id, utcnow
+from kam_common.db import insert_many, new_id, utcnow
 from kam_common.imports import PROGRESS_EVERY, Plan, Progress
 from kam_common.pagination import where_given
 from kam_common.tabular import (
@@ -200,8 +200,7 @@ class AccountsImport:
 
     def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
         writes: _Writes = plan.work
-        if writes.created:
-            session.execute(insert(_table(Account)), writes.created)
+        insert_many(session, _table(Account), writes.created)
         _update_all(session, Account, [row for row, _changes, _was in writes.updated])
         facts = [events.account_facts(_as(row)) for row in writes.created]
         events.OUTBOX.publish_many(session, "account.created", facts)
@@ -422,8 +421,7 @@ class ContactsImport:
         writes: _Writes = plan.work
         table = _table(Contact)
         created = _managers_first(writes.created)
-        if created:
-            session.execute(insert(table), created)
+        insert_many(session, table, created)
         _update_all(session, Contact, [row for row, _changes, _was in writes.updated])
         now = utcnow()
         changes = [
@@ -447,8 +445,7 @@ class ContactsImport:
                     {"id": new_id(), "account_id": row["account_id"], "contact_id": row["id"],
                      "kind": kind, "changes": tracked, "occurred_at": now}
                 )  # fmt: skip
-        if changes:
-            session.execute(insert(_table(ContactChange)), changes)
+        insert_many(session, _table(ContactChange), changes)
         everyone = created + [row for row, _c, _w in writes.updated]
         events.OUTBOX.publish_many(
             session, "contact.changed", [events.contact_facts(_as(row)) for row in everyone]
