@@ -14,6 +14,8 @@ from kam_accounts.api.schemas import (
     ContactCreateSchema,
     ContactExportArgs,
     ContactPatchSchema,
+    PurchaseCreateSchema,
+    PurchaseExportArgs,
 )
 from kam_accounts.models import imports as imports_table
 from kam_accounts.services import imports as use_cases
@@ -23,7 +25,7 @@ from kam_common.scope import request_caller
 from kam_common.tabular import CSV_TYPE
 from kam_common.web import Blueprint, accepts_csv, answers_csv
 
-KINDS = ("accounts", "contacts")
+KINDS = ("accounts", "contacts", "purchases")
 PREFIX = "acc_"
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1", description="CSV import and export")
@@ -36,6 +38,7 @@ def make_imports(inline_rows: int) -> Imports:
         importers={
             "accounts": use_cases.AccountsImport(AccountImportRowSchema(), AccountPatchSchema()),
             "contacts": use_cases.ContactsImport(ContactCreateSchema(), ContactPatchSchema()),
+            "purchases": use_cases.PurchasesImport(PurchaseCreateSchema()),
         },
         inline_rows=inline_rows,
     )
@@ -100,3 +103,15 @@ class ContactsExport(MethodView):
         """Export contacts, with each one's account and manager named so it imports back."""
         body = use_cases.export_contacts(session=request_session(), caller=request_caller(), **args)
         return _csv(body, "contacts.csv")
+
+
+@blp.route("/exports/purchases.csv")
+class PurchasesExport(MethodView):
+    @blp.arguments(PurchaseExportArgs, location="query")
+    @answers_csv(blp, "The purchases of every account the key may see (or of one), as CSV")
+    def get(self, args: dict[str, Any]) -> Response:
+        """Export purchases (filters `account_id`, `product_line`, `since`, `until`)."""
+        body = use_cases.export_purchases(
+            session=request_session(), caller=request_caller(), **args
+        )
+        return _csv(body, "purchases.csv")
