@@ -25,7 +25,7 @@ from sqlalchemy import (
     insert,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -198,16 +198,21 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     processors = [table.c[name].type._cached_bind_processor(connection.dialect) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
     raw: Any = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    value if process is None or value is None else process(value)
-                    for value, process in zip(
-                        (row[name] for name in names), processors, strict=True
-                    )
-                ]
-            )
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                values = (row[name] for name in names)
+                copy.write_row(
+                    [
+                        value if process is None or value is None else process(value)
+                        for value, process in zip(values, processors, strict=True)
+                    ]
+                )
+    except dbapi.Error as exc:
+        # As SQLAlchemy raises it for an INSERT (IntegrityError for a taken key, ...).
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
 
 
 def get_or_insert(session: Session, model: type[T], key: Any, make: Callable[[], T]) -> T:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import inbox_table, outbox_table
+from kam_common.tabular import imports_table
 
 
 class Base(DeclarativeBase):
@@ -34,6 +35,7 @@ class Base(DeclarativeBase):
 idempotency_keys = idempotency_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
+imports = imports_table(Base.metadata)
 
 
 class AccountFacts(Base):

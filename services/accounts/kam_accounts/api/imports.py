@@ -22,8 +22,7 @@ from kam_accounts.services import imports as use_cases
 from kam_common.db import request_session
 from kam_common.imports import Imports, ImportSchema, import_args
 from kam_common.scope import request_caller
-from kam_common.tabular import CSV_TYPE
-from kam_common.web import Blueprint, accepts_csv, answers_csv
+from kam_common.web import Blueprint, accepts_csv, answers_csv, csv_response
 
 KINDS = ("accounts", "contacts", "purchases")
 PREFIX = "acc_"
@@ -77,14 +76,6 @@ class ImportById(MethodView):
         return _imports().get(request_session(), import_id=import_id)
 
 
-def _csv(body: bytes, name: str) -> Response:
-    return Response(
-        body,
-        content_type=f"{CSV_TYPE}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 @blp.route("/exports/accounts.csv")
 class AccountsExport(MethodView):
     @blp.arguments(AccountExportArgs, location="query")
@@ -92,7 +83,7 @@ class AccountsExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """Export accounts (the list's filters); importing the file back changes nothing."""
         body = use_cases.export_accounts(session=request_session(), caller=request_caller(), **args)
-        return _csv(body, "accounts.csv")
+        return csv_response(body, "accounts.csv")
 
 
 @blp.route("/exports/contacts.csv")
@@ -102,7 +93,7 @@ class ContactsExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """Export contacts, with each one's account and manager named so it imports back."""
         body = use_cases.export_contacts(session=request_session(), caller=request_caller(), **args)
-        return _csv(body, "contacts.csv")
+        return csv_response(body, "contacts.csv")
 
 
 @blp.route("/exports/purchases.csv")
@@ -114,4 +105,4 @@ class PurchasesExport(MethodView):
         body = use_cases.export_purchases(
             session=request_session(), caller=request_caller(), **args
         )
-        return _csv(body, "purchases.csv")
+        return csv_response(body, "purchases.csv")
