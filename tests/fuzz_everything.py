@@ -25,7 +25,7 @@ from typing import Any
 os.environ.setdefault("KAM_DATA_DIR", tempfile.mkdtemp(prefix="kam-fuzz-"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support import serve, serve_asgi  # noqa: E402
+from support import clear, serve, serve_asgi  # noqa: E402
 
 from kam_accounts import create_app as create_accounts  # noqa: E402
 from kam_accounts.models import Base as AccountsBase  # noqa: E402
@@ -55,7 +55,7 @@ def database(app: str, folder: Path) -> str:
     engine = make_engine(url)
     with engine.begin() as conn:
         for table in reversed(APPS[app][1].sorted_tables):
-            conn.execute(table.delete())
+            clear(conn, table)
     engine.dispose()
     return url
 

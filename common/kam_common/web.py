@@ -475,9 +475,11 @@ def build_service(
     title: str,
     settings: dict[str, Any],
     idempotency_keys: Table,
+    audit_entries: Table | None = None,
 ) -> tuple[Flask, Api, Database]:
     """An internal service with the house conventions: every path but /healthz and /metrics
-    behind the internal token, its database, and `Idempotency-Key` replay for creating POSTs."""
+    behind the internal token, its database, `Idempotency-Key` replay for creating POSTs, and
+    (given its table) the audit trail of its audited models, served at `/internal/audit`."""
     app = Flask(import_name, static_folder=None)
     app.config.update(
         API_TITLE=title,
@@ -587,6 +589,11 @@ def build_service(
     db = Database(settings["DATABASE_URL"])
     db.init_app(app)
     init_idempotency(app, db, idempotency_keys)
+    if audit_entries is not None:
+        from kam_common.audit import audit_blueprint, init_audit
+
+        init_audit(db, audit_entries)
+        api.register_blueprint(audit_blueprint(audit_entries))
 
     @app.before_request
     def _set_audience() -> None:

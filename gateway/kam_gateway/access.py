@@ -42,6 +42,11 @@ class Caller:
         return not self.is_partner or account_id in self.account_ids
 
 
+def actor_of(caller: Caller) -> dict[str, str]:
+    """The caller as the audit trail names an actor (kam_common.audit)."""
+    return {"type": caller.kind, "id": caller.key_id, "name": caller.name, "role": caller.role}
+
+
 # Who calls a public route: nobody known (the services see this name and role, and no scope).
 PUBLIC_CALLER = Caller(key_id="public", role="public", name="public link")
 

@@ -19,16 +19,19 @@ from urllib.parse import quote, urlencode
 from kam_gateway.access import ADMIN, Caller, Rule
 from kam_gateway.exchange import Answer, Call, json_answer
 from kam_gateway.forward import identity_headers, relay
-from kam_gateway.route_table import ACC, ROUTES, H, O
+from kam_gateway.route_table import ACC, AUDIT, ROUTES, H, O
 from kam_gateway.timeline import (
     ACCOUNT_ENTRY_TYPES,
     agreement_entries,
+    audit_entry,
     event_entry,
     merge_newest_first,
 )
 from kam_gateway.upstream import Reply, Upstream
 
 MAX_UPSTREAM_PER_PAGE = 100
+# Each service's own audit entries (kam_common.audit), read by the gateway only.
+AUDIT_PATH = "/internal/audit"
 Fetch = Callable[[Upstream], Awaitable[Any]]
 
 
@@ -45,6 +48,7 @@ TEAM = _rule("GET", ACC + "/team")
 HEALTH_SCORE = _rule("GET", H + "/accounts/{account_id}")
 HEALTH_EVENTS = _rule("GET", H + "/events")
 AGREEMENTS = _rule("GET", O + "/agreements")
+AUDIT_TRAIL = _rule("GET", AUDIT)
 
 
 def may_read(caller: Caller, rule: Rule) -> bool:
@@ -73,6 +77,21 @@ async def fan_out(
         if part.essential and isinstance(results[name], BaseException):
             raise results[name]
     return results
+
+
+def merged_page(
+    sources: list[list[dict[str, Any]]],
+    *,
+    total: int,
+    page: int,
+    per_page: int,
+    degraded: list[str],
+) -> Answer:
+    """One page of the sources' entries merged newest first, with what is missing."""
+    start = (page - 1) * per_page
+    items = merge_newest_first(sources)[start : start + per_page]
+    page_body = {"items": items, "total": total, "page": page, "per_page": per_page}
+    return json_answer(200, {**page_body, "degraded": degraded})
 
 
 def _get(path: str, headers: dict[str, str], timeout: float | None = None) -> Fetch:
@@ -213,6 +232,10 @@ async def account_timeline(
     if "agreement" in types and may_read(caller, AGREEMENTS):
         path = f"/api/v1/offerings/agreements?account_id={quoted}"
         parts["offerings"] = Part("offerings", _newest(path, depth, headers, optional))
+    audited = "audit" in types and may_read(caller, AUDIT_TRAIL)
+    for service in upstreams if audited else ():
+        path = f"{AUDIT_PATH}?account_id={quoted}"
+        parts[f"audit:{service}"] = Part(service, _newest(path, depth, headers, optional))
 
     results = await fan_out(call, upstreams, parts)
     own = results["accounts"]
@@ -225,29 +248,59 @@ async def account_timeline(
     if own_types:
         sources.append(own.items)
         total += own.total
-    for name in ("health", "offerings"):
-        if name not in parts:
+    for name, part in parts.items():
+        if part.essential:
             continue
         fetched = results[name]
         if not isinstance(fetched, Newest):
-            degraded.append(name)
+            if part.service not in degraded:
+                degraded.append(part.service)
             continue
-        if name == "health":
+        if name.startswith("audit:"):
+            sources.append([audit_entry(entry) for entry in fetched.items])
+            total += fetched.total
+        elif name == "health":
             sources.append([event_entry(event) for event in fetched.items])
             total += fetched.total
         else:
             entries, count = agreement_entries(fetched.items, fetched.total)
             sources.append(entries)
             total += count
-    merged = merge_newest_first(sources)
-    start = (page - 1) * per_page
-    return json_answer(
-        200,
-        {
-            "items": merged[start : start + per_page],
-            "total": total,
-            "page": page,
-            "per_page": per_page,
-            "degraded": degraded,
-        },
-    )
+    return merged_page(sources, total=total, page=page, per_page=per_page, degraded=degraded)
+
+
+Own = Callable[[int], Awaitable[Newest]]
+
+
+async def audit_trail(
+    call: Call,
+    upstreams: Mapping[str, Upstream],
+    optional_timeout: float,
+    *,
+    own: Own,
+    query: str,
+    page: int,
+    per_page: int,
+) -> Answer:
+    """Every service's audit entries and the gateway's own (`own(depth)`), newest first.
+
+    Like the timeline: each source gives its newest page × per_page entries matching `query`.
+    A service that is down, slow or busy is named in `degraded`; its entries are missing.
+    """
+    assert call.caller is not None  # noqa: S101 - the key step ran
+    depth = page * per_page
+    headers = identity_headers(call.caller, call.request_id)
+    path = f"{AUDIT_PATH}?{query}" if query else f"{AUDIT_PATH}?"
+    parts = {
+        name: Part(name, _newest(path, depth, headers, optional_timeout)) for name in upstreams
+    }
+    mine, results = await asyncio.gather(own(depth), fan_out(call, upstreams, parts))
+    sources, degraded = [mine.items], []
+    total = mine.total
+    for name, fetched in results.items():
+        if isinstance(fetched, Newest):
+            sources.append(fetched.items)
+            total += fetched.total
+        else:
+            degraded.append(name)
+    return merged_page(sources, total=total, page=page, per_page=per_page, degraded=degraded)

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kam_common.audit import audit_table, auditable
 from kam_common.db import UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import inbox_table
@@ -29,8 +30,11 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+# Changes to keys, people and webhooks (kam_common.audit): who made them, never their secrets.
+audit_entries = audit_table(Base.metadata)
 
 
+@auditable("api_key", account_id=None, ignore=("prefix",))
 class ApiKey(Base):
     """A client credential. Only the SHA-256 of the secret is kept; the secret is shown once."""
 
@@ -53,6 +57,7 @@ class ApiKey(Base):
 inbox = inbox_table(Base.metadata)
 
 
+@auditable("webhook", account_id=None, redact=("previous_secret",))
 class Webhook(Base):
     """A partner system's endpoint for our events. The secret signs every delivery, so it is
     kept as it is (it must be usable, unlike an API key's); it is shown once, at creation or
@@ -79,6 +84,7 @@ class Webhook(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+@auditable("user", account_id=None)
 class User(Base):
     """A person who signs in to the web app. Role and (partners) accounts as for an API key; only
     an argon2 hash of the password is kept."""

@@ -41,6 +41,7 @@ import marshmallow as ma
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
+from kam_common.audit import acting, init_audit
 from kam_common.db import Database
 from kam_common.errors import AppError
 from kam_common.integration import EVENTS_PATH
@@ -54,6 +55,7 @@ from kam_gateway.access import (
     Caller,
     Denied,
     Match,
+    actor_of,
     authorize,
     check_body,
     needs_body,
@@ -66,6 +68,7 @@ from kam_gateway.exchange import Answer, Call, Refusal, json_answer
 from kam_gateway.forward import BODY_METHODS, forward
 from kam_gateway.keycache import KeyCache
 from kam_gateway.keys import ensure_bootstrap_key
+from kam_gateway.models import audit_entries
 from kam_gateway.people import Signed, ensure_bootstrap_admin, session_caller
 from kam_gateway.ratelimit import FailedKeyChecks, KeyLimits, open_storage
 from kam_gateway.route_table import ROUTES
@@ -97,6 +100,7 @@ class Gateway:
     def __init__(self, settings: dict[str, Any]):
         self.settings = settings
         self.db = Database(settings["DATABASE_URL"])
+        init_audit(self.db, audit_entries)
         self.keys = KeyCache(self.db.engine)
         self.table = ROUTES
         self.operations = OPERATIONS
@@ -307,6 +311,7 @@ class Gateway:
             client=parent.client,
             scheme=parent.scheme,
             request_id=parent.request_id,
+            parent=parent,
         )
         call.caller = parent.caller
         if body is not None:
@@ -316,7 +321,6 @@ class Gateway:
             answer = await self.dispatch(call)
         except Exception as exc:  # noqa: BLE001 - a refusal is an answer the page shows
             answer = self.problem(call, exc)
-        parent.waited += call.waited
         if not answer.body:
             return answer.status, None
         try:
@@ -357,7 +361,11 @@ class Gateway:
         assert call.match is not None  # noqa: S101 - the route step ran
         rule = call.match.rule
         if rule.service == "gateway":
-            return await self.operations[(rule.method, rule.pattern)].run(call, self)
+            caller = call.caller
+            assert caller is not None  # noqa: S101 - the key step ran
+            # The gateway's own changes (keys, people, webhooks) are audited as the caller's.
+            with acting(actor_of(caller), call.request_id):
+                return await self.operations[(rule.method, rule.pattern)].run(call, self)
         timeout = self.settings.get("BULK_READ_TIMEOUT") if rule.bulk else None
         return await forward(call, self.upstreams[rule.service], timeout)
 

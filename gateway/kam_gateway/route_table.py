@@ -38,6 +38,7 @@ T = "/api/v1/triggers"
 K = "/api/v1/tasks"
 C = "/api/v1/campaigns"
 WH = "/api/v1/webhooks"
+AUDIT = "/api/v1/audit"
 EX = "/api/v1/exports"
 
 
@@ -54,6 +55,8 @@ def _rows() -> list[Rule]:
         Rule("PATCH", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
+        # The audit trail of every service (and the gateway's own), merged: who changed what.
+        Rule("GET", AUDIT, EXEC_ONLY, gw),
         # Webhooks: admins manage all, partners their own (the use cases check whose).
         Rule("POST", WH, PARTNER_ONLY, gw),
         Rule("GET", WH, PARTNER_ONLY, gw),
@@ -130,6 +133,8 @@ def _rows() -> list[Rule]:
         Rule("POST", H + "/scorecard/proposals", EXEC_ONLY, hea),
         Rule("GET", H + "/scorecard/proposals/{proposal_id}", EXEC_ONLY, hea),
         Rule("POST", H + "/scorecard/proposals/{proposal_id}/adopt", EXEC_ONLY, hea),
+        Rule("GET", H + "/scorecards/{segment}", EXEC_ONLY, hea),
+        Rule("PUT", H + "/scorecards/{segment}", EXEC_ONLY, hea),
         Rule("GET", H + "/alerts", STAFF, hea),
         # Acknowledged and resolved by whoever acts on them: executive, sales, engineer.
         Rule("PATCH", H + "/alerts/{alert_id}", STAFF, hea),

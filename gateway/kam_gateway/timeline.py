@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 ACCOUNT_ENTRY_TYPES = frozenset({"account", "interaction", "purchase", "contact_change"})
-ENTRY_TYPES = ("account", "interaction", "purchase", "contact_change", "health_event", "agreement")
+ENTRY_TYPES = (
+    "account",
+    "interaction",
+    "purchase",
+    "contact_change",
+    "health_event",
+    "agreement",
+    "audit",
+)
 ALL_TYPES = frozenset(ENTRY_TYPES)
 NOTE_CHARS = 200  # the summary quotes a note up to this long; `data` has it whole
 
@@ -73,6 +81,30 @@ def event_entry(event: dict[str, Any]) -> dict[str, Any]:
         "id": event.get("id"),
         "summary": describe_event(event),
         "data": data,
+    }
+
+
+_RESOURCE_WORDS = {"health_event": "health event", "team_member": "team member"}
+
+
+def audit_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry on the timeline: "Sara Ahmadi (sales) updated account: name, tier"."""
+    actor = entry.get("actor") or {}
+    who = actor.get("name") or actor.get("id") or "someone"
+    if actor.get("role"):
+        who += f" ({actor['role']})"
+    resource = (entry.get("resource") or {}).get("type") or "record"
+    what = _RESOURCE_WORDS.get(resource, resource.replace("_", " "))
+    text = f"{who} {entry.get('action') or 'changed'} {what}"
+    fields = sorted(entry.get("changes") or {})
+    if fields and entry.get("action") == "updated":
+        text += ": " + ", ".join(fields)
+    return {
+        "type": "audit",
+        "at": entry.get("at"),
+        "id": entry.get("id"),
+        "summary": text,
+        "data": entry,
     }
 
 

@@ -372,6 +372,46 @@ def test_an_admin_adds_a_person_and_bad_input_is_named_beside_its_field(
         expect(page.get_by_role("cell", name=email, exact=True)).to_be_visible()
 
 
+def stored(api: Callable[..., requests.Response], email: str) -> dict[str, Any]:
+    listed = api("GET", "/admin/users", params={"per_page": 100})
+    assert listed.status_code == 200, listed.text
+    return next(u for u in listed.json()["items"] if u["email"] == email)
+
+
+def test_an_admin_changes_a_persons_role_and_scope_with_errors_beside_the_field(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    email = f"moved-{uuid.uuid4().hex[:6]}@example.com"
+    person = api(
+        "POST",
+        "/admin/users",
+        json={"email": email, "name": "Nima Moved", "role": "engineer", "password": PASSWORD},
+    )
+    assert person.status_code == 201, person.text
+    ours = world["ours"]["id"]
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["admin"])
+        page.get_by_role("link", name="Admin").click()
+        row = page.locator("tr", has=page.get_by_role("cell", name=email, exact=True))
+        row.locator("summary").click()
+        # A partner needs accounts: refused beside the field, the choice kept, nothing saved.
+        row.get_by_label("Role").select_option("partner")
+        row.get_by_role("button", name=f"Save changes {email}").click()
+        row = page.locator("tr", has=page.get_by_role("cell", name=email, exact=True))
+        expect(row.locator("[id$='-error']").first).to_be_visible()
+        assert row.get_by_label("Role").input_value() == "partner"
+        check_accessibility(page)
+        assert stored(api, email)["role"] == "engineer"
+        row.get_by_label("Accounts (partners only; ids, comma-separated)").fill(ours)
+        row.get_by_role("button", name=f"Save changes {email}").click()
+        expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+    changed = stored(api, email)
+    assert changed["role"] == "partner" and changed["account_ids"] == [ours]
+
+
 def test_persian_turns_the_layout_right_to_left_and_a_phone_screen_works(
     playwright: Playwright, gateway_url: str, world: dict[str, Any]
 ) -> None:

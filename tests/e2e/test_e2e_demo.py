@@ -345,3 +345,34 @@ def test_each_demo_person_signs_in_and_the_partner_sees_only_its_accounts(
             assert names == {"فولاد سپاهان", "مجموعة الخليج للطاقة"}
         else:
             assert len(names) == len(accounts)
+
+
+def test_the_executives_alert_inbox_pages_through_every_open_alert(
+    demo_stack: tuple[Stack, str], api: Api
+) -> None:
+    import re
+
+    from kam_cli.demo.people import DEMO_PASSWORD, PEOPLE
+
+    stack, _ = demo_stack
+    base = stack.url("gateway")
+    email = next(e for e, _name, role, _stories in PEOPLE if role == "executive")
+    client = requests.Session()
+    page = client.get(f"{base}/signin", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    client.post(
+        f"{base}/signin",
+        data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
+        timeout=30,
+    )
+    total = api("/health/alerts", status="open")["total"]
+    assert total > 10, "the demo has more open alerts than one page shows"
+    pages = -(-total // 10)
+    seen: list[str] = []
+    for number in range(1, pages + 1):
+        html = client.get(f"{base}/", params={"alerts_page": number}, timeout=30).text
+        inbox = html[html.index('id="alerts"') :]
+        seen += re.findall(r'action="/alerts/([^"]+)"', inbox)
+        assert f"Page {number} of {pages}" in inbox
+    assert len(seen) == len(set(seen)) == total

@@ -1,6 +1,7 @@
 """The gateway's own operations (everything else is forwarded), registered on import."""
 
 from kam_gateway.api import (  # noqa: F401 - registers meta's too
+    audit,
     imports,
     keys,
     meta,
@@ -16,6 +17,7 @@ TAGS = {
     users.TAG: "People who sign in to the web app (admin only)",
     overview.TAG: "Composites",
     webhooks.TAG: "Webhooks: our events, signed, pushed to partner systems",
+    audit.TAG: "The audit trail: who changed what (admin, executive)",
     imports.TAG: "CSV import and export",
 }
 

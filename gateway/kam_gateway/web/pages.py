@@ -29,6 +29,7 @@ H = "/api/v1/health"
 O = "/api/v1/offerings"  # noqa: E741 - reads as the path it stands for
 ID = r"(?P<account_id>[A-Za-z0-9._:-]{1,64})"
 PER_PAGE = 25
+ALERTS_PER_PAGE = 10
 EVENT_TYPES = ("delivery", "quality", "support", "warning")
 SIGNALS = (
     "market_change",
@@ -64,9 +65,9 @@ def _errors(data: Any) -> dict[str, str]:
     return found
 
 
-def _page(request: Request) -> int:
+def _page(request: Request, name: str = "page") -> int:
     try:
-        return max(1, min(int(request.query.get("page", "1")), 10_000))
+        return max(1, min(int(request.query.get(name, "1")), 10_000))
     except ValueError:
         return 1
 
@@ -172,7 +173,10 @@ async def portfolio(request: Request) -> Answer:
         status, data = await request.api("GET", H + "/portfolio")
     if status >= 400:
         raise PageError(status, (data or {}).get("detail", ""))
-    alerts = await request.read_optional(H + "/alerts", {"status": "open", "per_page": 10})
+    alerts_page = _page(request, "alerts_page")
+    alerts = await request.read_optional(
+        H + "/alerts", {"status": "open", "page": alerts_page, "per_page": ALERTS_PER_PAGE}
+    )
     rows = data.get("items")
     total = data.get("total", data.get("accounts", 0))
     if rows is None:
@@ -187,6 +191,8 @@ async def portfolio(request: Request) -> Answer:
         filters=filters,
         alerts=(alerts or {}).get("items", []),
         alerts_total=(alerts or {}).get("total", 0),
+        alerts_page=alerts_page,
+        alerts_pages=max(1, -(-int((alerts or {}).get("total", 0)) // ALERTS_PER_PAGE)),
     )
 
 
@@ -400,6 +406,8 @@ async def admin(
     errors: dict[str, str] | None = None,
     key_errors: dict[str, str] | None = None,
     new_key: dict[str, Any] | None = None,
+    edit_id: str | None = None,
+    edit_errors: dict[str, str] | None = None,
 ) -> Answer:
     if request.role != "admin":
         raise PageError(403, "")
@@ -407,7 +415,7 @@ async def admin(
         request.read("/api/v1/admin/users", {"per_page": 100}),
         request.read("/api/v1/admin/keys", {"per_page": 100}),
     )
-    failed = bool(errors or key_errors)
+    failed = bool(errors or key_errors or edit_errors)
     return request.render(
         "admin.html",
         status=422 if failed else (201 if new_key else 200),
@@ -417,6 +425,9 @@ async def admin(
         key_errors=key_errors or {},
         user_form=request.form if errors else {},
         key_form=request.form if key_errors else {},
+        edit_id=edit_id,
+        edit_errors=edit_errors or {},
+        edit_form=request.form if edit_errors else {},
         new_key=new_key,
         roles=ROLES,
     )
@@ -439,6 +450,29 @@ async def create_user(request: Request) -> Answer:
     status, data = await request.api("POST", "/api/v1/admin/users", body=body)
     if status >= 400:
         return await admin(request, errors=_errors(data))
+    return request.redirect("/admin")
+
+
+async def update_user(request: Request) -> Answer:
+    """Role, accounts, a new password (empty keeps the old one), or a deactivated person back."""
+    user_id = request.params["user_id"]
+    form = request.form
+    body: dict[str, Any] = {
+        "role": form.get("role", ""),
+        "account_ids": _ids(form.get("account_ids", "")),
+    }
+    password = dict(request.form_items).get("password", "")
+    if password:
+        body["password"] = password
+    if form.get("active") == "true":
+        body["active"] = True
+    status, data = await request.api(
+        "PATCH", f"/api/v1/admin/users/{quote(user_id, safe='')}", body=body
+    )
+    if status == 404:
+        raise PageError(status, (data or {}).get("detail", ""))
+    if status >= 400:
+        return await admin(request, edit_id=user_id, edit_errors=_errors(data))
     return request.redirect("/admin")
 
 
@@ -574,6 +608,7 @@ ROUTES = [
     ("POST", "/scorecard", change_scorecard, False),
     ("GET", "/admin", admin_page, False),
     ("POST", "/admin/users", create_user, False),
+    ("POST", r"/admin/users/(?P<user_id>[A-Za-z0-9-]{1,64})", update_user, False),
     ("POST", r"/admin/users/(?P<user_id>[A-Za-z0-9-]{1,64})/deactivate", deactivate_user, False),
     ("POST", "/admin/keys", create_key, False),
     ("POST", r"/admin/keys/(?P<key_id>[A-Za-z0-9-]{1,64})/revoke", revoke_key, False),

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kam_common.audit import audit_table, auditable
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import outbox_table
@@ -20,10 +21,12 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+audit_entries = audit_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
 imports = imports_table(Base.metadata)
 
 
+@auditable("account", account_id="id", ignore=("name_folded",))
 class Account(Base):
     __tablename__ = "accounts"
 
@@ -51,6 +54,7 @@ class Account(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+@auditable("contact")
 class Contact(Base):
     """A decision-maker at the client."""
 
@@ -94,6 +98,7 @@ class ContactChange(Base):
     __table_args__ = (Index("ix_contact_changes_account_time", "account_id", "occurred_at"),)
 
 
+@auditable("team_member")
 class TeamMember(Base):
     """Someone on our side who works the account."""
 
@@ -107,6 +112,7 @@ class TeamMember(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+@auditable("interaction")
 class Interaction(Base):
     __tablename__ = "interactions"
 
@@ -121,6 +127,7 @@ class Interaction(Base):
     __table_args__ = (Index("ix_interactions_account_time", "account_id", "occurred_at"),)
 
 
+@auditable("purchase")
 class Purchase(Base):
     __tablename__ = "purchases"
 

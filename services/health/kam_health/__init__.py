@@ -13,7 +13,7 @@ from kam_common.web import build_service
 from kam_health import config as app_config
 from kam_health.events import OUTBOX
 from kam_health.integration import handlers
-from kam_health.models import idempotency_keys, inbox
+from kam_health.models import audit_entries, idempotency_keys, inbox
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         title="KAM health service",
         settings=settings,
         idempotency_keys=idempotency_keys,
+        audit_entries=audit_entries,
     )
     reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kam_common.audit import audit_table, auditable
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import inbox_table, outbox_table
@@ -33,6 +34,7 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+audit_entries = audit_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
 imports = imports_table(Base.metadata)
@@ -85,6 +87,7 @@ class DepartedContact(Base):
     left_on: Mapped[date] = mapped_column(Date)
 
 
+@auditable("health_event")
 class Event(Base):
     __tablename__ = "events"
 
@@ -137,6 +140,7 @@ class Event(Base):
     )
 
 
+@auditable("scorecard", account_id=None)
 class Scorecard(Base):
     __tablename__ = "scorecards"
 
@@ -258,6 +262,7 @@ class ContactMade(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+@auditable("override")
 class Override(Base):
     """An executive's judgement, shown beside the computed score until it expires."""
 
@@ -273,6 +278,7 @@ class Override(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+@auditable("alert")
 class Alert(Base):
     __tablename__ = "alerts"
 

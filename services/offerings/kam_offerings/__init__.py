@@ -14,7 +14,7 @@ from kam_offerings import config as app_config
 from kam_offerings.clients import HealthReader, PlaysReader, VisitCounter
 from kam_offerings.events import OUTBOX
 from kam_offerings.integration import handlers
-from kam_offerings.models import idempotency_keys, inbox
+from kam_offerings.models import audit_entries, idempotency_keys, inbox
 from kam_offerings.services.context import Readers, Settings
 
 
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         title="KAM offerings service",
         settings=settings,
         idempotency_keys=idempotency_keys,
+        audit_entries=audit_entries,
     )
     health = ServiceClient(
         "health",

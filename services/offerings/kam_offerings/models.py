@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kam_common.audit import audit_table, auditable
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import inbox_table, outbox_table
@@ -31,6 +32,7 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+audit_entries = audit_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
@@ -84,6 +86,7 @@ class PurchaseFact(Base):
     __table_args__ = (Index("ix_purchase_facts_account_line", "account_id", "product_line"),)
 
 
+@auditable("catalog_item", account_id=None)
 class CatalogItem(Base):
     """A service we can offer. Deactivated, never deleted: proposals and agreements refer to it."""
 
@@ -113,6 +116,7 @@ class CatalogItem(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+@auditable("exchange_rate", account_id=None)
 class ExchangeRate(Base):
     """One unit of `currency` is worth `rate` units of `base`, as of `as_of`. Every row shares
     one base: the table is replaced as a whole (PUT)."""
@@ -126,6 +130,7 @@ class ExchangeRate(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+@auditable("proposal")
 class Proposal(Base):
     """Three options for one account, frozen as built: prices do not move under the client."""
 
@@ -187,6 +192,7 @@ def _option_view(stored: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@auditable("agreement")
 class Agreement(Base):
     __tablename__ = "agreements"
 

@@ -15,7 +15,7 @@ from kam_plays import config as app_config
 from kam_plays.events import OUTBOX
 from kam_plays.integration import handlers
 from kam_plays.mail import Mailer, Tracking
-from kam_plays.models import idempotency_keys, inbox
+from kam_plays.models import audit_entries, idempotency_keys, inbox
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         title="KAM plays service",
         settings=settings,
         idempotency_keys=idempotency_keys,
+        audit_entries=audit_entries,
     )
     reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader

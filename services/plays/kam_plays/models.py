@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kam_common.audit import audit_table, auditable
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import inbox_table, outbox_table
@@ -36,6 +37,7 @@ class Base(DeclarativeBase):
 
 
 idempotency_keys = idempotency_table(Base.metadata)
+audit_entries = audit_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
 
@@ -124,6 +126,7 @@ class EventFacts(Base):
     open: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+@auditable("trigger", account_id=None)
 class Trigger(Base):
     __tablename__ = "triggers"
 
@@ -174,6 +177,7 @@ class Firing(Base):
     )
 
 
+@auditable("task")
 class Task(Base):
     """A play for the account team: from a trigger, an alert, or written by hand."""
 
@@ -202,6 +206,7 @@ class Task(Base):
     __table_args__ = (Index("ix_tasks_status_due", "status", "due_on"),)
 
 
+@auditable("coverage_link")
 class CoverageLink(Base):
     """One of our team members owns the relationship with one of the client's people."""
 
@@ -218,6 +223,7 @@ class CoverageLink(Base):
     )
 
 
+@auditable("touch")
 class Touch(Base):
     """One time a person at the client heard from us: an interaction they took part in, or a
     campaign e-mail that reached them."""
@@ -238,6 +244,7 @@ class Touch(Base):
     )
 
 
+@auditable("campaign", account_id=None)
 class Campaign(Base):
     """A mail to a segment of the client's people, sent through SMTP and measured."""
 

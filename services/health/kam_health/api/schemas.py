@@ -226,6 +226,11 @@ class ScoreSchema(Schema):
     trend = fields.Nested(TrendSchema, required=True)
     override = fields.Nested(OverrideSchema, required=True, allow_none=True)
     scorecard_version = fields.Integer(required=True)
+    scorecard_segment = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The segment whose own scorecard scored it; null: the default"},
+    )
     computed_at = Timestamp(required=True)
 
 
@@ -368,6 +373,13 @@ class ScorecardSchema(Schema):
         required=True,
         allow_none=True,
         metadata={"description": "The fitted proposal it was adopted from, if any"},
+    )
+
+
+class SegmentScorecardSchema(ScorecardSchema):
+    fallback = fields.Boolean(
+        required=True,
+        metadata={"description": "The segment has no scorecard of its own: this is the default"},
     )
 
 

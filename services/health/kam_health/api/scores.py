@@ -23,6 +23,7 @@ from kam_health.api.schemas import (
     ScorecardPutArgs,
     ScorecardSchema,
     ScoreSchema,
+    SegmentScorecardSchema,
 )
 from kam_health.services import judgement, views
 
@@ -132,3 +133,22 @@ class ScorecardVersion(MethodView):
     def get(self, version: int) -> Any:
         """One scorecard version, past or in force: what a score's `scorecard_version` meant."""
         return judgement.get_scorecard_version(session=request_session(), version=version)
+
+
+@blp.route("/scorecards/<segment>")
+class SegmentScorecard(MethodView):
+    @blp.response(200, SegmentScorecardSchema)
+    def get(self, segment: str) -> dict[str, Any]:
+        """The segment's own scorecard in force, else the default (`fallback: true`); an
+        unknown segment (no account in it) is a 422 naming `segment`."""
+        return judgement.get_segment_scorecard(session=request_session(), segment=segment)
+
+    @blp.arguments(ScorecardInputSchema)
+    @blp.arguments(ScorecardPutArgs, location="query")
+    @blp.response(200, ScorecardChangedSchema)
+    def put(self, data: dict[str, Any], args: dict[str, Any], segment: str) -> dict[str, Any]:
+        """A new version of the segment's own scorecard; its accounts are rescored under it,
+        and their history too (in the background). `dry_run=true`: which would change band."""
+        return judgement.replace_segment_scorecard(
+            session=request_session(), caller=request_caller(), segment=segment, data=data, **args
+        )

@@ -19,6 +19,7 @@ class Scorecard:
     window_days: int = 180
     half_life_days: float = 60.0
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    segment: str | None = None  # None: the default scorecard, for every segment without one
 
     def band(self, score: float) -> str:
         if score >= self.thresholds["healthy"]:

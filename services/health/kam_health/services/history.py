@@ -34,7 +34,7 @@ from kam_health.models import (
     HistoryQueue,
     Snapshot,
 )
-from kam_health.services.scoring import load_scorecard
+from kam_health.services.scoring import cards_in_force, load_scorecard
 
 EVERYONE = "*"  # queued for the whole portfolio (a new scorecard version)
 _KINDS = {kind: n for n, kind in enumerate(engine.EVENT_TYPES)}
@@ -91,7 +91,25 @@ def rebuild_history(
     """Replace the weekly points of these active accounts (None: all of them) under the
     scorecard in force; returns how many accounts were rebuilt."""
     now = now or utcnow()
-    inputs = _inputs(session, account_ids)
+    cards = cards_in_force(session)
+    if not cards.by_segment:
+        return _rebuild(session, account_ids, cards.default, now)
+    # Each account under the scorecard of its segment (the default where it has none).
+    stmt = select(AccountFacts.account_id, AccountFacts.segment).where(
+        AccountFacts.status == "active"
+    )
+    if account_ids is not None:
+        stmt = stmt.where(AccountFacts.account_id.in_(account_ids))
+    rebuilt = 0
+    for card, rows in cards.groups(session.execute(stmt).all()):
+        rebuilt += _rebuild(session, [r.account_id for r in rows], card, now)
+    return rebuilt
+
+
+def _rebuild(
+    session: Session, account_ids: Sequence[str] | None, card: Scorecard, now: datetime
+) -> int:
+    inputs = _inputs(session, account_ids, card=card)
     if inputs is None:
         return 0
     known = inputs.first[np.isfinite(inputs.first)]

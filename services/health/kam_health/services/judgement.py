@@ -112,7 +112,10 @@ def replace_scorecard(
             half_life_days=card.half_life_days,
             thresholds=card.thresholds,
         )
-        computed = score_accounts(session, active_facts(session), utcnow(), proposed, everyone=True)
+        facts = active_facts(session)
+        if segment is not None:
+            facts = [f for f in facts if f.segment == segment]
+        computed = score_accounts(session, facts, utcnow(), proposed, everyone=segment is None)
         after = {account_id: (c.score, c.band) for account_id, c in computed.items()}
         rescored = 0
         session.rollback()
@@ -210,3 +213,32 @@ def withdraw_override(
     for override in in_force:
         override.withdrawn = True
     session.commit()
+
+
+def _require_segment(session: Session, segment: str) -> None:
+    known = session.scalar(
+        select(AccountFacts.account_id).where(AccountFacts.segment == segment).limit(1)
+    )
+    if known is None:
+        raise Invalid("segment", f"No account is in segment {segment!r}.")
+
+
+def get_segment_scorecard(*, session: Session, segment: str) -> dict[str, Any]:
+    """The segment's own scorecard in force, else the default (`fallback: true`)."""
+    _require_segment(session, segment)
+    card = get_scorecard(session=session, segment=segment)
+    return {
+        **{c.key: getattr(card, c.key) for c in Scorecard.__table__.columns},
+        "fallback": card.segment is None,
+    }
+
+
+def replace_segment_scorecard(
+    *, session: Session, caller: Caller, segment: str, data: dict[str, Any], dry_run: bool = False
+) -> dict[str, Any]:
+    """A new version of the segment's own scorecard: its accounts are rescored under it (and
+    their history); the others keep theirs."""
+    _require_segment(session, segment)
+    return replace_scorecard(
+        session=session, caller=caller, data=data, dry_run=dry_run, segment=segment
+    )

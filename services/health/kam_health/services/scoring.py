@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -20,6 +21,17 @@ from kam_health.services.alerts import raise_alert
 from kam_health.services.tallies import AccountRow, iter_tallies, tally_accounts
 
 
+def as_card(row: ScorecardRow) -> Scorecard:
+    return Scorecard(
+        version=row.version,
+        weights=dict(row.weights),
+        window_days=row.window_days,
+        half_life_days=row.half_life_days,
+        thresholds=dict(row.thresholds),
+        segment=row.segment,
+    )
+
+
 def load_scorecard(session: Session) -> Scorecard:
     """The default scorecard in force."""
     row = session.scalars(
@@ -27,22 +39,44 @@ def load_scorecard(session: Session) -> Scorecard:
         .where(ScorecardRow.segment.is_(None))
         .order_by(ScorecardRow.version.desc())
     ).first()
-    if row is None:
-        return Scorecard()
-    return Scorecard(
-        version=row.version,
-        weights=dict(row.weights),
-        window_days=row.window_days,
-        half_life_days=row.half_life_days,
-        thresholds=dict(row.thresholds),
+    return Scorecard() if row is None else as_card(row)
+
+
+@dataclass(frozen=True)
+class CardsInForce:
+    """The default scorecard and each segment's own, where it has one."""
+
+    default: Scorecard
+    by_segment: dict[str, Scorecard]
+
+    def card_for(self, segment: str | None) -> Scorecard:
+        return self.by_segment.get(segment, self.default) if segment else self.default
+
+    def groups(self, rows: Sequence[Any]) -> list[tuple[Scorecard, list[Any]]]:
+        """The rows (each with a `segment`) grouped by the scorecard that scores them."""
+        grouped: dict[int, tuple[Scorecard, list[Any]]] = {}
+        for row in rows:
+            card = self.card_for(row.segment)
+            grouped.setdefault(card.version, (card, []))[1].append(row)
+        return list(grouped.values())
+
+
+def cards_in_force(session: Session) -> CardsInForce:
+    latest: dict[str, Scorecard] = {}
+    rows = session.scalars(
+        select(ScorecardRow).where(ScorecardRow.segment.is_not(None)).order_by(ScorecardRow.version)
     )
+    for row in rows:
+        latest[str(row.segment)] = as_card(row)
+    return CardsInForce(load_scorecard(session), latest)
 
 
 def rescore(session: Session, account_ids: Iterable[str], *, now: datetime | None = None) -> None:
     """Score these accounts now; store what changed, with a snapshot and any alert."""
     ids = list(dict.fromkeys(account_ids))
     facts = list(session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(ids))))
-    _score_and_store(session, facts, now or utcnow(), load_scorecard(session))
+    for card, group in cards_in_force(session).groups(facts):
+        _score_and_store(session, group, now or utcnow(), card)
 
 
 def active_facts(session: Session) -> list[Any]:
@@ -56,8 +90,10 @@ def active_facts(session: Session) -> list[Any]:
 def rescore_portfolio(session: Session, *, now: datetime | None = None) -> int:
     """Every active account, in one scan of the events; returns how many were scored."""
     facts = active_facts(session)
-    card = load_scorecard(session)
-    _score_and_store(session, facts, now or utcnow(), card, everyone=True)
+    groups = cards_in_force(session).groups(facts)
+    for card, group in groups:
+        # One scan of all events when one scorecard scores everyone; else one per scorecard.
+        _score_and_store(session, group, now or utcnow(), card, everyone=len(groups) == 1)
     return len(facts)
 
 
@@ -68,6 +104,7 @@ _FACT_COLUMNS = (
     AccountFacts.contact_cadence_days,
     AccountFacts.last_contact_at,
     AccountFacts.breach_limit_days,
+    AccountFacts.segment,
 )
 
 

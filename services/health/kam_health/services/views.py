@@ -15,8 +15,9 @@ from kam_common.db import utcnow
 from kam_common.errors import NotFound
 from kam_health.domain.vocabulary import BANDS
 from kam_health.models import AccountFacts, Alert, Override, Score, Snapshot, TeamMember
+from kam_health.models import Scorecard as ScorecardRow
 from kam_health.services.facts import AccountLookup, facts_from, upsert_account
-from kam_health.services.scoring import load_scorecard, score_accounts, trend
+from kam_health.services.scoring import cards_in_force, load_scorecard, score_accounts, trend
 
 TOP_DECLINES = 5
 
@@ -71,7 +72,7 @@ def current_score(
     now = utcnow()
     score = session.get(Score, facts.account_id)
     if score is None:  # not scored yet (its event is on the way): score it now, keep nothing
-        card = load_scorecard(session)
+        card = cards_in_force(session).card_for(facts.segment)
         computed = score_accounts(session, [facts], now, card)[facts.account_id]
         score = Score(
             account_id=facts.account_id,
@@ -95,8 +96,15 @@ def current_score(
         if override is None
         else override_view(override, card.band(override.score)),
         "scorecard_version": score.scorecard_version,
+        "scorecard_segment": _segment_of(session, score.scorecard_version),
         "computed_at": score.computed_at,
     }
+
+
+def _segment_of(session: Session, version: int) -> str | None:
+    """The segment a scorecard version scores (None: the default)."""
+    row = session.get(ScorecardRow, version)
+    return None if row is None else row.segment
 
 
 def override_view(override: Override, band: str) -> dict[str, Any]:
@@ -145,7 +153,10 @@ def portfolio(
     worst first, over the visible portfolio (`segment`, `tier`, `owner` narrow all of it;
     `band` narrows the list). A handful of set-based reads, whatever the portfolio's size."""
     now = utcnow()
-    card_version = load_scorecard(session).version
+    # Each account compares like with like: under the scorecard that scores it now (its
+    # segment's own, or the default), whichever versions those are.
+    cards = cards_in_force(session)
+    versions = {cards.default.version, *(c.version for c in cards.by_segment.values())}
     visible = [AccountFacts.status == "active"]
     if caller.scope is not None:
         visible.append(AccountFacts.account_id.in_(caller.scope))
@@ -183,7 +194,7 @@ def portfolio(
         accounts += row.accounts
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
     average = round(total_score / accounts, 2) if accounts else None
-    past = _score_30d_ago(now, card_version)
+    past = _score_30d_ago(now)
     listed = [*scored] if band is None else [*scored, Score.band == band]
     total = by_band.get(band, 0) if band is not None else accounts
     page_rows = session.execute(
@@ -196,7 +207,7 @@ def portfolio(
     # Each account's past score is looked up once (a materialised CTE), then compared.
     then = (
         select(*_LISTED, past.label("past"))
-        .where(*scored, Score.scorecard_version == card_version)
+        .where(*scored, Score.scorecard_version.in_(versions))
         .cte("then")
         .prefix_with("MATERIALIZED")
     )
@@ -223,7 +234,7 @@ def portfolio(
                 "delta_30d": delta,
             }
             for r in declines
-            if (delta := _delta(r, card_version)) is not None and delta < 0
+            if (delta := _delta(r, versions)) is not None and delta < 0
         ],
         "revenue_by_band": {
             b: {c: float(v) for c, v in sorted(amounts.items())}
@@ -240,7 +251,7 @@ def portfolio(
                 "tier": r.tier,
                 "score": r.score,
                 "band": r.band,
-                "delta_30d": _delta(r, card_version),
+                "delta_30d": _delta(r, versions),
                 "annual_revenue": r.annual_revenue,
                 "currency": r.currency,
                 "open_alerts": alerts.get(r.account_id, 0),
@@ -264,26 +275,28 @@ _LISTED = (
 )
 
 
-def _score_30d_ago(now: datetime, card_version: int) -> Any:
-    """The account's latest point at or before 30 days ago under the scorecard in force (null
-    without one): an index seek on (account_id, at) per account, however long the history."""
+def _score_30d_ago(now: datetime) -> Any:
+    """The account's latest point at or before 30 days ago under the scorecard that scored it
+    now (null without one): an index seek on (account_id, at) per account, however long the
+    history."""
     return (
         select(Snapshot.score)
         .where(
             Snapshot.account_id == AccountFacts.account_id,
             Snapshot.at <= now - timedelta(days=30),
-            Snapshot.scorecard_version == card_version,
+            Snapshot.scorecard_version == Score.scorecard_version,
         )
         .order_by(Snapshot.at.desc())
         .limit(1)
-        .correlate(AccountFacts)
+        .correlate(AccountFacts, Score)
         .scalar_subquery()
     )
 
 
-def _delta(row: Any, card_version: int) -> float | None:
-    """Against 30 days ago; none when there is no such point or the score is another version's."""
-    if row.past is None or row.scorecard_version != card_version:
+def _delta(row: Any, versions: set[int]) -> float | None:
+    """Against 30 days ago; none when there is no such point or the score is of a version no
+    longer in force."""
+    if row.past is None or row.scorecard_version not in versions:
         return None
     return round(float(row.score) - float(row.past), 2)
 
