@@ -336,3 +336,51 @@ def test_purchases_import_once_and_export_back_unchanged(client, make_account) -
     refused = post_csv(client, changed, kind="purchases").get_json()
     assert refused["status"] == "failed"
     assert "not changed" in refused["errors"][0]["message"]
+
+
+SALES = {
+    "X-KAM-Client": "key-9",
+    "X-KAM-Client-Name": "CRM%20sync",
+    "X-KAM-Role": "sales",
+    "X-Request-ID": "req-import-1",
+}
+
+
+def test_an_import_leaves_the_same_audit_trail_as_the_api(client) -> None:
+    body = csv_bytes(ACCOUNTS[:2])
+    client.post("/api/v1/imports?kind=accounts", data=body, content_type="text/csv", headers=SALES)
+    changed = csv_bytes([["external_id", "tier"], ["crm-1", "key"]])
+    client.post(
+        "/api/v1/imports?kind=accounts&mode=update_only",
+        data=changed,
+        content_type="text/csv",
+        headers=SALES,
+    )
+
+    (account,) = accounts_in(client)
+    entries = client.get("/internal/audit", query_string={"account_id": account["id"]})
+    update, creation = entries.get_json()["items"]
+    assert creation["action"] == "created"
+    assert creation["actor"] == {"type": "key", "id": "key-9", "name": "CRM sync", "role": "sales"}
+    assert creation["request_id"] == "req-import-1"
+    assert creation["changes"]["name"] == [None, "شرکت فولاد مبارکه"]
+    assert "name_folded" not in creation["changes"] and "version" not in creation["changes"]
+    assert update["changes"] == {"tier": ["strategic", "key"]}
+
+
+def test_a_large_import_run_by_the_worker_is_the_importers_in_the_trail(service_client) -> None:
+    client = service_client("accounts", create_app, Base.metadata, IMPORT_INLINE_ROWS=1)
+    rows = [["external_id", "name"], ["e-1", "One"], ["e-2", "Two"], ["e-3", "Three"]]
+    client.post(
+        "/api/v1/imports?kind=accounts",
+        data=csv_bytes(rows),
+        content_type="text/csv",
+        headers=SALES,
+    )
+    with client.application.app_context():
+        _imports().run_queued(client.application.extensions["kam_db"])
+
+    entries = client.get("/internal/audit").get_json()["items"]
+    assert len(entries) == 3
+    assert {e["actor"]["id"] for e in entries} == {"key-9"}
+    assert {e["request_id"] for e in entries} == {"req-import-1"}

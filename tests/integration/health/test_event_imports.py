@@ -108,3 +108,19 @@ def test_a_role_imports_only_the_types_it_may_log(client, make_account) -> None:
     assert by_sales["status"] == "failed"
     assert by_sales["errors"][0]["column"] == "type"
     assert by_engineer["status"] == "applied"
+
+
+def test_imported_events_are_in_the_audit_trail_as_their_importers(client, make_account) -> None:
+    a = make_account()["id"]
+    rows = [HEADER, [a, "warning", "2026-11-01T09:00:00Z", "w-1", "", "", "low", "other", ""]]
+    client.post(
+        "/api/v1/imports?kind=events",
+        data=csv_bytes(rows),
+        content_type="text/csv",
+        headers={"X-KAM-Client": "key-4", "X-KAM-Role": "sales", "X-Request-ID": "req-e-1"},
+    )
+
+    (entry,) = client.get("/internal/audit", query_string={"account_id": a}).get_json()["items"]
+    assert (entry["action"], entry["resource"]["type"]) == ("created", "health_event")
+    assert (entry["actor"]["id"], entry["request_id"]) == ("key-4", "req-e-1")
+    assert entry["changes"]["signal"] == [None, "other"]

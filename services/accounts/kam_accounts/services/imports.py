@@ -24,9 +24,10 @@ from kam_accounts import events
 from kam_accounts.domain.errors import ReportingLoop
 from kam_accounts.domain.reporting import check_reporting_line
 from kam_accounts.domain.text import fold
-from kam_accounts.models import Account, Contact, ContactChange, Purchase
+from kam_accounts.models import Account, Contact, ContactChange, Purchase, audit_entries
 from kam_accounts.services.accounts import accounts_query
 from kam_accounts.services.history import CLOCK_SKEW
+from kam_common.audit import record_rows
 from kam_common.context import Caller
 from kam_common.db import insert_many, new_id, utcnow
 from kam_common.imports import PROGRESS_EVERY, Plan, Progress
@@ -180,6 +181,17 @@ class _Writes:
     )
 
 
+def _audit(session: Session, model: Any, writes: _Writes) -> None:
+    """The trail of what the import wrote, as the API's changes have theirs."""
+    record_rows(
+        session,
+        audit_entries,
+        model,
+        [("created", None, row) for row in writes.created]
+        + [("updated", was, row) for row, _changes, was in writes.updated],
+    )
+
+
 def _update_all(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """One executemany UPDATE by primary key; every row carries every column."""
     if not rows:
@@ -255,6 +267,7 @@ class AccountsImport:
     def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
         writes: _Writes = plan.work
         insert_many(session, _table(Account), writes.created)
+        _audit(session, Account, writes)
         _update_all(session, Account, [row for row, _changes, _was in writes.updated])
         facts = [events.account_facts(_as(row)) for row in writes.created]
         events.OUTBOX.publish_many(session, "account.created", facts)
@@ -449,6 +462,7 @@ class ContactsImport:
         table = _table(Contact)
         created = _managers_first(writes.created)
         insert_many(session, table, created)
+        _audit(session, Contact, writes)
         _update_all(session, Contact, [row for row, _changes, _was in writes.updated])
         now = utcnow()
         changes = [
@@ -592,6 +606,7 @@ class PurchasesImport:
     def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
         writes: _Writes = plan.work
         insert_many(session, _table(Purchase), writes.created)
+        _audit(session, Purchase, writes)
         events.OUTBOX.publish_many(
             session,
             "purchase.recorded",

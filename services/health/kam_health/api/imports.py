@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from kam_common.db import request_session
@@ -58,6 +58,7 @@ class ImportFiles(MethodView):
             mode=args["mode"],
             dry_run=args["dry_run"],
             caller=request_caller(),
+            request_id=g.get("request_id"),
         )
 
 

@@ -17,6 +17,7 @@ import marshmallow as ma
 from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
+from kam_common.audit import record_rows
 from kam_common.context import Caller
 from kam_common.db import utcnow
 from kam_common.errors import Invalid
@@ -25,7 +26,7 @@ from kam_common.pagination import where_given
 from kam_common.tabular import RowError, load_row, read_records, repeats, write_csv
 from kam_health import events as published
 from kam_health.domain.events import check_event
-from kam_health.models import Event
+from kam_health.models import Event, audit_entries
 from kam_health.services.events import check_row as checked_event
 from kam_health.services.events import (
     numeric_columns,
@@ -144,6 +145,7 @@ class EventsImport:
     def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
         created, updated = plan.work
         store_events(session, created)
+        record_rows(session, audit_entries, Event, [("created", None, row) for row in created])
         now = utcnow()
         for merged, changes in updated:
             event = session.get(Event, merged["id"], with_for_update=True)

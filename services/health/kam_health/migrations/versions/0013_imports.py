@@ -1,7 +1,7 @@
 """CSV imports of health events: the record of each import
 
-Revision ID: 0012_imports
-Revises: 0011_past_scores
+Revision ID: 0013_imports
+Revises: 0012_audit
 Create Date: 2026-12-02 18:50:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from kam_common.db import UTCDateTime
 
-revision: str = "0012_imports"
-down_revision: str | None = "0011_past_scores"
+revision: str = "0013_imports"
+down_revision: str | None = "0012_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
