@@ -51,7 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
-from kam_common.db import Database, UTCDateTime, new_id, request_session, utcnow
+from kam_common.db import Database, UTCDateTime, insert_many, new_id, request_session, utcnow
 from kam_common.fields import MomentFilter, Timestamp
 from kam_common.pagination import PageArgs, page_of, where_given
 from kam_common.scope import request_caller
@@ -300,6 +300,51 @@ def _entries(session: Session) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def record_rows(
+    session: Session,
+    table: Table,
+    model: Any,
+    changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]],
+) -> None:
+    """Entries for rows written set-based (an import's executemany: no ORM flush sees them),
+    the same as a flush would write: each `(action, row before or None, row after)`."""
+    found = _request_actor()
+    if found is None:
+        return
+    actor, request_id = found
+    spec: Audited = model.__kam_audit__
+    now = utcnow()
+    rows = []
+    for action, before, after in changed:
+        changes: dict[str, list[Any]] = {}
+        for name, value in after.items():
+            if name in _ALWAYS_IGNORED or name in spec.ignore:
+                continue
+            old = before.get(name) if before is not None else None
+            if (action == "created" and value is None) or (
+                action == "updated" and plain(old) == plain(value)
+            ):
+                continue
+            changes[name] = [_shown(spec, name, old), _shown(spec, name, value)]
+        rows.append(
+            {
+                "id": new_id(),
+                "at": now,
+                "actor_type": actor.get("type") or "key",
+                "actor_id": actor.get("id"),
+                "actor_name": actor.get("name"),
+                "actor_role": actor.get("role"),
+                "action": action,
+                "resource_type": spec.resource_type,
+                "resource_id": str(after["id"]),
+                "account_id": after.get(spec.account_id) if spec.account_id else None,
+                "changes": changes,
+                "request_id": request_id,
+            }
+        )
+    insert_many(session, table, rows)
 
 
 def init_audit(db: Database, table: Table) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kam_common.audit import acting
 from kam_common.context import Caller
 from kam_common.db import Database, utcnow
 from kam_common.errors import AppError, NotFound
@@ -65,8 +66,9 @@ class ImportNotFound(NotFound):
         super().__init__("Import not found.")
 
 
-def _caller_record(caller: Caller) -> dict[str, Any]:
+def _caller_record(caller: Caller, request_id: str | None) -> dict[str, Any]:
     return {
+        "request_id": request_id,
         "client_id": caller.client_id,
         "role": caller.role,
         "name": caller.name,
@@ -113,6 +115,7 @@ class Imports:
         mode: str,
         dry_run: bool,
         caller: Caller,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Check (and unless `dry_run`, apply) a file now, or queue a large one."""
         importer = self.importers[kind]
@@ -129,7 +132,7 @@ class Imports:
             "unchanged": 0,
             "errors": [],
             "progress": None,
-            "caller": _caller_record(caller),
+            "caller": _caller_record(caller, request_id),
             "body": None,
             "created_at": now,
             "claimed_at": None,
@@ -209,8 +212,11 @@ class Imports:
                 return None
             row = session.execute(select(self.table).where(self.table.c.id == waiting)).one()
         record = dict(row._mapping)
+        caller = _caller_from(record["caller"])
         try:
-            self._run(db, record)
+            # The changes are the importer's, as if made in its request (the audit trail).
+            with acting(caller.source(), record["caller"].get("request_id")):
+                self._run(db, record)
         except Exception:  # the import fails, the worker goes on
             log.exception("import %s failed", waiting)
             with db.session() as session:
