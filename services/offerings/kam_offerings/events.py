@@ -35,8 +35,9 @@ def agreement_activated(session: Session, agreement: Agreement) -> None:
     )
 
 
-def agreement_ended(session: Session, agreement: Agreement, note: str | None = None) -> None:
-    """With its `outcome` when one was said: health records it among the outcomes."""
+def agreement_ended(session: Session, agreement: Agreement) -> None:
+    """With its `outcome` when one was said: health records it among the outcomes. Partner
+    systems receive this event (webhooks): it carries no internal note."""
     assert agreement.ended_on is not None
     OUTBOX.publish(
         session,
@@ -46,7 +47,6 @@ def agreement_ended(session: Session, agreement: Agreement, note: str | None = N
             "agreement_id": agreement.id,
             "ended_on": agreement.ended_on.isoformat(),
             "outcome": agreement.outcome,
-            "note": note,
         },
     )
 

@@ -248,7 +248,6 @@ class AgreementEndSchema(ma.Schema):
         recorded=True,
         metadata={"description": "The day it ended; default today; not in the future"},
     )
-    note = optional_text(2000)
 
 
 class AgreementListArgs(PageArgs):

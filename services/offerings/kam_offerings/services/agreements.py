@@ -62,6 +62,6 @@ def end_agreement(
     agreement.ended_on = on
     agreement.outcome = data["outcome"]
     session.flush()
-    events.agreement_ended(session, agreement, note=data.get("note"))
+    events.agreement_ended(session, agreement)
     session.commit()
     return agreement
