@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="start every process of the Procfile; restart one that dies; Ctrl-C stops all",
     )
     everything.add_argument("--procfile", default="Procfile", help="default: ./Procfile")
+    from kam_cli import transfer
+
+    transfer.add_parsers(commands)
     return parser
 
 
@@ -281,7 +284,16 @@ _COMMANDS = {
     "outbox": outbox,
     "mail-sink": mail_sink,
     "run": run,
+    "import": lambda args: _transfer("import_file", args),
+    "export": lambda args: _transfer("export_file", args),
 }
+
+
+def _transfer(name: str, args: argparse.Namespace) -> int:
+    from kam_cli import transfer
+
+    command: Callable[[argparse.Namespace], int] = getattr(transfer, name)
+    return command(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
