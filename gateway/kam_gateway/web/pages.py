@@ -157,7 +157,7 @@ async def signout(request: Request) -> Answer:
 
 # Portfolio -------------------------------------------------------------------------------
 
-FILTERS = ("band", "segment", "tier", "owner")
+FILTERS = ("band", "segment", "tier", "owner", "group_id")
 
 
 async def portfolio(request: Request) -> Answer:
@@ -258,13 +258,14 @@ async def account(request: Request, *, log_errors: dict[str, str] | None = None)
     quoted = quote(account_id, safe="")
     overview = await request.read(f"{A}/{quoted}/overview")
     page = _page(request)
-    history, org, timeline, suggestions, events, proposals = await asyncio.gather(
+    history, org, timeline, suggestions, events, proposals, group = await asyncio.gather(
         request.read_optional(f"{H}/accounts/{quoted}/history"),
         request.read_optional(f"{A}/{quoted}/org-chart"),
         request.read_optional(f"{A}/{quoted}/timeline", {"page": page, "per_page": 10}),
         request.read_optional(O + "/recommendations", {"account_id": account_id}),
         request.read_optional(H + "/events", {"account_id": account_id, "open": "true"}),
         request.read_optional(O + "/proposals", {"account_id": account_id, "per_page": 5}),
+        request.read_optional(f"{A}/{quoted}/group"),
     )
     points = (history or {}).get("points", [])
     health = overview.get("health") or {}
@@ -281,6 +282,8 @@ async def account(request: Request, *, log_errors: dict[str, str] | None = None)
         suggestions=suggestions,
         open_events=(events or {}).get("items", []),
         proposals=(proposals or {}).get("items", []),
+        # A group of one is no group: the section shows only with a parent or subsidiaries.
+        group=group if group and group["rollup"].get("accounts", 0) > 1 else None,
         log_errors=log_errors or {},
         log_form=request.form if log_errors else {},
         event_types=[t for t in EVENT_TYPES if _may_log(request, t)],

@@ -100,3 +100,35 @@ def test_an_unknown_account_has_no_group(
         "/api/v1/accounts/nope/group", headers={"Authorization": f"Bearer {key_for('sales')}"}
     )
     assert answer.status_code == 404
+
+
+def test_the_account_page_shows_the_group_and_links_its_portfolio(
+    make_gateway: Callable[..., HttpClient],
+    accounts_service: str,
+    upstream_tools: SimpleNamespace,
+    key_for: Callable[..., str],
+) -> None:
+    from test_gateway_people import person, sign_in
+
+    scores: dict[str, dict[str, Any]] = {}
+    with upstream_tools.serve(_health_and_offerings(scores, [])) as other:
+        gateway = make_gateway(ACCOUNTS_URL=accounts_service, HEALTH_URL=other, OFFERINGS_URL=other)
+        sales = {"Authorization": f"Bearer {key_for('sales')}"}
+        holding = gateway.post("/api/v1/accounts", json={"name": "Pars Holding"}, headers=sales)
+        steel = gateway.post(
+            "/api/v1/accounts",
+            json={"name": "Pars Steel", "parent_id": holding.json["id"], "annual_revenue": 10},
+            headers=sales,
+        ).json
+        alone = gateway.post("/api/v1/accounts", json={"name": "Alone"}, headers=sales).json
+        scores[steel["id"]] = {"score": 30.0, "band": "critical"}
+        browser = sign_in(gateway, person(gateway, "sales"))
+
+        page = browser.get(f"{gateway.base_url}/accounts/{steel['id']}", timeout=10)
+        assert page.status_code == 200
+        section = page.text[page.text.index('id="group-title"') :]
+        assert "Pars Holding" in section and "Pars Steel" in section
+        assert f'href="/accounts/{holding.json["id"]}"' in section
+        assert "band-critical" in section and f"/?group_id={holding.json['id']}" in section
+        single = browser.get(f"{gateway.base_url}/accounts/{alone['id']}", timeout=10)
+        assert single.status_code == 200 and 'id="group-title"' not in single.text
