@@ -67,6 +67,7 @@ _SECRET_NAMES = re.compile(r"password|secret|token|key_hash", re.IGNORECASE)
 # Bookkeeping that changes with every write and says nothing about the change itself.
 _ALWAYS_IGNORED = frozenset({"version", "updated_at", "created_at"})
 APPEND_ONLY_MESSAGE = "audit entries are append-only"
+_TABLE = "kam_audit_table"
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,74 @@ def _changes(obj: Any, spec: Audited, action: str) -> dict[str, list[Any]]:
     return changes
 
 
+def _row_changes(
+    spec: Audited, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for name in dict.fromkeys([*(before or {}), *(after or {})]):
+        if name in _ALWAYS_IGNORED or name in spec.ignore:
+            continue
+        old = (before or {}).get(name)
+        new = (after or {}).get(name)
+        if plain(old) != plain(new):
+            changes[name] = [_shown(spec, name, old), _shown(spec, name, new)]
+    return changes
+
+
+def record_rows(
+    session: Session,
+    model: type[Any],
+    action: str,
+    rows: Iterable[tuple[dict[str, Any] | None, dict[str, Any] | None]],
+) -> int:
+    """Record changes written in bulk (SQL `INSERT`/`UPDATE` of many rows, which the flush
+    listener does not see): each `(before, after)` pair of column dicts of an audited `model`
+    (None before a creation, after a deletion). Same actor, transaction and rules as any
+    change; returns how many entries were written."""
+    spec: Audited = model.__kam_audit__
+    table: Table | None = session.info.get(_TABLE)
+    found = _request_actor()
+    if table is None or found is None:
+        return 0
+    actor, request_id = found
+    now = utcnow()
+    entries = []
+    for before, after in rows:
+        changes = _row_changes(spec, before, after)
+        if action == "updated" and not changes:
+            continue
+        row = after if after is not None else before
+        assert row is not None  # noqa: S101 - a pair has at least one side
+        entries.append(
+            _entry_row(
+                actor,
+                request_id,
+                now,
+                action=action,
+                resource_type=spec.resource_type,
+                resource_id=str(row["id"]),
+                account_id=row.get(spec.account_id) if spec.account_id else None,
+                changes=changes,
+            )
+        )
+    if entries:
+        session.execute(insert(table), entries)
+    return len(entries)
+
+
+def _entry_row(actor: Actor, request_id: str | None, at: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "at": at,
+        "actor_type": actor.get("type") or "key",
+        "actor_id": actor.get("id"),
+        "actor_name": actor.get("name"),
+        "actor_role": actor.get("role"),
+        "request_id": request_id,
+        **fields,
+    }
+
+
 def _resource_id(obj: Any) -> str:
     identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return ":".join(str(part) for part in identity)
@@ -284,20 +353,16 @@ def _entries(session: Session) -> list[dict[str, Any]]:
                 continue
             account = getattr(obj, spec.account_id) if spec.account_id else None
             rows.append(
-                {
-                    "id": new_id(),
-                    "at": now,
-                    "actor_type": actor.get("type") or "key",
-                    "actor_id": actor.get("id"),
-                    "actor_name": actor.get("name"),
-                    "actor_role": actor.get("role"),
-                    "action": action,
-                    "resource_type": spec.resource_type,
-                    "resource_id": _resource_id(obj),
-                    "account_id": account,
-                    "changes": changes,
-                    "request_id": request_id,
-                }
+                _entry_row(
+                    actor,
+                    request_id,
+                    now,
+                    action=action,
+                    resource_type=spec.resource_type,
+                    resource_id=_resource_id(obj),
+                    account_id=account,
+                    changes=changes,
+                )
             )
     return rows
 
@@ -314,6 +379,8 @@ def init_audit(db: Database, table: Table) -> None:
 
     for factory in (db.sessions, db.write_sessions):
         event.listen(factory, "after_flush", record)
+        # Each session knows its trail, for changes written in bulk (`record_rows`).
+        factory.kw.setdefault("info", {})[_TABLE] = table
 
 
 # --- reading -------------------------------------------------------------------------------

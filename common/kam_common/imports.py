@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,11 +26,13 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kam_common.audit import acting
 from kam_common.context import Caller
 from kam_common.db import Database, utcnow
 from kam_common.errors import AppError, NotFound
 from kam_common.fields import Timestamp, one_of
 from kam_common.pagination import QuerySchema
+from kam_common.requestlog import current_request_id
 from kam_common.tabular import IMPORT_MODES, IMPORT_STATUSES, RowError
 
 log = logging.getLogger("kam.imports")
@@ -73,6 +76,12 @@ def _caller_record(caller: Caller) -> dict[str, Any]:
         "kind": caller.kind,
         "scope": sorted(caller.scope) if caller.scope is not None else None,
     }
+
+
+def acting_for(caller: Caller) -> AbstractContextManager[None]:
+    if caller.is_system:
+        return nullcontext()
+    return acting(caller.source(), current_request_id())
 
 
 def _caller_from(record: Mapping[str, Any]) -> Caller:
@@ -170,7 +179,8 @@ class Imports:
         if dry_run:
             return {**outcome, "status": "validated"}
         try:
-            with session.begin_nested():
+            # The import's changes are its caller's, in the worker too (kam_common.audit).
+            with acting_for(caller), session.begin_nested():
                 importer.apply(session, plan, caller=caller)
         except IntegrityError:
             log.info("import refused by a uniqueness rule; nothing stored", exc_info=True)

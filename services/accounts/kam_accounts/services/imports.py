@@ -26,6 +26,7 @@ from kam_accounts.domain.reporting import check_reporting_line
 from kam_accounts.domain.text import fold
 from kam_accounts.models import Account, Contact, ContactChange
 from kam_accounts.services.accounts import accounts_query
+from kam_common.audit import record_rows
 from kam_common.context import Caller
 from kam_common.db import new_id, utcnow
 from kam_common.imports import PROGRESS_EVERY, Plan, Progress
@@ -203,6 +204,7 @@ class AccountsImport:
         if writes.created:
             session.execute(insert(_table(Account)), writes.created)
         _update_all(session, Account, [row for row, _changes, _was in writes.updated])
+        _audit(session, Account, writes)
         facts = [events.account_facts(_as(row)) for row in writes.created]
         events.OUTBOX.publish_many(session, "account.created", facts)
         for kind in ("updated", "archived"):
@@ -425,6 +427,7 @@ class ContactsImport:
         if created:
             session.execute(insert(table), created)
         _update_all(session, Contact, [row for row, _changes, _was in writes.updated])
+        _audit(session, Contact, writes)
         now = utcnow()
         changes = [
             {"id": new_id(), "account_id": row["account_id"], "contact_id": row["id"],
@@ -459,6 +462,12 @@ class ContactsImport:
                 kind,
                 [events.moved_facts(_as(row)) for row in moved if row["active"] is active],
             )
+
+
+def _audit(session: Session, model: Any, writes: _Writes) -> None:
+    """Rows written in bulk are in the audit trail too, each with its fields before and after."""
+    record_rows(session, model, "created", ((None, row) for row in writes.created))
+    record_rows(session, model, "updated", ((was, row) for row, _c, was in writes.updated))
 
 
 def _as(row: dict[str, Any]) -> Any:
