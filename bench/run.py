@@ -15,6 +15,7 @@ BENCHMARKS = [
     "health_history.py",
     "drills.py",
     "web_pages.py",
+    "learning.py",
 ]
 
 

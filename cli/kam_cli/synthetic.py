@@ -191,8 +191,10 @@ def load_health(
 
 def _monday_before(on: date, horizon_days: int) -> float:
     """The weekly point the backtest reads: the Monday at or before `on - horizon_days`."""
-    day = (on - date(1970, 1, 1)).days - horizon_days
-    return float(day - ((day - 4) % 7)) * 86400.0
+    from kam_health.domain.history import monday_at_or_before
+
+    midnight = datetime.combine(on, datetime.min.time(), tzinfo=UTC).timestamp()
+    return monday_at_or_before(midnight - horizon_days * 86400.0)
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -51,7 +51,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
-from kam_common.db import Database, UTCDateTime, new_id, request_session, utcnow
+from kam_common.db import Database, UTCDateTime, insert_many, new_id, request_session, utcnow
 from kam_common.fields import MomentFilter, Timestamp
 from kam_common.pagination import PageArgs, page_of, where_given
 from kam_common.scope import request_caller
@@ -67,7 +67,6 @@ _SECRET_NAMES = re.compile(r"password|secret|token|key_hash", re.IGNORECASE)
 # Bookkeeping that changes with every write and says nothing about the change itself.
 _ALWAYS_IGNORED = frozenset({"version", "updated_at", "created_at"})
 APPEND_ONLY_MESSAGE = "audit entries are append-only"
-_TABLE = "kam_audit_table"
 
 
 @dataclass(frozen=True)
@@ -258,61 +257,6 @@ def _changes(obj: Any, spec: Audited, action: str) -> dict[str, list[Any]]:
     return changes
 
 
-def _row_changes(
-    spec: Audited, before: dict[str, Any] | None, after: dict[str, Any] | None
-) -> dict[str, list[Any]]:
-    changes: dict[str, list[Any]] = {}
-    for name in dict.fromkeys([*(before or {}), *(after or {})]):
-        if name in _ALWAYS_IGNORED or name in spec.ignore:
-            continue
-        old = (before or {}).get(name)
-        new = (after or {}).get(name)
-        if plain(old) != plain(new):
-            changes[name] = [_shown(spec, name, old), _shown(spec, name, new)]
-    return changes
-
-
-def record_rows(
-    session: Session,
-    model: type[Any],
-    action: str,
-    rows: Iterable[tuple[dict[str, Any] | None, dict[str, Any] | None]],
-) -> int:
-    """Record changes written in bulk (SQL `INSERT`/`UPDATE` of many rows, which the flush
-    listener does not see): each `(before, after)` pair of column dicts of an audited `model`
-    (None before a creation, after a deletion). Same actor, transaction and rules as any
-    change; returns how many entries were written."""
-    spec: Audited = model.__kam_audit__
-    table: Table | None = session.info.get(_TABLE)
-    found = _request_actor()
-    if table is None or found is None:
-        return 0
-    actor, request_id = found
-    now = utcnow()
-    entries = []
-    for before, after in rows:
-        changes = _row_changes(spec, before, after)
-        if action == "updated" and not changes:
-            continue
-        row = after if after is not None else before
-        assert row is not None  # noqa: S101 - a pair has at least one side
-        entries.append(
-            _entry_row(
-                actor,
-                request_id,
-                now,
-                action=action,
-                resource_type=spec.resource_type,
-                resource_id=str(row["id"]),
-                account_id=row.get(spec.account_id) if spec.account_id else None,
-                changes=changes,
-            )
-        )
-    if entries:
-        session.execute(insert(table), entries)
-    return len(entries)
-
-
 def _entry_row(actor: Actor, request_id: str | None, at: datetime, **fields: Any) -> dict[str, Any]:
     return {
         "id": new_id(),
@@ -367,6 +311,47 @@ def _entries(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
+def record_rows(
+    session: Session,
+    table: Table,
+    model: Any,
+    changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]],
+) -> None:
+    """Entries for rows written set-based (an import's executemany: no ORM flush sees them),
+    the same as a flush would write: each `(action, row before or None, row after)`."""
+    found = _request_actor()
+    if found is None:
+        return
+    actor, request_id = found
+    spec: Audited = model.__kam_audit__
+    now = utcnow()
+    rows = []
+    for action, before, after in changed:
+        changes: dict[str, list[Any]] = {}
+        for name, value in after.items():
+            if name in _ALWAYS_IGNORED or name in spec.ignore:
+                continue
+            old = before.get(name) if before is not None else None
+            if (action == "created" and value is None) or (
+                action == "updated" and plain(old) == plain(value)
+            ):
+                continue
+            changes[name] = [_shown(spec, name, old), _shown(spec, name, value)]
+        rows.append(
+            _entry_row(
+                actor,
+                request_id,
+                now,
+                action=action,
+                resource_type=spec.resource_type,
+                resource_id=str(after["id"]),
+                account_id=after.get(spec.account_id) if spec.account_id else None,
+                changes=changes,
+            )
+        )
+    insert_many(session, table, rows)
+
+
 def init_audit(db: Database, table: Table) -> None:
     """Record every audited change made through `db`'s sessions, in their transaction."""
 
@@ -379,8 +364,6 @@ def init_audit(db: Database, table: Table) -> None:
 
     for factory in (db.sessions, db.write_sessions):
         event.listen(factory, "after_flush", record)
-        # Each session knows its trail, for changes written in bulk (`record_rows`).
-        factory.kw.setdefault("info", {})[_TABLE] = table
 
 
 # --- reading -------------------------------------------------------------------------------

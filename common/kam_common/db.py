@@ -14,9 +14,18 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    insert,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -168,6 +177,42 @@ def request_session() -> Session:
         session = factory()
         g.db_session = session
     return cast(Session, session)
+
+
+def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows (each with the same keys) into one table, in the session's transaction.
+
+    On PostgreSQL through COPY: psycopg runs an executemany as one INSERT per row (pipelined),
+    and SQLAlchemy's multi-row VALUES spends longer building the statement than PostgreSQL
+    takes to run it; COPY streams the rows, several times faster for 100,000 of them. Values
+    pass the columns' own bind processing first (JSON, money, UTC times), as in an INSERT.
+    SQLite, in process, takes the plain executemany at full speed.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(connection.dialect) for name in names]
+    columns = ", ".join(f'"{name}"' for name in names)
+    raw: Any = connection.connection.driver_connection
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                values = (row[name] for name in names)
+                copy.write_row(
+                    [
+                        value if process is None or value is None else process(value)
+                        for value, process in zip(values, processors, strict=True)
+                    ]
+                )
+    except dbapi.Error as exc:
+        # As SQLAlchemy raises it for an INSERT (IntegrityError for a taken key, ...).
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
 
 
 def get_or_insert(session: Session, model: type[T], key: Any, make: Callable[[], T]) -> T:

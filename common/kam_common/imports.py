@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,7 +31,6 @@ from kam_common.db import Database, utcnow
 from kam_common.errors import AppError, NotFound
 from kam_common.fields import Timestamp, one_of
 from kam_common.pagination import QuerySchema
-from kam_common.requestlog import current_request_id
 from kam_common.tabular import IMPORT_MODES, IMPORT_STATUSES, RowError
 
 log = logging.getLogger("kam.imports")
@@ -68,20 +66,15 @@ class ImportNotFound(NotFound):
         super().__init__("Import not found.")
 
 
-def _caller_record(caller: Caller) -> dict[str, Any]:
+def _caller_record(caller: Caller, request_id: str | None) -> dict[str, Any]:
     return {
+        "request_id": request_id,
         "client_id": caller.client_id,
         "role": caller.role,
         "name": caller.name,
         "kind": caller.kind,
         "scope": sorted(caller.scope) if caller.scope is not None else None,
     }
-
-
-def acting_for(caller: Caller) -> AbstractContextManager[None]:
-    if caller.is_system:
-        return nullcontext()
-    return acting(caller.source(), current_request_id())
 
 
 def _caller_from(record: Mapping[str, Any]) -> Caller:
@@ -122,6 +115,7 @@ class Imports:
         mode: str,
         dry_run: bool,
         caller: Caller,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Check (and unless `dry_run`, apply) a file now, or queue a large one."""
         importer = self.importers[kind]
@@ -138,7 +132,7 @@ class Imports:
             "unchanged": 0,
             "errors": [],
             "progress": None,
-            "caller": _caller_record(caller),
+            "caller": _caller_record(caller, request_id),
             "body": None,
             "created_at": now,
             "claimed_at": None,
@@ -179,8 +173,7 @@ class Imports:
         if dry_run:
             return {**outcome, "status": "validated"}
         try:
-            # The import's changes are its caller's, in the worker too (kam_common.audit).
-            with acting_for(caller), session.begin_nested():
+            with session.begin_nested():
                 importer.apply(session, plan, caller=caller)
         except IntegrityError:
             log.info("import refused by a uniqueness rule; nothing stored", exc_info=True)
@@ -219,8 +212,11 @@ class Imports:
                 return None
             row = session.execute(select(self.table).where(self.table.c.id == waiting)).one()
         record = dict(row._mapping)
+        caller = _caller_from(record["caller"])
         try:
-            self._run(db, record)
+            # The changes are the importer's, as if made in its request (the audit trail).
+            with acting(caller.source(), record["caller"].get("request_id")):
+                self._run(db, record)
         except Exception:  # the import fails, the worker goes on
             log.exception("import %s failed", waiting)
             with db.session() as session:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kam_common import fields as kam_fields
-from kam_common.db import Database, UTCDateTime, utcnow
+from kam_common.db import Database, UTCDateTime, insert_many, utcnow
 from kam_common.errors import AppError
 from kam_common.web import Blueprint
 
@@ -122,22 +122,22 @@ class Outbox:
         occurred_at = at or utcnow()
         ids_and_payloads = [(str(uuid.uuid4()), payload) for payload in payloads]
         for destination in self.routes[kind]:
-            if ids_and_payloads:
-                session.execute(
-                    insert(self.table),
-                    [
-                        {
-                            "event_id": event_id,
-                            "destination": destination,
-                            "type": kind,
-                            "payload": payload,
-                            "occurred_at": occurred_at,
-                            "attempts": 0,
-                            "next_attempt_at": occurred_at,
-                        }
-                        for event_id, payload in ids_and_payloads
-                    ],
-                )
+            insert_many(
+                session,
+                self.table,
+                [
+                    {
+                        "event_id": event_id,
+                        "destination": destination,
+                        "type": kind,
+                        "payload": payload,
+                        "occurred_at": occurred_at,
+                        "attempts": 0,
+                        "next_attempt_at": occurred_at,
+                    }
+                    for event_id, payload in ids_and_payloads
+                ],
+            )
         return [event_id for event_id, _ in ids_and_payloads]
 
 

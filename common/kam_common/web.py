@@ -308,6 +308,15 @@ def answers_csv(
     )
 
 
+def csv_response(body: bytes, filename: str) -> Response:
+    """A CSV file as the answer, named for saving."""
+    return Response(
+        body,
+        content_type=f"{CSV_TYPE}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def upload_type(view: Callable[..., Any] | None, method: str) -> str | None:
     """The file type a view's operation takes instead of JSON (`accepts_csv`), if any."""
     view_class = getattr(view, "view_class", None)

@@ -68,7 +68,11 @@ class Call:
     match: Match | None = None
     waited: float = 0.0  # seconds spent waiting on services (X-Gateway-Latency leaves it out)
     more_headers: list[tuple[str, str]] = field(default_factory=list)  # for any answer
+    # A page's API call waits on behalf of the page (its request is the one that is answered).
+    parent: Call | None = None
     _json: Any = _UNREAD
+    _waiting: int = 0  # calls to services under way for this request
+    _waiting_since: float = 0.0
 
     def __post_init__(self) -> None:
         self._first: dict[str, str] = {}
@@ -119,9 +123,17 @@ class Call:
 
     @asynccontextmanager
     async def waiting(self) -> AsyncIterator[None]:
-        """Time spent in here is the services', not the gateway's."""
-        started = time.perf_counter()
+        """Time spent in here is the services', not the gateway's: the wall time during which
+        at least one call is under way, so concurrent calls count once."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        if root._waiting == 0:
+            root._waiting_since = time.perf_counter()
+        root._waiting += 1
         try:
             yield
         finally:
-            self.waited += time.perf_counter() - started
+            root._waiting -= 1
+            if root._waiting == 0:
+                root.waited += time.perf_counter() - root._waiting_since

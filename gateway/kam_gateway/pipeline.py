@@ -311,6 +311,7 @@ class Gateway:
             client=parent.client,
             scheme=parent.scheme,
             request_id=parent.request_id,
+            parent=parent,
         )
         call.caller = parent.caller
         if body is not None:
@@ -320,7 +321,6 @@ class Gateway:
             answer = await self.dispatch(call)
         except Exception as exc:  # noqa: BLE001 - a refusal is an answer the page shows
             answer = self.problem(call, exc)
-        parent.waited += call.waited
         if not answer.body:
             return answer.status, None
         try:

@@ -184,6 +184,8 @@ def _rows() -> list[Rule]:
         Rule("GET", "/api/v1/imports/{import_id}", SALES_ONLY | {ENG}, gw),
         Rule("GET", EX + "/accounts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         Rule("GET", EX + "/contacts.csv", STAFF_AND_PARTNER, acc, bulk=True),
+        Rule("GET", EX + "/purchases.csv", STAFF, acc, bulk=True),
+        Rule("GET", EX + "/events.csv", STAFF, hea, bulk=True),
         # Exchange rates: admin's alone (a converted figure names its rate and date anyway).
         Rule("GET", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),
         Rule("PUT", "/api/v1/admin/exchange-rates", ADMIN_ONLY, off),

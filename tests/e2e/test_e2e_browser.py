@@ -311,6 +311,68 @@ def test_sales_builds_compares_and_accepts_a_proposal(
         expect(page.locator("section", has_text="Active agreement")).to_contain_text("flexible")
 
 
+def test_sales_adds_a_task_finds_it_among_their_own_and_maps_who_covers_whom(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    import time
+
+    ours = world["ours"]
+    email = world["people"]["sales"]
+    member = api(
+        "POST",
+        f"/accounts/{ours['id']}/team",
+        json={"name": "Sam Seller", "email": email, "role": "sales"},
+    )
+    assert member.status_code == 201, member.text
+    # Plays hears of the new member through the worker: a task for the role goes to them then.
+    probe = api(
+        "POST",
+        "/tasks",
+        json={"account_id": ours["id"], "title": "Probe", "due_on": days_ago(-30),
+              "assignee_role": "sales"},
+    )  # fmt: skip
+    assert probe.status_code == 201, probe.text
+    deadline = time.monotonic() + 30
+    while api("GET", f"/tasks/{probe.json()['id']}").json()["assignee_id"] != member.json()["id"]:
+        assert time.monotonic() < deadline, "plays never heard of the new team member"
+        time.sleep(0.2)
+    api("PATCH", f"/tasks/{probe.json()['id']}", json={"status": "dismissed"})
+
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, email)
+        page.goto(f"{gateway_url}/accounts/{ours['id']}")
+        tasks = page.locator("section#tasks")
+        # No title: refused beside the field, the rest kept, nothing saved.
+        tasks.get_by_label("For the team's").select_option("sales")
+        tasks.get_by_label("Steps (one a line)").fill("Book the visit\nBring the quality report")
+        tasks.get_by_role("button", name="Add task").click()
+        expect(page.locator("#title-error")).to_be_visible()
+        assert page.get_by_label("Steps (one a line)").input_value().startswith("Book the visit")
+        check_accessibility(page)
+        page.get_by_label("What to do").fill("Visit the plant 工厂")
+        page.get_by_role("button", name="Add task").click()
+        expect(page.get_by_role("status")).to_contain_text("Task added")
+        expect(page.locator("section#tasks")).to_contain_text("Visit the plant 工厂")
+        expect(page.locator("section#tasks")).to_contain_text("Sam Seller")
+
+        page.get_by_role("link", name="Tasks").click()
+        row = page.locator("tr", has_text="Visit the plant 工厂")
+        expect(row).to_contain_text(ours["name"])
+        check_accessibility(page)
+        row.get_by_role("button", name="Done: Visit the plant 工厂").click()
+        expect(page.locator("tr", has_text="Visit the plant 工厂")).to_have_count(0)
+
+        page.goto(f"{gateway_url}/accounts/{ours['id']}#coverage")
+        coverage = page.locator("section#coverage")
+        coverage.get_by_label("Ours").select_option(label="Sam Seller · sales")
+        coverage.get_by_label("Theirs").select_option(index=0)
+        coverage.get_by_role("button", name="Cover").click()
+        expect(page.locator("section#coverage tbody")).to_contain_text("Sam Seller")
+
+
 def test_a_partner_sees_only_its_accounts_and_a_guessed_url_reveals_nothing(
     playwright: Playwright, gateway_url: str, world: dict[str, Any]
 ) -> None:
@@ -456,3 +518,29 @@ def test_the_scorecard_form_refuses_bad_input_beside_the_field_and_saves_nothing
         expect(page.get_by_role("alert")).to_be_visible()
         assert page.get_by_label("quality", exact=True).input_value() == "0.9"
     assert api("GET", "/health/scorecard").json()["version"] == before["version"]
+
+
+def test_an_executive_sees_how_well_the_scorecard_foretold_churn_and_fits_a_proposal(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    judged = api("GET", "/health/scorecard/backtest").json()
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["executive"])
+        page.get_by_role("link", name="Scorecard").click()
+        section = page.get_by_role("region", name="How well it foretold churn")
+        expect(section).to_be_visible()
+        expect(section.get_by_role("row")).to_have_count(5)  # a header and the four bands
+        check_accessibility(page)
+        page.get_by_role("button", name="Fit a scorecard to the outcomes").click()
+        enough = judged["outcomes"] >= 20 and judged["churns"] >= 5
+        if enough:  # the proposal, its verdict and the button that adopts it
+            proposal = page.get_by_role("region", name="Fitted proposal")
+            expect(proposal).to_contain_text("On held-out accounts")
+            expect(proposal.get_by_role("button", name=re.compile("^Adopt"))).to_be_visible()
+        else:  # too few outcomes: the reason, and nothing proposed
+            expect(page.get_by_role("alert")).to_contain_text("Nothing is proposed")
+            expect(page.get_by_role("region", name="Fitted proposal")).to_have_count(0)
+        check_accessibility(page)

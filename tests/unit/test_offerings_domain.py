@@ -14,7 +14,14 @@ from kam_offerings.domain.catalog import Service, check_commitment, tightest
 from kam_offerings.domain.needs import match_needs
 from kam_offerings.domain.pareto import ParetoPosition, positions
 from kam_offerings.domain.recommend import AccountView, recommend
-from kam_offerings.domain.suggestions import cross_sell, suppression, up_sell
+from kam_offerings.domain.suggestions import (
+    cross_sell,
+    hold_out,
+    popular,
+    ranked_lines,
+    suppression,
+    up_sell,
+)
 
 D = Decimal
 
@@ -199,19 +206,48 @@ def test_reasons_name_orientation_needs_revenue_and_health():
     assert "Health band is unknown" in text
 
 
-def test_cross_sell_propensity_is_the_share_of_neighbours_buying_the_line():
+def test_cross_sell_propensity_is_what_goes_with_the_lines_held_smoothed_to_popularity():
     similar = {
         "b": {"steel", "coating"},
         "c": {"steel", "coating", "logistics"},
         "d": {"steel"},
-        "e": {"textiles"},  # shares nothing: not a neighbour
+        "e": {"textiles"},  # bought with nothing this account holds: not suggested
     }
     found = cross_sell(account_lines={"steel"}, similar=similar, segment="manufacturing")
+    # P(coating | steel) = (2 bought both + 1 × 2/4 popularity) / (3 bought steel + 1)
     assert [(s.product_line, s.propensity) for s in found] == [
-        ("coating", round(2 / 3, 4)),
-        ("logistics", round(1 / 3, 4)),
+        ("coating", round(2.5 / 4, 4)),
+        ("logistics", round(1.25 / 4, 4)),
     ]
-    assert "2 of 3 similar accounts in segment manufacturing" in found[0].reason
+    assert "2 of 3 similar accounts in segment manufacturing that buy steel" in found[0].reason
+
+
+def test_cross_sell_combines_the_evidence_of_every_line_held():
+    similar = {
+        "b": {"erp", "analytics"},
+        "c": {"training", "analytics"},
+        "d": {"training", "security"},
+        "e": {"training", "security"},
+        "f": {"training", "security"},
+    }
+    found = cross_sell(account_lines={"erp", "training"}, similar=similar, segment=None)
+    # security goes with training alone; analytics with erp and with training: noisy-OR.
+    assert [s.product_line for s in found] == ["analytics", "security"]
+    assert "and with 1 more of its lines" in found[0].reason
+    # The popularity baseline would put the line most accounts bought first.
+    assert popular(account_lines={"erp", "training"}, similar=similar)[0] == "security"
+
+
+def test_hold_out_counts_hidden_last_purchases_found_in_the_top_k():
+    from datetime import date
+
+    histories = {
+        "a": [(date(2026, 1, 1), "erp"), (date(2026, 2, 1), "analytics")],
+        "b": [(date(2026, 1, 1), "erp"), (date(2026, 3, 1), "analytics")],
+        "c": [(date(2026, 1, 1), "training")],  # one purchase: nothing to hide
+    }
+    judged = hold_out(histories, ranked_lines, k=1)
+    assert (judged.accounts, judged.hits, judged.rate) == (2, 2, 1.0)
 
 
 def test_up_sell_offers_higher_levels_of_held_families_with_smoothed_propensity():

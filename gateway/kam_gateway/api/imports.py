@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     from kam_gateway.pipeline import Gateway
 
 TAG = "imports"
-OWNERS = {"accounts": "accounts", "contacts": "accounts"}
+OWNERS = {
+    "accounts": "accounts",
+    "contacts": "accounts",
+    "purchases": "accounts",
+    "events": "health",
+}
 PREFIXES = {"acc_": "accounts", "hea_": "health"}
 # Engineers log health events; the other kinds are sales' (and admins').
 ENGINEER_KINDS = frozenset({"events"})

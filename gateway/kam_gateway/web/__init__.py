@@ -133,13 +133,13 @@ class WebApp:
     """Serves the pages: static files, sign-in and out, and every signed-in page."""
 
     def __init__(self, gateway: Gateway):
-        from kam_gateway.web import pages
+        from kam_gateway.web import pages, plays_pages
 
         self.gateway = gateway
         self.renderer = Renderer()
         self.routes: list[tuple[str, re.Pattern[str], PageHandler, bool]] = [
             (method, re.compile(f"^{pattern}$"), handler, public)
-            for method, pattern, handler, public in pages.ROUTES
+            for method, pattern, handler, public in (*pages.ROUTES, *plays_pages.ROUTES)
         ]
 
     def may(self, signed: Signed, method: str, path: str) -> bool:

@@ -253,25 +253,35 @@ async def alert_action(request: Request) -> Answer:
 # Account ---------------------------------------------------------------------------------
 
 
-async def account(request: Request, *, log_errors: dict[str, str] | None = None) -> Answer:
+async def account(
+    request: Request,
+    *,
+    log_errors: dict[str, str] | None = None,
+    task_errors: dict[str, str] | None = None,
+    cover_errors: dict[str, str] | None = None,
+) -> Answer:
+    from kam_gateway.web import plays_pages
+
     account_id = request.params["account_id"]
     quoted = quote(account_id, safe="")
     overview = await request.read(f"{A}/{quoted}/overview")
     page = _page(request)
-    history, org, timeline, suggestions, events, proposals, group = await asyncio.gather(
+    history, org, timeline, suggestions, events, proposals, plays, group = await asyncio.gather(
         request.read_optional(f"{H}/accounts/{quoted}/history"),
         request.read_optional(f"{A}/{quoted}/org-chart"),
         request.read_optional(f"{A}/{quoted}/timeline", {"page": page, "per_page": 10}),
         request.read_optional(O + "/recommendations", {"account_id": account_id}),
         request.read_optional(H + "/events", {"account_id": account_id, "open": "true"}),
         request.read_optional(O + "/proposals", {"account_id": account_id, "per_page": 5}),
+        plays_pages.account_parts(request, account_id),
         request.read_optional(f"{A}/{quoted}/group"),
     )
     points = (history or {}).get("points", [])
+    failed = log_errors or task_errors or cover_errors
     health = overview.get("health") or {}
     return request.render(
         "account.html",
-        status=422 if log_errors else 200,
+        status=422 if failed else 200,
         account=overview["account"],
         overview=overview,
         health=health,
@@ -286,6 +296,12 @@ async def account(request: Request, *, log_errors: dict[str, str] | None = None)
         group=group if group and group["rollup"].get("accounts", 0) > 1 else None,
         log_errors=log_errors or {},
         log_form=request.form if log_errors else {},
+        task_errors=task_errors or {},
+        task_form=request.form if task_errors else {},
+        cover_errors=cover_errors or {},
+        cover_form=request.form if cover_errors else {},
+        task_added=request.query.get("task") == "1",
+        **plays,
         event_types=[t for t in EVENT_TYPES if _may_log(request, t)],
         signals=SIGNALS,
         severities=SEVERITIES,
@@ -518,12 +534,19 @@ async def scorecard(
     *,
     errors: dict[str, str] | None = None,
     preview: dict[str, Any] | None = None,
+    proposal_error: str | None = None,
 ) -> Answer:
     card = await request.read(H + "/scorecard")
     typed = request.form if (errors or preview) else {}
+    # How well the scorecard foretold the outcomes, and a fitted proposal (executives).
+    backtest = await request.read_optional(H + "/scorecard/backtest")
+    proposal = None
+    if request.query.get("proposal"):
+        wanted = quote(request.query["proposal"], safe="")
+        proposal = await request.read_optional(f"{H}/scorecard/proposals/{wanted}")
     return request.render(
         "scorecard.html",
-        status=422 if errors else 200,
+        status=422 if errors or proposal_error else 200,
         card=card,
         typed=typed,
         errors=errors or {},
@@ -531,7 +554,29 @@ async def scorecard(
         weights=WEIGHTS,
         thresholds=THRESHOLDS,
         saved=request.query.get("saved") == "1",
+        backtest=backtest,
+        proposal=proposal,
+        proposal_error=proposal_error,
     )
+
+
+async def propose_scorecard(request: Request) -> Answer:
+    """Fit a proposal to the outcomes; too few of them: the service's reason, on the page."""
+    status, data = await request.api("POST", H + "/scorecard/proposals", body={})
+    if status >= 400:
+        reasons = ((data or {}).get("errors") or {}).get("outcomes")
+        return await scorecard(
+            request, proposal_error=" ".join(reasons or []) or (data or {}).get("detail", "")
+        )
+    return request.redirect(f"/scorecard?proposal={quote(data['id'], safe='')}")
+
+
+async def adopt_scorecard_proposal(request: Request) -> Answer:
+    proposal_id = quote(request.params["proposal_id"], safe="")
+    status, data = await request.api("POST", f"{H}/scorecard/proposals/{proposal_id}/adopt")
+    if status >= 400:
+        raise PageError(status, (data or {}).get("detail", ""))
+    return request.redirect("/scorecard?saved=1")
 
 
 def _scorecard_body(request: Request) -> tuple[dict[str, Any], dict[str, str]]:
@@ -609,6 +654,13 @@ ROUTES = [
     ("POST", r"/proposals/(?P<proposal_id>[A-Za-z0-9._:-]{1,64})/accept", accept_proposal, False),
     ("GET", "/scorecard", scorecard, False),
     ("POST", "/scorecard", change_scorecard, False),
+    ("POST", "/scorecard/proposals", propose_scorecard, False),
+    (
+        "POST",
+        r"/scorecard/proposals/(?P<proposal_id>[A-Za-z0-9._:-]{1,64})/adopt",
+        adopt_scorecard_proposal,
+        False,
+    ),
     ("GET", "/admin", admin_page, False),
     ("POST", "/admin/users", create_user, False),
     ("POST", r"/admin/users/(?P<user_id>[A-Za-z0-9-]{1,64})", update_user, False),

@@ -125,14 +125,14 @@ def interaction_logged(session: Session, interaction: Interaction) -> None:
 
 def purchase_recorded(session: Session, purchase: Purchase) -> None:
     """What the client bought: offerings learns cross-sell patterns from it."""
-    OUTBOX.publish(
-        session,
-        "purchase.recorded",
-        {
-            "account_id": purchase.account_id,
-            "purchase_id": purchase.id,
-            "product_line": purchase.product_line,
-            "amount": float(purchase.amount),
-            "occurred_on": purchase.occurred_on.isoformat(),
-        },
-    )
+    OUTBOX.publish(session, "purchase.recorded", purchase_facts(purchase))
+
+
+def purchase_facts(purchase: Purchase) -> dict[str, Any]:
+    return {
+        "account_id": purchase.account_id,
+        "purchase_id": purchase.id,
+        "product_line": purchase.product_line,
+        "amount": float(purchase.amount),
+        "occurred_on": purchase.occurred_on.isoformat(),
+    }

@@ -42,7 +42,17 @@ def jobs() -> list[tuple[float, str, Callable[[], str | None]]]:
             session.commit()
         return f"history of {rebuilt} accounts rebuilt" if rebuilt else None
 
+    from kam_common.http import AccountsReader
+    from kam_health.api.imports import make_imports
+
+    settings = config.load()
+    imports = make_imports(settings["IMPORT_INLINE_ROWS"], AccountsReader.from_settings(settings))
+
+    def run_imports() -> str | None:
+        return imports.run_queued(db)
+
     return [
+        (env_float("KAM_IMPORT_QUEUE_INTERVAL", 0.5), "health-imports", run_imports),
         (env_float("KAM_RESCORE_INTERVAL", 3600.0), "health-rescore", rescore_all),
         (env_float("KAM_HISTORY_QUEUE_INTERVAL", 1.0), "health-history", rebuild_history),
         (env_float("KAM_RESCORE_QUEUE_INTERVAL", 0.5), "health-rescore-queue", rescore_batched),

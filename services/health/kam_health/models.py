@@ -26,6 +26,7 @@ from kam_common.audit import audit_table, auditable
 from kam_common.db import Money, UTCDateTime, new_id, new_metadata, utcnow
 from kam_common.idempotency import idempotency_table
 from kam_common.integration import inbox_table, outbox_table
+from kam_common.tabular import imports_table
 
 
 class Base(DeclarativeBase):
@@ -36,6 +37,7 @@ idempotency_keys = idempotency_table(Base.metadata)
 audit_entries = audit_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
+imports = imports_table(Base.metadata)
 
 
 class AccountFacts(Base):

@@ -292,3 +292,95 @@ def test_a_file_over_the_limit_is_a_413_and_json_a_415(client) -> None:
     assert "20 MiB" in too_large.get_json()["detail"]
     assert as_json.status_code == 415
     assert client.get("/api/v1/imports/acc_nothing").status_code == 404
+
+
+def test_purchases_import_once_and_export_back_unchanged(client, make_account) -> None:
+    account = make_account(name="Pars Oil", external_id="acc-1")
+    archived = make_account(name="Gone")
+    client.delete(f"/api/v1/accounts/{archived['id']}")
+    rows = [
+        [
+            "account_external_id",
+            "account_id",
+            "product_line",
+            "description",
+            "amount",
+            "occurred_on",
+        ],
+        ["acc-1", "", "pumps", "دو پمپ", "1200.50", "2026-11-01"],
+        ["acc-1", "", "valves", "", "80", "2026-11-02"],
+        ["", archived["id"], "valves", "", "80", "2026-11-02"],
+        ["acc-1", "", "valves", "", "0", "2026-11-02"],
+        ["acc-1", "", "valves", "", "10", "2999-01-01"],
+    ]
+
+    bad = post_csv(client, csv_bytes(rows), kind="purchases").get_json()
+
+    assert [(e["row"], e["column"]) for e in bad["errors"]] == [
+        (4, "account_id"), (5, "amount"), (6, "occurred_on"),
+    ]  # fmt: skip
+    good = post_csv(client, csv_bytes(rows[:3]), kind="purchases").get_json()
+    assert (good["status"], good["created"]) == ("applied", 2)
+    listed = client.get(f"/api/v1/accounts/{account['id']}/purchases").get_json()["items"]
+    assert {p["description"] for p in listed} == {"دو پمپ", None}
+
+    exported = client.get("/api/v1/exports/purchases.csv?product_line=pumps")
+    (row,) = parse(exported.data)
+    assert (row["account_external_id"], row["amount"], row["occurred_on"]) == (
+        "acc-1", "1200.50", "2026-11-01",
+    )  # fmt: skip
+    everything = client.get("/api/v1/exports/purchases.csv").data
+    again = post_csv(client, everything, kind="purchases").get_json()
+    assert (again["status"], again["created"], again["unchanged"]) == ("applied", 0, 2)
+    changed = everything.replace(b"1200.50", b"1300.00")
+    refused = post_csv(client, changed, kind="purchases").get_json()
+    assert refused["status"] == "failed"
+    assert "not changed" in refused["errors"][0]["message"]
+
+
+SALES = {
+    "X-KAM-Client": "key-9",
+    "X-KAM-Client-Name": "CRM%20sync",
+    "X-KAM-Role": "sales",
+    "X-Request-ID": "req-import-1",
+}
+
+
+def test_an_import_leaves_the_same_audit_trail_as_the_api(client) -> None:
+    body = csv_bytes(ACCOUNTS[:2])
+    client.post("/api/v1/imports?kind=accounts", data=body, content_type="text/csv", headers=SALES)
+    changed = csv_bytes([["external_id", "tier"], ["crm-1", "key"]])
+    client.post(
+        "/api/v1/imports?kind=accounts&mode=update_only",
+        data=changed,
+        content_type="text/csv",
+        headers=SALES,
+    )
+
+    (account,) = accounts_in(client)
+    entries = client.get("/internal/audit", query_string={"account_id": account["id"]})
+    update, creation = entries.get_json()["items"]
+    assert creation["action"] == "created"
+    assert creation["actor"] == {"type": "key", "id": "key-9", "name": "CRM sync", "role": "sales"}
+    assert creation["request_id"] == "req-import-1"
+    assert creation["changes"]["name"] == [None, "شرکت فولاد مبارکه"]
+    assert "name_folded" not in creation["changes"] and "version" not in creation["changes"]
+    assert update["changes"] == {"tier": ["strategic", "key"]}
+
+
+def test_a_large_import_run_by_the_worker_is_the_importers_in_the_trail(service_client) -> None:
+    client = service_client("accounts", create_app, Base.metadata, IMPORT_INLINE_ROWS=1)
+    rows = [["external_id", "name"], ["e-1", "One"], ["e-2", "Two"], ["e-3", "Three"]]
+    client.post(
+        "/api/v1/imports?kind=accounts",
+        data=csv_bytes(rows),
+        content_type="text/csv",
+        headers=SALES,
+    )
+    with client.application.app_context():
+        _imports().run_queued(client.application.extensions["kam_db"])
+
+    entries = client.get("/internal/audit").get_json()["items"]
+    assert len(entries) == 3
+    assert {e["actor"]["id"] for e in entries} == {"key-9"}
+    assert {e["request_id"] for e in entries} == {"req-import-1"}

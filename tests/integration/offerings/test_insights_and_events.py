@@ -99,7 +99,8 @@ def test_an_account_alone_in_its_segment_learns_from_the_whole_portfolio(client)
     bought(client, "c", "software")
     body = suggestions(client, "me")
     assert body["peers"] == "portfolio" and "aerospace" in body["peers_note"]
-    assert [(i["product_line"], i["propensity"]) for i in body["items"]] == [("coating", 1.0)]
+    # P(coating | steel) = (1 bought both + 1 × 1/2 popularity) / (1 bought steel + 1)
+    assert [(i["product_line"], i["propensity"]) for i in body["items"]] == [("coating", 0.75)]
     assert "whole portfolio" in body["items"][0]["reason"]
 
 

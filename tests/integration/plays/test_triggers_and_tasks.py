@@ -389,3 +389,50 @@ def test_resolving_an_alert_closes_the_tasks_opened_for_it_and_only_those(
     # Delivered twice (at least once), the second changes nothing.
     deliver()
     assert plays.get(f"/api/v1/tasks/{for_alert['id']}").get_json() == closed
+
+
+def test_my_tasks_by_email_across_accounts_name_the_account_and_the_assignee(
+    plays, make_account, add_member, deliver
+):
+    first = make_account(name="Північ Logistics")
+    second = make_account(name="第二 Holdings")
+    mine = [
+        add_member(first["id"], "sales", name="Sara"),
+        add_member(second["id"], "implementation_engineer", name="Sara"),
+    ]
+    other = add_member(first["id"], "quality_engineer", name="Omid")
+    deliver()
+    from sqlalchemy import update
+
+    from kam_plays.models import MemberFacts
+
+    with plays.application.extensions["kam_db"].session() as session:
+        session.execute(
+            update(MemberFacts)
+            .where(MemberFacts.member_id.in_([m["id"] for m in mine]))
+            .values(email="Sara@Example.com")
+        )
+        session.commit()
+    for account, member in ((first, mine[0]), (second, mine[1]), (first, other)):
+        created = plays.post(
+            "/api/v1/tasks",
+            json={
+                "account_id": account["id"],
+                "title": f"Call for {member['name']}",
+                "due_on": "2030-01-01",
+                "assignee_id": member["id"],
+            },
+        )
+        assert created.status_code == 201, created.get_json()
+    listed = plays.get("/api/v1/tasks", query_string={"assignee_email": "sara@example.com"})
+    assert listed.status_code == 200, listed.get_json()
+    items = listed.get_json()["items"]
+    assert {t["assignee_id"] for t in items} == {m["id"] for m in mine}
+    assert {t["account_name"] for t in items} == {"Північ Logistics", "第二 Holdings"}
+    assert {t["assignee_name"] for t in items} == {"Sara"}
+    one = plays.get(f"/api/v1/tasks/{items[0]['id']}").get_json()
+    assert one["account_name"] == items[0]["account_name"]
+    nobody = plays.get("/api/v1/tasks", query_string={"assignee_email": "nobody@example.com"})
+    assert nobody.get_json()["items"] == []
+    bad = plays.get("/api/v1/tasks", query_string={"assignee_email": "not an email"})
+    assert bad.status_code in (400, 422) and "assignee_email" in str(bad.get_json())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 
 from kam_accounts.api.schemas import (
@@ -14,16 +14,17 @@ from kam_accounts.api.schemas import (
     ContactCreateSchema,
     ContactExportArgs,
     ContactPatchSchema,
+    PurchaseCreateSchema,
+    PurchaseExportArgs,
 )
 from kam_accounts.models import imports as imports_table
 from kam_accounts.services import imports as use_cases
 from kam_common.db import request_session
 from kam_common.imports import Imports, ImportSchema, import_args
 from kam_common.scope import request_caller
-from kam_common.tabular import CSV_TYPE
-from kam_common.web import Blueprint, accepts_csv, answers_csv
+from kam_common.web import Blueprint, accepts_csv, answers_csv, csv_response
 
-KINDS = ("accounts", "contacts")
+KINDS = ("accounts", "contacts", "purchases")
 PREFIX = "acc_"
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1", description="CSV import and export")
@@ -36,6 +37,7 @@ def make_imports(inline_rows: int) -> Imports:
         importers={
             "accounts": use_cases.AccountsImport(AccountImportRowSchema(), AccountPatchSchema()),
             "contacts": use_cases.ContactsImport(ContactCreateSchema(), ContactPatchSchema()),
+            "purchases": use_cases.PurchasesImport(PurchaseCreateSchema()),
         },
         inline_rows=inline_rows,
     )
@@ -63,6 +65,7 @@ class ImportFiles(MethodView):
             mode=args["mode"],
             dry_run=args["dry_run"],
             caller=request_caller(),
+            request_id=g.get("request_id"),
         )
 
 
@@ -74,14 +77,6 @@ class ImportById(MethodView):
         return _imports().get(request_session(), import_id=import_id)
 
 
-def _csv(body: bytes, name: str) -> Response:
-    return Response(
-        body,
-        content_type=f"{CSV_TYPE}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 @blp.route("/exports/accounts.csv")
 class AccountsExport(MethodView):
     @blp.arguments(AccountExportArgs, location="query")
@@ -89,7 +84,7 @@ class AccountsExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """Export accounts (the list's filters); importing the file back changes nothing."""
         body = use_cases.export_accounts(session=request_session(), caller=request_caller(), **args)
-        return _csv(body, "accounts.csv")
+        return csv_response(body, "accounts.csv")
 
 
 @blp.route("/exports/contacts.csv")
@@ -99,4 +94,16 @@ class ContactsExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """Export contacts, with each one's account and manager named so it imports back."""
         body = use_cases.export_contacts(session=request_session(), caller=request_caller(), **args)
-        return _csv(body, "contacts.csv")
+        return csv_response(body, "contacts.csv")
+
+
+@blp.route("/exports/purchases.csv")
+class PurchasesExport(MethodView):
+    @blp.arguments(PurchaseExportArgs, location="query")
+    @answers_csv(blp, "The purchases of every account the key may see (or of one), as CSV")
+    def get(self, args: dict[str, Any]) -> Response:
+        """Export purchases (filters `account_id`, `product_line`, `since`, `until`)."""
+        body = use_cases.export_purchases(
+            session=request_session(), caller=request_caller(), **args
+        )
+        return csv_response(body, "purchases.csv")

@@ -314,6 +314,13 @@ class PurchaseListArgs(PageArgs):
     until = MomentFilter(as_day=True)
 
 
+class PurchaseExportArgs(QuerySchema):
+    account_id = Text(validate=validate.Length(max=36), metadata={"description": "One account's"})
+    product_line = Text(validate=validate.Length(max=200))
+    since = MomentFilter(as_day=True)
+    until = MomentFilter(as_day=True)
+
+
 class TimelineEntrySchema(Schema):
     type = one_of(ENTRY_TYPES, required=True)
     at = Timestamp(required=True)

@@ -17,18 +17,19 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import marshmallow as ma
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from kam_accounts import events
 from kam_accounts.domain.errors import ReportingLoop
 from kam_accounts.domain.reporting import check_reporting_line
 from kam_accounts.domain.text import fold
-from kam_accounts.models import Account, Contact, ContactChange
+from kam_accounts.models import Account, Contact, ContactChange, Purchase, audit_entries
 from kam_accounts.services.accounts import accounts_query
+from kam_accounts.services.history import CLOCK_SKEW
 from kam_common.audit import record_rows
 from kam_common.context import Caller
-from kam_common.db import new_id, utcnow
+from kam_common.db import insert_many, new_id, utcnow
 from kam_common.imports import PROGRESS_EVERY, Plan, Progress
 from kam_common.pagination import where_given
 from kam_common.tabular import (
@@ -114,6 +115,59 @@ def _match(
     return found, []
 
 
+def _named_account(
+    record: Record, accounts: dict[str, Any], by_external: dict[str, Any], caller: Caller
+) -> tuple[dict[str, Any] | None, list[RowError]]:
+    """The account a row names by `account_id` or `account_external_id` (None: neither)."""
+    given_id = record.cells.get("account_id")
+    external = record.cells.get("account_external_id")
+    account = None
+    if given_id is not None:
+        account = accounts.get(given_id)
+        if account is None or not caller.may_see(given_id):
+            return None, [RowError(record.row, "account_id", "No account with this id.")]
+    if external is not None:
+        other = by_external.get(external)
+        if other is None or not caller.may_see(other["id"]):
+            message = "No account with this external_id."
+            return None, [RowError(record.row, "account_external_id", message)]
+        if account is not None and other["id"] != account["id"]:
+            message = "Names another account than account_id does."
+            return None, [RowError(record.row, "account_external_id", message)]
+        account = other
+    return account, []
+
+
+def _open_account(
+    record: Record, account: dict[str, Any] | None, what: str
+) -> tuple[str | None, list[RowError]]:
+    """The id of the account a new record goes to, which must take new records."""
+    if account is None:
+        message = "Name the account: account_id or account_external_id."
+        return None, [RowError(record.row, "account_id", message)]
+    if account["status"] == "archived":
+        message = f"The account is archived: it takes no new {what}."
+        return None, [RowError(record.row, "account_id", message)]
+    return str(account["id"]), []
+
+
+def _require_account_column(records: Sequence[Record], mode: str) -> None:
+    if mode != "update_only" and not {"account_id", "account_external_id"} & set(
+        records[0].cells if records else ()
+    ):
+        raise FileRefused(
+            "Missing required column: account_id or account_external_id.", column="account_id"
+        )
+
+
+def _accounts_named(
+    session: Session, cells: Sequence[dict[str, str | None]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _by(session, Account, "id", (c.get("account_id") for c in cells)), _by(
+        session, Account, "external_id", (c.get("account_external_id") for c in cells)
+    )
+
+
 def _changes(current: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in data.items() if current.get(name) != value}
 
@@ -124,6 +178,17 @@ class _Writes:
     # (the row as it will be, the fields that change, the row as it was)
     updated: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = field(
         default_factory=list
+    )
+
+
+def _audit(session: Session, model: Any, writes: _Writes) -> None:
+    """The trail of what the import wrote, as the API's changes have theirs."""
+    record_rows(
+        session,
+        audit_entries,
+        model,
+        [("created", None, row) for row in writes.created]
+        + [("updated", was, row) for row, _changes, was in writes.updated],
     )
 
 
@@ -201,10 +266,9 @@ class AccountsImport:
 
     def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
         writes: _Writes = plan.work
-        if writes.created:
-            session.execute(insert(_table(Account)), writes.created)
-        _update_all(session, Account, [row for row, _changes, _was in writes.updated])
+        insert_many(session, _table(Account), writes.created)
         _audit(session, Account, writes)
+        _update_all(session, Account, [row for row, _changes, _was in writes.updated])
         facts = [events.account_facts(_as(row)) for row in writes.created]
         events.OUTBOX.publish_many(session, "account.created", facts)
         for kind in ("updated", "archived"):
@@ -246,20 +310,12 @@ class ContactsImport:
             body, columns=CONTACT_COLUMNS, required=_required(mode, "name")
         )
         unreadable = len(errors)
-        if mode != "update_only" and not {"account_id", "account_external_id"} & set(
-            records[0].cells if records else ()
-        ):
-            raise FileRefused(
-                "Missing required column: account_id or account_external_id.", column="account_id"
-            )
+        _require_account_column(records, mode)
         errors += repeats(records, "id") + repeats(records, "external_id")
         cells = [record.cells for record in records]
         by_id = _by(session, Contact, "id", (c.get("id") for c in cells))
         by_external = _by(session, Contact, "external_id", (c.get("external_id") for c in cells))
-        accounts = _by(session, Account, "id", (c.get("account_id") for c in cells))
-        accounts_by_external = _by(
-            session, Account, "external_id", (c.get("account_external_id") for c in cells)
-        )
+        accounts, accounts_by_external = _accounts_named(session, cells)
         now = utcnow()
         people: list[_Person] = []
         refused: set[tuple[str, str]] = set()
@@ -326,34 +382,15 @@ class ContactsImport:
         accounts_by_external: dict[str, Any],
         caller: Caller,
     ) -> tuple[str | None, list[RowError]]:
-        given_id = record.cells.get("account_id")
-        external = record.cells.get("account_external_id")
-        account = None
-        if given_id is not None:
-            account = accounts.get(given_id)
-            if account is None or not caller.may_see(given_id):
-                return None, [RowError(record.row, "account_id", "No account with this id.")]
-        if external is not None:
-            other = accounts_by_external.get(external)
-            if other is None or not caller.may_see(other["id"]):
-                message = "No account with this external_id."
-                return None, [RowError(record.row, "account_external_id", message)]
-            if account is not None and other["id"] != account["id"]:
-                message = "Names another account than account_id does."
-                return None, [RowError(record.row, "account_external_id", message)]
-            account = other
+        account, problems = _named_account(record, accounts, accounts_by_external, caller)
+        if problems:
+            return None, problems
         if found is not None:
             if account is not None and account["id"] != found["account_id"]:
                 message = "The contact belongs to another account; it cannot move by import."
                 return None, [RowError(record.row, "account_id", message)]
             return found["account_id"], []
-        if account is None:
-            message = "Name the contact's account: account_id or account_external_id."
-            return None, [RowError(record.row, "account_id", message)]
-        if account["status"] == "archived":
-            message = "The account is archived: it takes no new contacts."
-            return None, [RowError(record.row, "account_id", message)]
-        return str(account["id"]), []
+        return _open_account(record, account, "contacts")
 
     @staticmethod
     def _managers(
@@ -424,10 +461,9 @@ class ContactsImport:
         writes: _Writes = plan.work
         table = _table(Contact)
         created = _managers_first(writes.created)
-        if created:
-            session.execute(insert(table), created)
-        _update_all(session, Contact, [row for row, _changes, _was in writes.updated])
+        insert_many(session, table, created)
         _audit(session, Contact, writes)
+        _update_all(session, Contact, [row for row, _changes, _was in writes.updated])
         now = utcnow()
         changes = [
             {"id": new_id(), "account_id": row["account_id"], "contact_id": row["id"],
@@ -450,8 +486,7 @@ class ContactsImport:
                     {"id": new_id(), "account_id": row["account_id"], "contact_id": row["id"],
                      "kind": kind, "changes": tracked, "occurred_at": now}
                 )  # fmt: skip
-        if changes:
-            session.execute(insert(_table(ContactChange)), changes)
+        insert_many(session, _table(ContactChange), changes)
         everyone = created + [row for row, _c, _w in writes.updated]
         events.OUTBOX.publish_many(
             session, "contact.changed", [events.contact_facts(_as(row)) for row in everyone]
@@ -462,12 +497,6 @@ class ContactsImport:
                 kind,
                 [events.moved_facts(_as(row)) for row in moved if row["active"] is active],
             )
-
-
-def _audit(session: Session, model: Any, writes: _Writes) -> None:
-    """Rows written in bulk are in the audit trail too, each with its fields before and after."""
-    record_rows(session, model, "created", ((None, row) for row in writes.created))
-    record_rows(session, model, "updated", ((was, row) for row, _c, was in writes.updated))
 
 
 def _as(row: dict[str, Any]) -> Any:
@@ -502,6 +531,87 @@ def _managers_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for offset, contact_id in enumerate(reversed(chain), start=1):
             depth[contact_id] = base + offset
     return sorted(rows, key=lambda row: depth[row["id"]])
+
+
+# Purchases ----------------------------------------------------------------------------------
+
+PURCHASE_COLUMNS = (
+    "id", "account_id", "account_external_id", "product_line", "description", "amount",
+    "occurred_on",
+)  # fmt: skip
+_PURCHASE_DATA = ("product_line", "description", "amount", "occurred_on")
+
+
+class PurchasesImport:
+    """Purchases are records of what was bought: a row creates one, or matches one by `id`
+    and must then say the same (a recorded purchase is not changed, as through the API)."""
+
+    def __init__(self, create_schema: ma.Schema):
+        self.create_schema = create_schema
+
+    def check(
+        self, session: Session, *, body: bytes, mode: str, caller: Caller, progress: Progress
+    ) -> Plan:
+        records, errors = read_records(
+            body, columns=PURCHASE_COLUMNS, required=_required(mode, "product_line", "amount")
+        )
+        unreadable = len(errors)
+        _require_account_column(records, mode)
+        errors += repeats(records, "id")
+        cells = [record.cells for record in records]
+        by_id = _by(session, Purchase, "id", (c.get("id") for c in cells))
+        accounts, accounts_by_external = _accounts_named(session, cells)
+        plan = Plan(rows=len(records) + unreadable)
+        writes = _Writes()
+        now = utcnow()
+        latest = (now + CLOCK_SKEW).date()
+        for record in _every(records, progress):
+            found, problems = _match(record, mode, by_id=by_id, by_external={}, noun="purchase")
+            account, more = _named_account(record, accounts, accounts_by_external, caller)
+            problems += more
+            if found is not None and account is not None and account["id"] != found["account_id"]:
+                problems.append(
+                    RowError(record.row, "account_id", "The purchase is another account's.")
+                )
+            if problems:
+                errors += problems
+                continue
+            data, problems = load_row(self.create_schema, record, _PURCHASE_DATA)
+            if data is None:
+                errors += problems
+                continue
+            if found is not None:
+                if _changes(found, data):
+                    message = "A recorded purchase is not changed; record a new one instead."
+                    errors.append(RowError(record.row, "id", message))
+                else:
+                    plan.unchanged += 1
+                continue
+            account_id, problems = _open_account(record, account, "purchases")
+            occurred_on = data.get("occurred_on") or now.date()
+            if occurred_on > latest:
+                message = "Must not be in the future: record purchases made."
+                problems.append(RowError(record.row, "occurred_on", message))
+            if problems:
+                errors += problems
+                continue
+            writes.created.append(
+                {"id": new_id(), "account_id": account_id, "description": None, **data,
+                 "occurred_on": occurred_on, "created_at": now}
+            )  # fmt: skip
+        plan.errors = sorted(errors, key=lambda e: e.row)
+        plan.created, plan.work = len(writes.created), writes
+        return plan
+
+    def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
+        writes: _Writes = plan.work
+        insert_many(session, _table(Purchase), writes.created)
+        _audit(session, Purchase, writes)
+        events.OUTBOX.publish_many(
+            session,
+            "purchase.recorded",
+            [events.purchase_facts(_as(row)) for row in writes.created],
+        )
 
 
 # Exports ------------------------------------------------------------------------------------
@@ -551,3 +661,36 @@ def export_contacts(
             yield row
 
     return write_csv(columns, rows())
+
+
+def export_purchases(
+    *,
+    session: Session,
+    caller: Caller,
+    account_id: str | None = None,
+    product_line: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> bytes:
+    """Purchases of every account the caller may see (or of one), oldest first."""
+    stmt: Any = select(Purchase, Account.external_id).join(
+        Account, Account.id == Purchase.account_id
+    )
+    stmt = where_given(
+        caller.scoped(stmt, Purchase.account_id),
+        (Purchase.account_id, account_id),
+        (Purchase.product_line, product_line),
+    )
+    if since:
+        stmt = stmt.where(Purchase.occurred_on >= since)
+    if until:
+        stmt = stmt.where(Purchase.occurred_on < until)
+    stmt = stmt.order_by(Purchase.occurred_on, Purchase.created_at, Purchase.id)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for purchase, account_external_id in session.execute(stmt):
+            row = {name: getattr(purchase, name, None) for name in PURCHASE_COLUMNS}
+            row["account_external_id"] = account_external_id
+            yield row
+
+    return write_csv(PURCHASE_COLUMNS, rows())

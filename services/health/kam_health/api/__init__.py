@@ -13,7 +13,7 @@ def lookup() -> AccountLookup:
 
 
 def register_blueprints(api: Api) -> None:
-    from kam_health.api import alerts, events, learning, scores
+    from kam_health.api import alerts, events, imports, learning, scores
 
-    for module in (events, scores, learning, alerts):
+    for module in (events, scores, learning, alerts, imports):
         api.register_blueprint(module.blp)

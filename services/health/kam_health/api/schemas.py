@@ -159,6 +159,13 @@ class BatchResultSchema(Schema):
     ids = fields.List(fields.String(), required=True)
 
 
+class EventExportArgs(QuerySchema):
+    account_id = Text(validate=validate.Length(max=36))
+    type = one_of(EVENT_TYPES)
+    since = MomentFilter()
+    open = fields.Boolean()
+
+
 class EventListArgs(PageArgs):
     account_id = Text(validate=validate.Length(max=36))
     type = one_of(EVENT_TYPES)

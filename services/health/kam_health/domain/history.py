@@ -113,6 +113,12 @@ def weekly_moments(now_ts: float, earliest_ts: float) -> Floats:
     return np.arange(first_monday, latest_monday + 1, 7, dtype=np.float64) * pts.DAY
 
 
+def monday_at_or_before(moment: float) -> float:
+    """The weekly point at or before `moment`: midnight UTC of that week's Monday."""
+    day = math.floor(moment / pts.DAY)
+    return float(day - ((day - 4) % 7)) * pts.DAY  # day numbers of Mondays are ≡ 4 (mod 7)
+
+
 def penalties(
     events: EventColumns,
     accounts: AccountColumns,

@@ -7,10 +7,10 @@ statistic: the chance that a churned account scored below a retained one; 0.5 is
 
 The fit keeps the scorecard's own form, `score = Σ weight × component` with weights that are
 non-negative and sum to 1, and asks which weights make the score the best predictor of churn:
-a logistic regression of churn on `risk = (100 - score) / 100`,
-`P(churn) = 1 / (1 + exp(-(a + b × risk)))`, with `b ≥ 0` and the weights on the simplex,
-solved by bounded optimisation (scipy's SLSQP) with a light pull toward equal weights so
-that a component with no evidence keeps a share instead of swinging to an extreme. Band
+a logistic regression of churn on each component's risk `(100 - component) / 100` with
+non-negative coefficients and a ridge penalty (scipy's L-BFGS-B with bounds); the weights are
+the coefficients' shares, so `P(churn) = 1 / (1 + exp(-(a + b × risk)))` with
+`risk = (100 - score) / 100` and `b` the coefficients' sum. Band
 thresholds follow from the fitted curve (the score where the fitted churn risk passes 10 %,
 25 % and 50 %). Judged by k-fold cross-validation over accounts: each account's outcomes are
 scored by weights fitted without it.
@@ -37,7 +37,7 @@ MIN_OUTCOMES = 20
 MIN_CHURNS = 5
 # The fitted churn risk at which each band ends (healthy above the first, and so on).
 BAND_RISKS = {"healthy": 0.10, "watch": 0.25, "at_risk": 0.50}
-_PULL = 0.02  # toward equal weights: a component with no evidence keeps a share
+RIDGE = 0.002  # the ridge penalty on the coefficients (per outcome)
 _FOLDS = 5
 
 TROUBLE = {
@@ -126,54 +126,45 @@ class Fit:
 
 def fit(components: Floats, churned: Bools) -> Fit:
     """Weights on the simplex and the logistic curve that best foretell `churned` from
-    `components` (rows of the four component scores, 0-100)."""
+    `components` (rows of the four component scores, 0-100).
+
+    A logistic regression on each component's risk `(100 - component) / 100` with
+    non-negative coefficients (a component's trouble never makes churn less likely) and a
+    ridge penalty, solved with bounds (L-BFGS-B); the weights are the coefficients' shares
+    and the slope their sum. A component that never varies gets no coefficient from the data,
+    and the ridge keeps it at none."""
     risk_parts = (100.0 - components) / 100.0  # per component, 0 (perfect) to 1
     y = churned.astype(np.float64)
     n = len(y)
     k = len(COMPONENTS)
-    equal = np.full(k, 1.0 / k)
 
     def loss(theta: Floats) -> tuple[float, Floats]:
-        w, a, b = theta[:k], theta[k], theta[k + 1]
-        risk = risk_parts @ w
-        z = a + b * risk
+        a, beta = theta[0], theta[1:]
+        z = a + risk_parts @ beta
         p = 1.0 / (1.0 + np.exp(-z))
-        # log(1 + e^z) - y z, stably
-        nll = float(np.sum(np.logaddexp(0.0, z) - y * z)) / n
+        nll = float(np.sum(np.logaddexp(0.0, z) - y * z)) / n  # log(1 + e^z) - y z, stably
         residual = (p - y) / n
-        grad = np.empty(k + 2)
-        grad[:k] = b * (risk_parts.T @ residual)
-        grad[k] = residual.sum()
-        grad[k + 1] = float(residual @ risk)
-        pull = w - equal
-        nll += _PULL * float(pull @ pull)
-        grad[:k] += 2 * _PULL * pull
-        return nll, grad
+        grad = np.concatenate([[residual.sum()], risk_parts.T @ residual + 2 * RIDGE * beta])
+        return nll + RIDGE * float(beta @ beta), grad
 
     base = min(max(y.mean(), 1e-3), 1 - 1e-3)
-    start = np.concatenate([equal, [math.log(base / (1 - base)), 1.0]])
-    bounds = [(0.0, 1.0)] * k + [(None, None), (0.0, 500.0)]
-    constraint = {
-        "type": "eq",
-        "fun": lambda t: float(np.sum(t[:k]) - 1.0),
-        "jac": lambda t: np.concatenate([np.ones(k), [0.0, 0.0]]),
-    }
+    start = np.concatenate([[math.log(base / (1 - base))], np.ones(k)])
     found = optimize.minimize(
         loss,
         start,
         jac=True,
-        method="SLSQP",
-        bounds=bounds,
-        constraints=[constraint],
-        options={"maxiter": 500, "ftol": 1e-10},
+        method="L-BFGS-B",
+        bounds=[(None, None)] + [(0.0, None)] * k,
+        options={"maxiter": 1000},
     )
-    w = np.clip(found.x[:k], 0.0, None)
-    w = w / w.sum() if w.sum() > 0 else equal
+    beta = np.clip(found.x[1:], 0.0, None)
+    slope = float(beta.sum())
+    w = beta / slope if slope > 1e-9 else np.full(k, 1.0 / k)
     # Weights to two places that still sum to exactly 1: the rounding lands on the largest.
     rounded = np.round(w, 2)
     rounded[int(np.argmax(rounded))] += round(1.0 - float(rounded.sum()), 2)
     weights = {c: round(float(v), 2) for c, v in zip(COMPONENTS, rounded, strict=True)}
-    return Fit(weights, float(found.x[k]), float(found.x[k + 1]))
+    return Fit(weights, float(found.x[0]), slope)
 
 
 def folds_of(groups: Ints, folds: int = _FOLDS, seed: int = 0) -> Ints:

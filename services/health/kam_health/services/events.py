@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kam_common.concurrency import UNCONDITIONAL, Precondition
 from kam_common.context import Caller
-from kam_common.db import new_id, utcnow
+from kam_common.db import insert_many, new_id, utcnow
 from kam_common.errors import AppError, Conflict, Invalid, NotFound
 from kam_common.pagination import paginate, where_given
 from kam_health import events as published
@@ -62,7 +62,7 @@ def numeric_columns(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _row(
+def check_row(
     session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup, now: datetime
 ) -> dict[str, Any]:
     """A checked, complete row for the events table, stamped with who logged it."""
@@ -114,7 +114,7 @@ def _raise_critical_alerts(session: Session, rows: list[dict[str, Any]]) -> None
 def log_event(
     *, session: Session, caller: Caller, data: dict[str, Any], lookup: AccountLookup
 ) -> Event:
-    row = _row(session, caller, data, lookup, utcnow())
+    row = check_row(session, caller, data, lookup, utcnow())
     if _taken_refs(session, [row]):
         raise Conflict(
             f"An {row['type']} event with external_ref {row['external_ref']!r} is already "
@@ -154,11 +154,11 @@ def log_batch(
     known = session.scalars(select(AccountFacts).where(AccountFacts.account_id.in_(wanted))).all()
     # An account health has not heard of is read through once per batch, not once per event:
     # a thousand events naming an unknown account must not make a thousand calls.
-    lookup = _once_per_account(lookup)
+    lookup = once_per_account(lookup)
     rows: list[dict[str, Any] | None] = []
     for index, data in enumerate(items):
         try:
-            rows.append(None if data is None else _row(session, caller, data, lookup, now))
+            rows.append(None if data is None else check_row(session, caller, data, lookup, now))
         except Invalid as problem:
             rows.append(None)
             for field, messages in (problem.errors or {}).items():
@@ -170,23 +170,29 @@ def log_batch(
         raise BatchInvalid(errors)
     stored = [row for row in rows if row is not None]
     try:
-        # Core executemany: ORM objects would cost as much again as the checks above.
-        session.execute(insert(cast(Table, Event.__table__)), stored)
+        store_events(session, stored)
     except IntegrityError:
         # The unique (account, type, external_ref) guard fired: name the events it refused.
         session.rollback()
         _name_repeated_refs(rows, errors, taken=_taken_refs(session, stored))
         raise BatchInvalid(errors) from None
+    session.commit()
+    return [row["id"] for row in stored]
+
+
+def store_events(session: Session, stored: list[dict[str, Any]]) -> None:
+    """Checked rows (`check_row`) into the events table in one go, with what follows from
+    them: critical alerts, the published events, and the accounts queued for rescoring."""
+    # Set-based: ORM objects would cost as much again as the checks.
+    insert_many(session, cast(Table, Event.__table__), stored)
     _raise_critical_alerts(session, stored)
     published.events_logged(session, stored)
     # A batch may touch a thousand accounts: the worker rescores them right after, in one scan.
     queue_rescore(session, {row["account_id"] for row in stored})
     queue_history(session, {r["account_id"] for r in stored if reaches_history(*_moments(r))})
-    session.commit()
-    return [row["id"] for row in stored]
 
 
-def _once_per_account(lookup: AccountLookup) -> AccountLookup:
+def once_per_account(lookup: AccountLookup) -> AccountLookup:
     answers: dict[str, dict[str, Any] | None] = {}
 
     def remembered(account_id: str) -> dict[str, Any] | None:
@@ -241,12 +247,17 @@ def list_events(
     if since:
         stmt = stmt.where(Event.occurred_at >= since)
     if open is not None:
-        still_open = ((Event.type == "delivery") & Event.delivered_on.is_(None)) | (
-            Event.type.in_(("quality", "support")) & Event.resolved_at.is_(None)
-        )
+        still_open = still_open_clause()
         stmt = stmt.where(still_open if open else ~still_open)
     stmt = stmt.order_by(Event.occurred_at.desc(), Event.id)
     return paginate(session, stmt, page=page, per_page=per_page)
+
+
+def still_open_clause() -> Any:
+    """An event still open: a delivery not made, a quality issue or ticket not resolved."""
+    return ((Event.type == "delivery") & Event.delivered_on.is_(None)) | (
+        Event.type.in_(("quality", "support")) & Event.resolved_at.is_(None)
+    )
 
 
 def update_event(

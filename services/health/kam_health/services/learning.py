@@ -11,7 +11,6 @@ path as any change of the scorecard (rescore now, history rebuilt by the worker)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,6 +34,7 @@ from kam_health.models import Scorecard as ScorecardRow
 from kam_health.services.facts import AccountLookup, require_active_account
 from kam_health.services.history import penalties_at
 from kam_health.services.judgement import get_scorecard, get_scorecard_version, replace_scorecard
+from kam_health.services.scoring import as_card
 
 HALF_LIVES = (30.0, 45.0, 60.0, 90.0, 120.0)  # days: the half-lives a proposal tries
 
@@ -119,11 +119,6 @@ class _Sample:
     bands: engine.Ints
 
 
-def _monday_at_or_before(moment: float) -> float:
-    day = math.floor(moment / pts.DAY)
-    return float(day - ((day - 4) % 7)) * pts.DAY
-
-
 def _outcome_rows(session: Session, segment: str | None) -> list[tuple[str, date, str]]:
     stmt = select(Outcome.account_id, Outcome.on, Outcome.outcome).join(
         AccountFacts, AccountFacts.account_id == Outcome.account_id
@@ -142,7 +137,7 @@ def _sample(
     moments = [
         (
             account_id,
-            _monday_at_or_before(
+            engine.monday_at_or_before(
                 datetime.combine(on, datetime.min.time(), tzinfo=UTC).timestamp()
                 - horizon_days * pts.DAY
             ),
@@ -168,16 +163,6 @@ def _sample(
     )
 
 
-def _card(row: ScorecardRow) -> Scorecard:
-    return Scorecard(
-        version=row.version,
-        weights=dict(row.weights),
-        window_days=row.window_days,
-        half_life_days=row.half_life_days,
-        thresholds=dict(row.thresholds),
-    )
-
-
 def _version(session: Session, version: int | None, segment: str | None = None) -> ScorecardRow:
     if version is None:
         return get_scorecard(session=session, segment=segment)
@@ -188,7 +173,7 @@ def backtest(*, session: Session, horizon_days: int, version: int | None = None)
     """How well the scores of `version` (default: the one in force), `horizon_days` before each
     outcome, foretold churn. A segment's version is judged on that segment's accounts."""
     row = _version(session, version)
-    sample = _sample(session, _card(row), horizon_days, _outcome_rows(session, row.segment))
+    sample = _sample(session, as_card(row), horizon_days, _outcome_rows(session, row.segment))
     return {
         "version": row.version,
         "segment": row.segment,
@@ -209,7 +194,7 @@ def propose(
     cross-validation over accounts against the scorecard in force. Too few outcomes: a 422
     naming why, and nothing proposed."""
     row = _version(session, None, segment)
-    current = _card(row)
+    current = as_card(row)
     rows = _outcome_rows(session, segment)
     churns = sum(o == "churned" for _, _, o in rows)
     why = learning.too_few(len(rows), churns)

@@ -231,7 +231,11 @@ class TaskSchema(Schema):
     account_id = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True, allow_none=True)
+    account_name = fields.String(required=True, allow_none=True)
     assignee_id = fields.String(required=True, allow_none=True)
+    assignee_name = fields.String(
+        required=True, allow_none=True, metadata={"description": "The team member's name"}
+    )
     assignee_role = one_of(TEAM_ROLES, required=True, allow_none=True)
     due_on = Day(required=True)
     steps = fields.List(fields.String(), required=True)
@@ -249,6 +253,10 @@ class TaskSchema(Schema):
 class TaskListArgs(PageArgs):
     account_id = Text(validate=ID)
     assignee_id = Text(validate=ID, metadata={"description": "My tasks: my team member id"})
+    assignee_email = fields.Email(
+        validate=validate.Length(max=320),
+        metadata={"description": "My tasks on every account: the team members with this email"},
+    )
     assignee_role = one_of(TEAM_ROLES)
     status = one_of(TASK_STATUSES)
     source = one_of(TASK_SOURCES)

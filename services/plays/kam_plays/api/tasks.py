@@ -13,7 +13,7 @@ from kam_common.web import Blueprint, reads_through
 from kam_plays.api import lookup
 from kam_plays.api.schemas import TaskCreateSchema, TaskListArgs, TaskPatchSchema, TaskSchema
 from kam_plays.services import tasks as use_cases
-from kam_plays.services.tasks import task_view
+from kam_plays.services.tasks import task_views
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Tasks (plays)")
 
@@ -29,7 +29,7 @@ class Tasks(MethodView):
         task = use_cases.create_task(
             session=request_session(), caller=request_caller(), data=data, lookup=lookup()
         )
-        return task_view(task)
+        return task_views(request_session(), [task])[0]
 
     @blp.arguments(TaskListArgs, location="query")
     @blp.response(200, page_of(TaskSchema))
@@ -38,7 +38,7 @@ class Tasks(MethodView):
         `assignee_role`, `status`, `source`, `overdue`)."""
         args["source_type"] = args.pop("source", None)
         found = use_cases.list_tasks(session=request_session(), caller=request_caller(), **args)
-        return {**found, "items": [task_view(task) for task in found["items"]]}
+        return {**found, "items": task_views(request_session(), found["items"])}
 
 
 @blp.route("/<task_id>")
@@ -49,7 +49,7 @@ class TaskById(MethodView):
         task = use_cases.get_task(
             session=request_session(), caller=request_caller(), task_id=task_id
         )
-        return task_view(task)
+        return task_views(request_session(), [task])[0]
 
     @blp.arguments(TaskPatchSchema)
     @blp.response(200, TaskSchema)
@@ -62,4 +62,4 @@ class TaskById(MethodView):
             changes=changes,
             precondition=request_precondition(),
         )
-        return task_view(task)
+        return task_views(request_session(), [task])[0]

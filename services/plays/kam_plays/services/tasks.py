@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from kam_common.concurrency import UNCONDITIONAL, Precondition
@@ -14,7 +15,7 @@ from kam_common.db import utcnow
 from kam_common.errors import Invalid, NotFound
 from kam_common.pagination import paginate, where_given
 from kam_plays import events
-from kam_plays.models import MemberFacts, Task
+from kam_plays.models import AccountFacts, MemberFacts, Task
 from kam_plays.services.facts import AccountLookup, account_for_input
 
 
@@ -148,12 +149,14 @@ def list_tasks(
     account_id: str | None = None,
     assignee_id: str | None = None,
     assignee_role: str | None = None,
+    assignee_email: str | None = None,
     status: str | None = None,
     source_type: str | None = None,
     overdue: bool | None = None,
     today: date | None = None,
 ) -> dict[str, Any]:
-    """Soonest due first. `overdue`: open and due before today (or not)."""
+    """Soonest due first. `overdue`: open and due before today (or not); `assignee_email`:
+    the tasks of every team member with that email, on every account (a person's own)."""
     stmt: Select[Any] = where_given(
         caller.scoped(select(Task), Task.account_id),
         (Task.account_id, account_id),
@@ -162,6 +165,11 @@ def list_tasks(
         (Task.status, status),
         (Task.source_type, source_type),
     )
+    if assignee_email:
+        members = select(MemberFacts.member_id).where(
+            func.lower(MemberFacts.email) == assignee_email.strip().lower()
+        )
+        stmt = stmt.where(Task.assignee_id.in_(members))
     if overdue is not None:
         late = (Task.status == "open") & (Task.due_on < (today or utcnow().date()))
         stmt = stmt.where(late if overdue else ~late)
@@ -200,14 +208,48 @@ def update_task(
     return task
 
 
-def task_view(task: Task, *, today: date | None = None) -> dict[str, Any]:
+def task_views(session: Session, tasks: Sequence[Task]) -> list[dict[str, Any]]:
+    """Tasks as read, each with its account's and assignee's names (two queries for all)."""
+    accounts = dict(
+        session.execute(
+            select(AccountFacts.account_id, AccountFacts.name).where(
+                AccountFacts.account_id.in_({t.account_id for t in tasks})
+            )
+        ).all()
+    )
+    members = dict(
+        session.execute(
+            select(MemberFacts.member_id, MemberFacts.name).where(
+                MemberFacts.member_id.in_({t.assignee_id for t in tasks if t.assignee_id})
+            )
+        ).all()
+    )
+    return [
+        task_view(
+            task,
+            account_name=accounts.get(task.account_id),
+            assignee_name=members.get(task.assignee_id) if task.assignee_id else None,
+        )
+        for task in tasks
+    ]
+
+
+def task_view(
+    task: Task,
+    *,
+    today: date | None = None,
+    account_name: str | None = None,
+    assignee_name: str | None = None,
+) -> dict[str, Any]:
     today = today or utcnow().date()
     return {
         "id": task.id,
         "account_id": task.account_id,
+        "account_name": account_name,
         "title": task.title,
         "description": task.description,
         "assignee_id": task.assignee_id,
+        "assignee_name": assignee_name,
         "assignee_role": task.assignee_role,
         "due_on": task.due_on,
         "steps": list(task.steps or []),

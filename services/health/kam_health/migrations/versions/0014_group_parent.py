@@ -1,7 +1,7 @@
 """account groups: each account's parent, so the portfolio filters by group
 
-Revision ID: 0013_groups
-Revises: 0012_audit
+Revision ID: 0014_groups
+Revises: 0013_imports
 Create Date: 2026-12-02 19:05:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_groups"
-down_revision: str | None = "0012_audit"
+revision: str = "0014_groups"
+down_revision: str | None = "0013_imports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
