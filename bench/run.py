@@ -16,6 +16,7 @@ BENCHMARKS = [
     "drills.py",
     "web_pages.py",
     "learning.py",
+    "imports.py",
 ]
 
 

@@ -197,6 +197,26 @@ def mail_sink(args: argparse.Namespace) -> int:
     return 0
 
 
+def synthetic_outcomes(args: argparse.Namespace) -> int:
+    """Load the synthetic portfolio with known truth into health's database, to try the
+    backtest and the fitted proposals on (`docs/learning.md`)."""
+    from kam_cli.synthetic import load_health
+    from kam_common.db import Database
+    from kam_health import config
+    from kam_health.services.scoring import rescore_portfolio
+
+    db = Database(config.load()["DATABASE_URL"])
+    with db.session() as session:
+        truth = load_health(session, accounts=args.accounts, seed=args.seed)
+        rescore_portfolio(session)
+        session.commit()
+    print(
+        f"health: {args.accounts} synthetic accounts, {truth.outcomes} outcomes "
+        f"({truth.churns} churned); hidden weights {truth.weights}"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from kam_cli.supervisor import run_procfile
     from kam_common.config import SERVICE_PORTS, service_port
@@ -263,11 +283,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="a local SMTP server at KAM_SMTP_URL keeping each message as an .eml file",
     )
     sink.add_argument("--folder", help="where the messages go (default: KAM_DATA_DIR/mail)")
+    planted = commands.add_parser(
+        "synthetic-outcomes",
+        help="add synthetic accounts whose churn follows hidden weights (health only), to try "
+        "the backtest and fitted scorecards on",
+    )
+    planted.add_argument("--accounts", type=int, default=600)
+    planted.add_argument("--seed", type=int, default=7)
     everything = commands.add_parser(
         "run",
         help="start every process of the Procfile; restart one that dies; Ctrl-C stops all",
     )
     everything.add_argument("--procfile", default="Procfile", help="default: ./Procfile")
+    from kam_cli import transfer
+
+    transfer.add_parsers(commands)
     return parser
 
 
@@ -280,8 +310,18 @@ _COMMANDS = {
     "worker": worker,
     "outbox": outbox,
     "mail-sink": mail_sink,
+    "synthetic-outcomes": synthetic_outcomes,
     "run": run,
+    "import": lambda args: _transfer("import_file", args),
+    "export": lambda args: _transfer("export_file", args),
 }
+
+
+def _transfer(name: str, args: argparse.Namespace) -> int:
+    from kam_cli import transfer
+
+    command: Callable[[argparse.Namespace], int] = getattr(transfer, name)
+    return command(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

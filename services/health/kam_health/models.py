@@ -159,6 +159,7 @@ class Scorecard(Base):
     proposal_id: Mapped[str | None] = mapped_column(String(36))
 
 
+@auditable("outcome")
 class Outcome(Base):
     """How a relationship turned out on a day: what scores are judged against."""
 
@@ -176,6 +177,7 @@ class Outcome(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+@auditable("scorecard_proposal", account_id=None)
 class ScorecardProposal(Base):
     """Weights, thresholds and half-life fitted to the outcomes, with the cross-validated
     backtest of the scorecard in force and of the proposal; adopted, it becomes a version."""

@@ -168,3 +168,78 @@ def test_a_partners_export_holds_its_own_accounts_and_no_internal_columns(
     header = contacts[1:].splitlines()[0].split(",")
     assert "notes" not in header and "influence" not in header
     assert "P0" in contacts and "P1" not in contacts and "golf" not in contacts
+
+
+@pytest.fixture
+def queued_stack(
+    make_gateway: Callable[..., HttpClient],
+    service_client: Callable[..., Any],
+    echo_upstreams: dict[str, str],
+    upstream_tools: Any,
+) -> Any:
+    """The stack with an accounts service that queues any file over 5 rows, and its worker."""
+    import threading
+
+    from kam_accounts import create_app as create_accounts
+    from kam_accounts.api.imports import make_imports
+    from kam_accounts.models import Base as AccountsBase
+
+    client = service_client(
+        "accounts", create_accounts, AccountsBase.metadata, IMPORT_INLINE_ROWS=5
+    )
+    app = client.application
+    imports, db, stop = make_imports(5), app.extensions["kam_db"], threading.Event()
+
+    def work() -> None:
+        while not stop.wait(0.1):
+            imports.run_queued(db)
+
+    worker = threading.Thread(target=work, daemon=True)
+    with upstream_tools.serve(app) as url:
+        stack = make_gateway(**upstream_tools.config({**echo_upstreams, "accounts": url}))
+        worker.start()
+        yield stack
+        stop.set()
+        worker.join(5)
+
+
+def test_kam_import_shows_progress_and_kam_export_writes_the_file(
+    queued_stack: HttpClient, tmp_path: Any
+) -> None:
+    from rich.console import Console
+
+    from kam_cli import transfer
+    from kam_cli.main import build_parser
+
+    secret = key(queued_stack, "sales")["Authorization"].removeprefix("Bearer ")
+    rows = [["external_id", "name"]] + [[f"e-{i}", f"شرکت {i}"] for i in range(50)]
+    source = tmp_path / "accounts.csv"
+    source.write_bytes(_csv(rows))
+    base = ["--url", queued_stack.base_url, "--key", secret]
+    console = Console(file=io.StringIO(), width=120)
+
+    args = build_parser().parse_args(["import", str(source), "--kind", "accounts", *base])
+    status = transfer.import_file(args, console)
+
+    said = console.file.getvalue()  # type: ignore[attr-defined]
+    assert status == 0, said
+    assert "applied: 50 rows, 50 created" in said
+    assert "sending accounts.csv" in said
+    assert "applied" in said.splitlines()[1]  # the second bar followed the worker to the end
+
+    target = tmp_path / "out.csv"
+    args = build_parser().parse_args(["export", "accounts", "-o", str(target), *base])
+    assert transfer.export_file(args, console) == 0
+    assert target.read_text(encoding="utf-8").count("شرکت") == 50
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv([["external_id", "name", "tier"], ["e-1", "x", "gold"]]))
+    args = build_parser().parse_args(["import", str(bad), "--kind", "accounts", *base])
+    assert transfer.import_file(args, console) == 1
+    assert "tier" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return (BOM + out.getvalue()).encode("utf-8")

@@ -82,3 +82,20 @@ def test_backtest_fit_and_adopt_on_a_planted_portfolio(client, portfolio):
     assert now["version"] == 2 and now["auc"] > default["auc"]
     past = client.get("/api/v1/health/scorecard/backtest?version=1").get_json()
     assert past["auc"] == default["auc"]
+
+
+def test_a_proposal_for_a_segment_becomes_that_segments_own_scorecard(client, portfolio):
+    made = client.post("/api/v1/health/scorecard/proposals", json={"segment": "retail"})
+    assert made.status_code == 201, made.get_json()
+    proposal = made.get_json()
+    assert proposal["segment"] == "retail" and proposal["outcomes"] == 300  # every other account
+    adopted = client.post(f"/api/v1/health/scorecard/proposals/{proposal['id']}/adopt").get_json()
+    assert adopted["segment"] == "retail" and adopted["version"] == 2
+    retail, manufacturing = portfolio.account_ids[1], portfolio.account_ids[0]
+    scored = client.get(f"/api/v1/health/accounts/{retail}").get_json()
+    assert (scored["scorecard_version"], scored["scorecard_segment"]) == (2, "retail")
+    kept = client.get(f"/api/v1/health/accounts/{manufacturing}").get_json()
+    assert (kept["scorecard_version"], kept["scorecard_segment"]) == (1, None)
+    judged = client.get("/api/v1/health/scorecard/backtest?version=2").get_json()
+    assert judged["segment"] == "retail" and judged["outcomes"] == 300
+    assert client.get("/api/v1/health/scorecard").get_json()["version"] == 1  # the default

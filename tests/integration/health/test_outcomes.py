@@ -92,3 +92,20 @@ def test_few_outcomes_give_a_warning_and_no_proposal(client, make_account, log):
     assert client.get("/api/v1/health/scorecard/backtest?horizon_days=0").status_code in (400, 422)
     assert client.get("/api/v1/health/scorecard/proposals/nope").status_code == 404
     assert client.post("/api/v1/health/scorecard/proposals/nope/adopt").status_code == 404
+
+
+def test_an_outcome_recorded_through_the_api_is_in_the_audit_trail(client, make_account):
+    from kam_common.scope import CLIENT_HEADER, CLIENT_NAME_HEADER, ROLE_HEADER
+
+    account = make_account()
+    sales = {CLIENT_HEADER: "key-9", CLIENT_NAME_HEADER: "CRM", ROLE_HEADER: "sales"}
+    made = client.post(
+        "/api/v1/health/outcomes",
+        json={"account_id": account["id"], "outcome": "expanded", "on": str(TODAY)},
+        headers=sales,
+    ).get_json()
+    trail = client.get("/internal/audit", query_string={"account_id": account["id"]}).get_json()
+    recorded = [e for e in trail["items"] if e["resource"]["type"] == "outcome"]
+    assert [(e["action"], e["resource"]["id"], e["actor"]["id"]) for e in recorded] == [
+        ("created", made["id"], "key-9")
+    ]
