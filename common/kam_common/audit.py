@@ -257,6 +257,19 @@ def _changes(obj: Any, spec: Audited, action: str) -> dict[str, list[Any]]:
     return changes
 
 
+def _entry_row(actor: Actor, request_id: str | None, at: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "at": at,
+        "actor_type": actor.get("type") or "key",
+        "actor_id": actor.get("id"),
+        "actor_name": actor.get("name"),
+        "actor_role": actor.get("role"),
+        "request_id": request_id,
+        **fields,
+    }
+
+
 def _resource_id(obj: Any) -> str:
     identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return ":".join(str(part) for part in identity)
@@ -284,20 +297,16 @@ def _entries(session: Session) -> list[dict[str, Any]]:
                 continue
             account = getattr(obj, spec.account_id) if spec.account_id else None
             rows.append(
-                {
-                    "id": new_id(),
-                    "at": now,
-                    "actor_type": actor.get("type") or "key",
-                    "actor_id": actor.get("id"),
-                    "actor_name": actor.get("name"),
-                    "actor_role": actor.get("role"),
-                    "action": action,
-                    "resource_type": spec.resource_type,
-                    "resource_id": _resource_id(obj),
-                    "account_id": account,
-                    "changes": changes,
-                    "request_id": request_id,
-                }
+                _entry_row(
+                    actor,
+                    request_id,
+                    now,
+                    action=action,
+                    resource_type=spec.resource_type,
+                    resource_id=_resource_id(obj),
+                    account_id=account,
+                    changes=changes,
+                )
             )
     return rows
 
@@ -329,20 +338,16 @@ def record_rows(
                 continue
             changes[name] = [_shown(spec, name, old), _shown(spec, name, value)]
         rows.append(
-            {
-                "id": new_id(),
-                "at": now,
-                "actor_type": actor.get("type") or "key",
-                "actor_id": actor.get("id"),
-                "actor_name": actor.get("name"),
-                "actor_role": actor.get("role"),
-                "action": action,
-                "resource_type": spec.resource_type,
-                "resource_id": str(after["id"]),
-                "account_id": after.get(spec.account_id) if spec.account_id else None,
-                "changes": changes,
-                "request_id": request_id,
-            }
+            _entry_row(
+                actor,
+                request_id,
+                now,
+                action=action,
+                resource_type=spec.resource_type,
+                resource_id=str(after["id"]),
+                account_id=after.get(spec.account_id) if spec.account_id else None,
+                changes=changes,
+            )
         )
     insert_many(session, table, rows)
 

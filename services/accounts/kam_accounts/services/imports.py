@@ -247,7 +247,7 @@ class AccountsImport:
                     "id": new_id(), "external_id": None, "industry": None, "segment": None,
                     "country": None, "tier": "key", "orientation": "mixed",
                     "annual_revenue": Decimal("0"), "currency": "USD", "contact_cadence_days": 30,
-                    "needs": [], "capabilities": [], "status": "active", **data,
+                    "needs": [], "capabilities": [], "status": "active", "parent_id": None, **data,
                     "version": 1, "created_at": now, "updated_at": now,
                 }  # fmt: skip
                 row["name_folded"] = fold(row["name"])
