@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from support import HttpClient
 
 from kam_common.tabular import MAX_UPLOAD_BYTES
@@ -243,3 +244,46 @@ def _csv(rows: list[list[str]]) -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return (BOM + out.getvalue()).encode("utf-8")
+
+
+def test_the_import_page_checks_a_file_shows_each_bad_row_then_applies_it(
+    stack: HttpClient,
+) -> None:
+    import re
+
+    from test_gateway_people import person, sign_in
+
+    sales = sign_in(stack, person(stack, "sales"))
+    page = sales.get(stack.base_url + "/imports", timeout=10)
+    assert page.status_code == 200
+    assert 'enctype="multipart/form-data"' in page.text
+    assert "/api/v1/exports/accounts.csv" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    rows = [["external_id", "name", "tier"], ["x-1", "شرکت یک", "key"], ["x-2", "Two", "gold"]]
+
+    def send(body: bytes, **form: str) -> requests.Response:
+        return sales.post(
+            stack.base_url + "/imports",
+            data={"csrf_token": token, "kind": "accounts", "mode": "create_or_update", **form},
+            files={"file": ("accounts.csv", body, "text/csv")},
+            timeout=30,
+        )
+
+    checked = send(_csv(rows), dry_run="1")
+    assert checked.status_code == 200, checked.text[:500]
+    assert "<td>3</td><td><bdi>tier</bdi></td>" in checked.text
+    applied = send(_csv(rows[:2]))
+    assert "applied" in applied.text
+    exported = sales.get(stack.base_url + "/api/v1/exports/accounts.csv", timeout=10)
+    assert exported.status_code == 200 and "شرکت یک" in exported.text
+    forged = sales.post(
+        stack.base_url + "/imports",
+        data={"kind": "accounts"},
+        files={"file": ("a.csv", b"name\nx\n", "text/csv")},
+        timeout=10,
+    )
+    assert forged.status_code == 403  # no CSRF token: nothing imported
+    engineer = sign_in(stack, person(stack, "engineer", "eng@example.com"))
+    assert engineer.get(stack.base_url + "/imports", timeout=10).status_code == 200
+    partner = sign_in(stack, person(stack, "partner", "p@example.com", account_ids=["a"]))
+    assert partner.get(stack.base_url + "/imports", timeout=10).status_code == 403
