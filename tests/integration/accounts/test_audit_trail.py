@@ -166,3 +166,17 @@ def test_an_import_is_audited_row_by_row_inline_and_in_the_worker(service_client
         assert _imports().run_queued(client.application.extensions["kam_db"]).endswith("done")
     by_key = audit(client, actor_id="key-7")["items"]
     assert len(by_key) == 5 and {e["actor"]["name"] for e in by_key} == {"CRM sync"}
+
+
+def test_a_removal_is_recorded_with_what_there_was(client):
+    account = client.post("/api/v1/accounts", json={"name": "A"}, headers=SALES_KEY).get_json()
+    member = client.post(
+        f"/api/v1/accounts/{account['id']}/team",
+        json={"name": "Dana", "email": "dana@example.com", "role": "sales"},
+        headers=SALES_KEY,
+    ).get_json()
+    removed = client.delete(f"/api/v1/accounts/{account['id']}/team/{member['id']}", headers=PERSON)
+    assert removed.status_code == 204
+    (entry,) = audit(client, resource_type="team_member", actor_id="user-3")["items"]
+    assert entry["action"] == "deleted" and entry["account_id"] == account["id"]
+    assert entry["changes"]["name"] == ["Dana", None]
