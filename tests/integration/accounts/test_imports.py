@@ -401,3 +401,29 @@ def test_a_retried_import_with_its_idempotency_key_creates_nothing_more(client) 
     assert again.get_json()["id"] == first.get_json()["id"]
     assert len(accounts_in(client)) == 3
     assert send(csv_bytes(ACCOUNTS[:2])).status_code == 409  # the same key, another file
+
+
+def test_an_import_left_running_by_a_stopped_worker_fails_instead_of_waiting_for_ever(
+    service_client,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kam_accounts.models import imports
+    from kam_common.db import utcnow
+
+    client = service_client("accounts", create_app, Base.metadata, IMPORT_INLINE_ROWS=1)
+    rows = [["name"], ["One"], ["Two"], ["Three"]]
+    started = post_csv(client, csv_bytes(rows)).get_json()
+    db = client.application.extensions["kam_db"]
+    with db.session() as session:  # a worker claimed it an hour ago, then died
+        session.execute(update(imports).values(claimed_at=utcnow() - timedelta(hours=1)))
+        session.commit()
+    with client.application.app_context():
+        assert _imports().run_queued(db) is None
+
+    state = client.get(f"/api/v1/imports/{started['id']}").get_json()
+    assert state["status"] == "failed"
+    assert "broke off" in state["errors"][0]["message"]
+    assert accounts_in(client) == []
