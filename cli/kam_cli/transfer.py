@@ -33,8 +33,11 @@ def gateway_url(given: str | None) -> str:
     return f"http://127.0.0.1:{os.environ.get('KAM_GATEWAY_PORT', '8080')}"
 
 
-def _key(given: str | None) -> str | None:
-    return given or os.environ.get("KAM_API_KEY")
+def _key(given: str | None, console: Console) -> str | None:
+    key = given or os.environ.get("KAM_API_KEY")
+    if key is None:
+        console.print("[red]Give an API key:[/red] --key or KAM_API_KEY (see `kam keys-hint`).")
+    return key
 
 
 class _Upload:
@@ -82,9 +85,8 @@ def _refused(console: Console, answer: requests.Response) -> int:
 
 def import_file(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console(stderr=True)
-    key = _key(args.key)
+    key = _key(args.key, console)
     if key is None:
-        console.print("[red]Give an API key:[/red] --key or KAM_API_KEY (see `kam keys-hint`).")
         return 2
     if not args.file.is_file():
         console.print(f"[red]No such file:[/red] {args.file}")
@@ -149,9 +151,8 @@ def _report(console: Console, result: dict[str, Any]) -> int:
 
 def export_file(args: argparse.Namespace, console: Console | None = None) -> int:
     console = console or Console(stderr=True)
-    key = _key(args.key)
+    key = _key(args.key, console)
     if key is None:
-        console.print("[red]Give an API key:[/red] --key or KAM_API_KEY (see `kam keys-hint`).")
         return 2
     filters = dict(item.partition("=")[::2] for item in args.filter)
     output: Path = args.output or Path(f"{args.kind}.csv")

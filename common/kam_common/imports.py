@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import marshmallow as ma
+from flask import Flask, current_app, g, request
+from flask.views import MethodView
 from marshmallow import fields
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,11 +29,13 @@ from sqlalchemy.orm import Session
 
 from kam_common.audit import acting
 from kam_common.context import Caller
-from kam_common.db import Database, utcnow
+from kam_common.db import Database, request_session, utcnow
 from kam_common.errors import AppError, NotFound
 from kam_common.fields import Timestamp, one_of
 from kam_common.pagination import QuerySchema
+from kam_common.scope import request_caller
 from kam_common.tabular import IMPORT_MODES, IMPORT_STATUSES, RowError
+from kam_common.web import Blueprint, accepts_csv
 
 log = logging.getLogger("kam.imports")
 
@@ -307,6 +311,59 @@ def _file_errors(refused: AppError) -> list[RowError]:
 
 def _ignore(_done: int, _total: int) -> None:
     return None
+
+
+# Routes: the same two on every app that imports ----------------------------------------------
+
+
+def add_import_routes(
+    blp: Blueprint,
+    *,
+    kinds: tuple[str, ...],
+    make: Callable[[Flask], Imports],
+    summary: str,
+    decorators: tuple[Callable[..., Any], ...] = (),
+) -> Callable[[], Imports]:
+    """`POST /imports` (a CSV file of one of `kinds`) and `GET /imports/{id}` on `blp`;
+    `decorators` document what the post may answer beyond the usual (`reads_through`).
+    Returns the app's `Imports` (made once per app by `make`)."""
+
+    def imports() -> Imports:
+        found: Imports | None = current_app.extensions.get("kam_imports")
+        if found is None:
+            found = make(current_app._get_current_object())  # type: ignore[attr-defined]
+            current_app.extensions["kam_imports"] = found
+        return found
+
+    def post(self: MethodView, args: dict[str, Any]) -> dict[str, Any]:
+        return imports().start(
+            request_session(),
+            kind=args["kind"],
+            body=request.get_data(cache=True),
+            mode=args["mode"],
+            dry_run=args["dry_run"],
+            caller=request_caller(),
+            request_id=g.get("request_id"),
+        )
+
+    post.__doc__ = summary
+    for decorator in decorators:
+        post = decorator(post)
+    post = accepts_csv(blp, "UTF-8 CSV, with or without a BOM; the header row names the columns")(
+        post
+    )
+    post = blp.response(201, ImportSchema)(post)
+    post = blp.arguments(import_args(kinds), location="query")(post)
+    blp.route("/imports")(type("ImportFiles", (MethodView,), {"post": post}))
+
+    def get(self: MethodView, import_id: str) -> dict[str, Any]:
+        """An import's state (`progress` while a large file is running)."""
+        return imports().get(request_session(), import_id=import_id)
+
+    blp.route("/imports/<import_id>")(
+        type("ImportById", (MethodView,), {"get": blp.response(200, ImportSchema)(get)})
+    )
+    return imports
 
 
 # Shapes (API.md, "Data in and out") -----------------------------------------------------------

@@ -384,3 +384,20 @@ def test_a_large_import_run_by_the_worker_is_the_importers_in_the_trail(service_
     assert len(entries) == 3
     assert {e["actor"]["id"] for e in entries} == {"key-9"}
     assert {e["request_id"] for e in entries} == {"req-import-1"}
+
+
+def test_a_retried_import_with_its_idempotency_key_creates_nothing_more(client) -> None:
+    body = csv_bytes(ACCOUNTS)
+    headers = {**SALES, "Idempotency-Key": "import-once"}
+
+    def send(data: bytes):
+        return client.post(
+            "/api/v1/imports?kind=accounts", data=data, content_type="text/csv", headers=headers
+        )
+
+    first, again = send(body), send(body)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert len(accounts_in(client)) == 3
+    assert send(csv_bytes(ACCOUNTS[:2])).status_code == 409  # the same key, another file

@@ -206,14 +206,18 @@ def _update_all(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
-# Accounts -----------------------------------------------------------------------------------
+class _Loading:
+    """An import whose rows load by one schema for a new record and another for a change."""
 
-
-class AccountsImport:
     def __init__(self, create_schema: ma.Schema, patch_schema: ma.Schema):
         self.create_schema = create_schema
         self.patch_schema = patch_schema
 
+
+# Accounts -----------------------------------------------------------------------------------
+
+
+class AccountsImport(_Loading):
     def check(
         self, session: Session, *, body: bytes, mode: str, caller: Caller, progress: Progress
     ) -> Plan:
@@ -298,11 +302,7 @@ class _Person:
     manager_email: str | None = None
 
 
-class ContactsImport:
-    def __init__(self, create_schema: ma.Schema, patch_schema: ma.Schema):
-        self.create_schema = create_schema
-        self.patch_schema = patch_schema
-
+class ContactsImport(_Loading):
     def check(
         self, session: Session, *, body: bytes, mode: str, caller: Caller, progress: Progress
     ) -> Plan:
