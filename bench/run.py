@@ -17,6 +17,7 @@ BENCHMARKS = [
     "web_pages.py",
     "learning.py",
     "imports.py",
+    "audit.py",
 ]
 
 
