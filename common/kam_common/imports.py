@@ -31,12 +31,12 @@ from sqlalchemy.orm import Session
 from kam_common.audit import acting
 from kam_common.context import Caller
 from kam_common.db import Database, request_session, utcnow
-from kam_common.errors import AppError, NotFound
+from kam_common.errors import AppError, Conflict, NotFound
 from kam_common.fields import Timestamp, one_of
 from kam_common.pagination import QuerySchema
 from kam_common.scope import request_caller
 from kam_common.tabular import IMPORT_MODES, IMPORT_STATUSES, RowError
-from kam_common.web import Blueprint, accepts_csv
+from kam_common.web import Blueprint, accepts_csv, problem_doc
 
 log = logging.getLogger("kam.imports")
 
@@ -158,10 +158,49 @@ class Imports:
             session.commit()
             return self.view(record)
         plan = importer.check(session, body=body, mode=mode, caller=caller, progress=_ignore)
-        record.update(self._finish(session, importer, plan, dry_run=dry_run, caller=caller))
+        outcome = self._finish(session, importer, plan, dry_run=dry_run, caller=caller)
+        record.update(outcome, body=self._kept(outcome, body.decode("utf-8")))
         session.execute(insert(self.table).values(**record))
         session.commit()
         return self.view(record)
+
+    @staticmethod
+    def _kept(outcome: Mapping[str, Any], text: str | None) -> str | None:
+        """A dry run that found every row good keeps its file, so it can be applied as it is."""
+        return text if outcome["status"] == "validated" else None
+
+    def apply_checked(
+        self, session: Session, *, import_id: str, caller: Caller, request_id: str | None = None
+    ) -> dict[str, Any]:
+        """Apply the file of a dry run that found every row good (checked again: the data may
+        have changed since); once only."""
+        row = session.execute(select(self.table).where(self.table.c.id == import_id)).first()
+        if row is None:
+            raise ImportNotFound()
+        taken = session.execute(
+            update(self.table)
+            .where(
+                self.table.c.id == import_id,
+                self.table.c.status == "validated",
+                self.table.c.body.is_not(None),
+            )
+            .values(body=None)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                "Only a dry run that found every row good can be applied, and only once; "
+                "send the file again.",
+                errors={"import_id": ["Not a good dry run waiting to be applied."]},
+            )
+        return self.start(
+            session,
+            kind=row.kind,
+            body=row.body.encode("utf-8"),
+            mode=row.mode,
+            dry_run=False,
+            caller=caller,
+            request_id=request_id,
+        )
 
     def _finish(
         self, session: Session, importer: Importer, plan: Plan, *, dry_run: bool, caller: Caller
@@ -295,6 +334,7 @@ class Imports:
             outcome = self._finish(
                 session, importer, plan, dry_run=record["dry_run"], caller=caller
             )
+            outcome["body"] = self._kept(outcome, record["body"])
             session.execute(
                 update(self.table).where(self.table.c.id == record["id"]).values(**outcome)
             )
@@ -380,6 +420,21 @@ def add_import_routes(
     blp.route("/imports/<import_id>")(
         type("ImportById", (MethodView,), {"get": blp.response(200, ImportSchema)(get)})
     )
+
+    def apply(self: MethodView, import_id: str) -> dict[str, Any]:
+        """Apply a good dry run's file (checked again), as a new import; once only."""
+        return imports().apply_checked(
+            request_session(),
+            import_id=import_id,
+            caller=request_caller(),
+            request_id=g.get("request_id"),
+        )
+
+    for decorator in decorators:
+        apply = decorator(apply)
+    apply = problem_doc(blp, 409, "Not a good dry run, or applied already.")(apply)
+    apply = blp.response(201, ImportSchema)(apply)
+    blp.route("/imports/<import_id>/apply")(type("ImportApply", (MethodView,), {"post": apply}))
     return imports
 
 

@@ -182,6 +182,7 @@ def _rows() -> list[Rule]:
         # (engineers import events only); an export is read by whoever may list its kind.
         Rule("POST", "/api/v1/imports", SALES_ONLY | {ENG}, gw, bulk=True),
         Rule("GET", "/api/v1/imports/{import_id}", SALES_ONLY | {ENG}, gw),
+        Rule("POST", "/api/v1/imports/{import_id}/apply", SALES_ONLY | {ENG}, gw),
         Rule("GET", EX + "/accounts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         Rule("GET", EX + "/contacts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         Rule("GET", EX + "/purchases.csv", STAFF, acc, bulk=True),

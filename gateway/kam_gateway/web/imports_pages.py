@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import quote
 
 from kam_gateway.exchange import Answer
 from kam_gateway.web import PageError, Request
@@ -63,6 +64,22 @@ async def start_import(request: Request) -> Answer:
         return await import_form(
             request, chosen=chosen, errors=found or {"file": detail}, status=status
         )
+    return await _followed(request, data, chosen)
+
+
+async def apply_import(request: Request) -> Answer:
+    """The file of a good dry run, applied without choosing it again."""
+    import_id = quote(request.params["import_id"], safe="")
+    status, data = await request.api("POST", f"{IMPORTS}/{import_id}/apply")
+    if status >= 400:
+        raise PageError(status, (data or {}).get("detail", ""))
+    return await _followed(
+        request, data, {"kind": data.get("kind", ""), "mode": data.get("mode", "")}
+    )
+
+
+async def _followed(request: Request, data: dict[str, Any], chosen: dict[str, str]) -> Answer:
+    """A running import followed for a while (a large file), then shown."""
     waited = 0.0
     while data.get("status") == "running" and waited < WAIT_SECONDS:
         await asyncio.sleep(POLL_SECONDS)
@@ -74,4 +91,5 @@ async def start_import(request: Request) -> Answer:
 ROUTES = [
     ("GET", "/imports", import_form, False),
     ("POST", "/imports", start_import, False),
+    ("POST", r"/imports/(?P<import_id>[A-Za-z0-9_]{1,64})/apply", apply_import, False),
 ]

@@ -454,3 +454,21 @@ def test_a_group_comes_in_by_parent_external_id_and_a_loop_is_named(client) -> N
     unknown = csv_bytes([["external_id", "parent_external_id"], ["sub-2", "nobody"]])
     named = post_csv(client, unknown, mode="update_only").get_json()["errors"]
     assert [(e["row"], e["column"]) for e in named] == [(2, "parent_external_id")]
+
+
+def test_a_good_dry_run_is_applied_without_sending_the_file_again_once_only(client) -> None:
+    checked = post_csv(client, csv_bytes(ACCOUNTS), dry_run="true").get_json()
+    assert checked["status"] == "validated"
+    assert accounts_in(client) == []
+
+    applied = client.post(f"/api/v1/imports/{checked['id']}/apply", headers=SALES)
+    twice = client.post(f"/api/v1/imports/{checked['id']}/apply", headers=SALES)
+
+    assert applied.status_code == 201
+    assert (applied.get_json()["status"], applied.get_json()["created"]) == ("applied", 3)
+    assert applied.get_json()["id"] != checked["id"]
+    assert len(accounts_in(client)) == 3
+    assert twice.status_code == 409
+    bad = post_csv(client, csv_bytes([["name", "tier"], ["A", "gold"]]), dry_run="true")
+    assert client.post(f"/api/v1/imports/{bad.get_json()['id']}/apply").status_code == 409
+    assert client.post("/api/v1/imports/acc_nothing/apply").status_code == 404

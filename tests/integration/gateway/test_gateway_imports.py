@@ -272,7 +272,11 @@ def test_the_import_page_checks_a_file_shows_each_bad_row_then_applies_it(
     checked = send(_csv(rows), dry_run="1")
     assert checked.status_code == 200, checked.text[:500]
     assert "<td>3</td><td><bdi>tier</bdi></td>" in checked.text
-    applied = send(_csv(rows[:2]))
+    good = send(_csv(rows[:2]), dry_run="1")
+    apply_to = re.search(r'action="(/imports/[^"]+/apply)"', good.text)
+    assert apply_to, good.text[:800]
+    applied = sales.post(stack.base_url + apply_to.group(1), data={"csrf_token": token}, timeout=30)
+    assert applied.status_code == 200
     assert "applied" in applied.text
     exported = sales.get(stack.base_url + "/api/v1/exports/accounts.csv", timeout=10)
     assert exported.status_code == 200 and "شرکت یک" in exported.text
