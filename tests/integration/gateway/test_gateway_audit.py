@@ -108,3 +108,24 @@ def test_revoking_a_key_is_recorded_without_its_hash(gateway: HttpClient, auth: 
     assert set(entries[0]["changes"]) == {"revoked_at"}
     assert entries[1]["changes"]["key_hash"] == [None, "[redacted]"]
     assert created.json["key"] not in str(entries)
+
+
+def test_an_executive_sees_who_changed_the_account_on_its_page(
+    make_gateway: Callable[..., HttpClient],
+    accounts_service: str,
+    key_for: Callable[..., str],
+) -> None:
+    from test_gateway_people import person
+
+    gateway = make_gateway(ACCOUNTS_URL=accounts_service)
+    sales = {"Authorization": f"Bearer {key_for('sales')}"}
+    account = gateway.post("/api/v1/accounts", json={"name": "Acme"}, headers=sales).json
+    gateway.patch(f"/api/v1/accounts/{account['id']}", json={"tier": "strategic"}, headers=sales)
+
+    executive = sign_in(gateway, person(gateway, "executive"))
+    page = executive.get(f"{gateway.base_url}/accounts/{account['id']}", timeout=10)
+    assert page.status_code == 200
+    assert "test sales (sales) updated account: tier" in page.text
+    seller = sign_in(gateway, person(gateway, "sales"))
+    hidden = seller.get(f"{gateway.base_url}/accounts/{account['id']}", timeout=10)
+    assert hidden.status_code == 200 and "updated account" not in hidden.text
