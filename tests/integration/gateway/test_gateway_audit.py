@@ -129,3 +129,28 @@ def test_an_executive_sees_who_changed_the_account_on_its_page(
     seller = sign_in(gateway, person(gateway, "sales"))
     hidden = seller.get(f"{gateway.base_url}/accounts/{account['id']}", timeout=10)
     assert hidden.status_code == 200 and "updated account" not in hidden.text
+
+
+def test_the_audit_page_lists_and_filters_changes_for_executives_only(
+    make_gateway: Callable[..., HttpClient],
+    accounts_service: str,
+    key_for: Callable[..., str],
+) -> None:
+    from test_gateway_people import person
+
+    gateway = make_gateway(ACCOUNTS_URL=accounts_service)
+    sales = {"Authorization": f"Bearer {key_for('sales')}"}
+    account = gateway.post("/api/v1/accounts", json={"name": "شرکت آلفا"}, headers=sales).json
+    gateway.patch(f"/api/v1/accounts/{account['id']}", json={"tier": "strategic"}, headers=sales)
+
+    executive = sign_in(gateway, person(gateway, "executive"))
+    page = executive.get(f"{gateway.base_url}/audit", timeout=10)
+    assert page.status_code == 200 and 'href="/audit"' in page.text
+    assert "شرکت آلفا" in page.text and "strategic" in page.text
+    only = executive.get(f"{gateway.base_url}/audit?resource_type=contact", timeout=10)
+    assert "شرکت آلفا" not in only.text
+    bad = executive.get(f"{gateway.base_url}/audit?since=yesterday", timeout=10)
+    assert bad.status_code == 422 and 'id="a-since-error"' in bad.text
+    seller = sign_in(gateway, person(gateway, "sales"))
+    assert seller.get(f"{gateway.base_url}/audit", timeout=10).status_code == 403
+    assert 'href="/audit"' not in seller.get(f"{gateway.base_url}/", timeout=10).text
