@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 import marshmallow as ma
@@ -42,6 +43,10 @@ log = logging.getLogger("kam.imports")
 # At most this many row errors are kept and answered: the first ones are what a person fixes.
 MAX_ERRORS = 1000
 PROGRESS_EVERY = 5000
+# A claimed import still running after this long was left by a worker that stopped mid-way
+# (its transaction rolled back): it is failed, so nobody waits on it for ever.
+STALE_AFTER = timedelta(minutes=15)
+BROKE_OFF = "The import broke off; nothing was stored. Import the file again."
 
 Progress = Callable[[int, int], None]  # rows checked, rows in all
 
@@ -198,6 +203,21 @@ class Imports:
     def run_queued(self, db: Database) -> str | None:
         """The worker's job: take one waiting import, check it with progress, apply it."""
         with db.session() as session:
+            session.execute(
+                update(self.table)
+                .where(
+                    self.table.c.status == "running",
+                    self.table.c.claimed_at < utcnow() - STALE_AFTER,
+                )
+                .values(
+                    status="failed",
+                    body=None,
+                    progress=None,
+                    finished_at=utcnow(),
+                    errors=[{"row": 0, "column": "file", "message": BROKE_OFF}],
+                )
+            )
+            session.commit()
             waiting = session.execute(
                 select(self.table.c.id)
                 .where(self.table.c.claimed_at.is_(None), self.table.c.status == "running")
@@ -232,12 +252,9 @@ class Imports:
                         body=None,
                         progress=None,
                         finished_at=utcnow(),
-                        errors=[
-                            {"row": 0, "column": "file", "message": "The import broke off; "
-                             "nothing was stored. Import the file again."}
-                        ],
+                        errors=[{"row": 0, "column": "file", "message": BROKE_OFF}],
                     )
-                )  # fmt: skip
+                )
                 session.commit()
             return f"import {waiting} failed"
         return f"import {waiting} done"
