@@ -154,3 +154,22 @@ def test_the_audit_page_lists_and_filters_changes_for_executives_only(
     seller = sign_in(gateway, person(gateway, "sales"))
     assert seller.get(f"{gateway.base_url}/audit", timeout=10).status_code == 403
     assert 'href="/audit"' not in seller.get(f"{gateway.base_url}/", timeout=10).text
+
+
+def test_a_webhooks_secret_never_reaches_the_trail(gateway: HttpClient, auth: Auth) -> None:
+    gateway.application.settings["WEBHOOKS_ALLOW_PRIVATE"] = True
+    partner = auth("partner", ["acc-1"])
+    made = gateway.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["account.updated"]},
+        headers=partner,
+    )
+    assert made.status_code == 201, made.json
+    rotated = gateway.post(f"/api/v1/webhooks/{made.json['id']}/rotate-secret", headers=partner)
+    assert rotated.status_code in (200, 201), rotated.json
+    entries = gateway.get("/api/v1/audit?resource_type=webhook", headers=auth("admin")).json
+    assert [e["action"] for e in entries["items"]] == ["updated", "created"]
+    assert entries["items"][1]["actor"]["role"] == "partner"
+    assert entries["items"][0]["changes"]["secret"] == ["[redacted]", "[redacted]"]
+    text = str(entries)
+    assert made.json["secret"] not in text and rotated.json["secret"] not in text
