@@ -144,7 +144,7 @@ class WebApp:
     """Serves the pages: static files, sign-in and out, and every signed-in page."""
 
     def __init__(self, gateway: Gateway):
-        from kam_gateway.web import imports_pages, pages, plays_pages
+        from kam_gateway.web import audit_pages, imports_pages, pages, plays_pages
 
         self.gateway = gateway
         self.renderer = Renderer()
@@ -154,6 +154,7 @@ class WebApp:
                 *pages.ROUTES,
                 *plays_pages.ROUTES,
                 *imports_pages.ROUTES,
+                *audit_pages.ROUTES,
             )
         ]
 

@@ -40,3 +40,23 @@ def test_rows_changed_by_one_statement_are_recorded_each(client):
     assert actions == ["created", "created", "deleted"]
     (gone,) = [e for e in entries if e["action"] == "deleted"]
     assert gone["resource"]["id"] == "EUR" and gone["changes"]["rate"][0] == 1.1
+
+
+def test_a_draft_superseded_by_a_new_proposal_is_recorded(client, catalog, make_account):
+    account = make_account(name="Acme")
+    sales = {CLIENT_HEADER: "key-2", ROLE_HEADER: "sales"}
+    first = client.post(
+        "/api/v1/offerings/proposals", json={"account_id": account["id"]}, headers=sales
+    )
+    assert first.status_code == 201, first.get_json()
+    second = client.post(
+        "/api/v1/offerings/proposals", json={"account_id": account["id"]}, headers=sales
+    )
+    assert second.status_code == 201, second.get_json()
+    entries = client.get(
+        "/internal/audit", query_string={"resource_type": "proposal", "account_id": account["id"]}
+    ).get_json()["items"]
+    superseded = [e for e in entries if e["action"] == "updated"]
+    assert [e["resource"]["id"] for e in superseded] == [first.get_json()["id"]]
+    assert superseded[0]["changes"]["status"] == ["draft", "superseded"]
+    assert sorted(e["action"] for e in entries) == ["created", "created", "updated"]
