@@ -34,12 +34,15 @@ async def import_form(
         raise PageError(403, "")
     if result is None and (import_id := request.query.get("id")):
         result = await request.read(f"{IMPORTS}/{import_id}")
+    from kam_gateway.api.imports import ENGINEER_KINDS
+
+    kinds = [k for k in KINDS if request.role != "engineer" or k in ENGINEER_KINDS]
     return request.render(
         "imports.html",
         status,
-        kinds=KINDS,
+        kinds=kinds,
         modes=MODES,
-        chosen=chosen or {"kind": request.query.get("kind", "accounts"), "mode": MODES[0]},
+        chosen=chosen or {"kind": request.query.get("kind", kinds[0]), "mode": MODES[0]},
         result=result,
         errors=errors or {},
         exports=_exports(request),

@@ -288,6 +288,9 @@ def test_the_import_page_checks_a_file_shows_each_bad_row_then_applies_it(
     )
     assert forged.status_code == 403  # no CSRF token: nothing imported
     engineer = sign_in(stack, person(stack, "engineer", "eng@example.com"))
-    assert engineer.get(stack.base_url + "/imports", timeout=10).status_code == 200
+    engineers = engineer.get(stack.base_url + "/imports", timeout=10)
+    assert engineers.status_code == 200
+    assert '<option value="events"' in engineers.text
+    assert '<option value="accounts"' not in engineers.text  # engineers import events only
     partner = sign_in(stack, person(stack, "partner", "p@example.com", account_ids=["a"]))
     assert partner.get(stack.base_url + "/imports", timeout=10).status_code == 403
