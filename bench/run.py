@@ -16,6 +16,8 @@ BENCHMARKS = [
     "drills.py",
     "web_pages.py",
     "learning.py",
+    "imports.py",
+    "audit.py",
 ]
 
 

@@ -295,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="start every process of the Procfile; restart one that dies; Ctrl-C stops all",
     )
     everything.add_argument("--procfile", default="Procfile", help="default: ./Procfile")
+    from kam_cli import transfer
+
+    transfer.add_parsers(commands)
     return parser
 
 
@@ -309,7 +312,16 @@ _COMMANDS = {
     "mail-sink": mail_sink,
     "synthetic-outcomes": synthetic_outcomes,
     "run": run,
+    "import": lambda args: _transfer("import_file", args),
+    "export": lambda args: _transfer("export_file", args),
 }
+
+
+def _transfer(name: str, args: argparse.Namespace) -> int:
+    from kam_cli import transfer
+
+    command: Callable[[argparse.Namespace], int] = getattr(transfer, name)
+    return command(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,8 +47,9 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    tuple_,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from kam_common.context import Caller
 from kam_common.db import Database, UTCDateTime, insert_many, new_id, request_session, utcnow
@@ -257,6 +258,19 @@ def _changes(obj: Any, spec: Audited, action: str) -> dict[str, list[Any]]:
     return changes
 
 
+def _entry_row(actor: Actor, request_id: str | None, at: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "at": at,
+        "actor_type": actor.get("type") or "key",
+        "actor_id": actor.get("id"),
+        "actor_name": actor.get("name"),
+        "actor_role": actor.get("role"),
+        "request_id": request_id,
+        **fields,
+    }
+
+
 def _resource_id(obj: Any) -> str:
     identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return ":".join(str(part) for part in identity)
@@ -284,20 +298,16 @@ def _entries(session: Session) -> list[dict[str, Any]]:
                 continue
             account = getattr(obj, spec.account_id) if spec.account_id else None
             rows.append(
-                {
-                    "id": new_id(),
-                    "at": now,
-                    "actor_type": actor.get("type") or "key",
-                    "actor_id": actor.get("id"),
-                    "actor_name": actor.get("name"),
-                    "actor_role": actor.get("role"),
-                    "action": action,
-                    "resource_type": spec.resource_type,
-                    "resource_id": _resource_id(obj),
-                    "account_id": account,
-                    "changes": changes,
-                    "request_id": request_id,
-                }
+                _entry_row(
+                    actor,
+                    request_id,
+                    now,
+                    action=action,
+                    resource_type=spec.resource_type,
+                    resource_id=_resource_id(obj),
+                    account_id=account,
+                    changes=changes,
+                )
             )
     return rows
 
@@ -306,43 +316,44 @@ def record_rows(
     session: Session,
     table: Table,
     model: Any,
-    changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any]]],
+    changed: Iterable[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
 ) -> None:
-    """Entries for rows written set-based (an import's executemany: no ORM flush sees them),
-    the same as a flush would write: each `(action, row before or None, row after)`."""
+    """Entries for rows written set-based (an import's executemany, an UPDATE statement: no
+    ORM flush sees them), the same as a flush would write: each `(action, row before or None,
+    row after or None)`. An update that changes nothing writes no entry."""
     found = _request_actor()
     if found is None:
         return
     actor, request_id = found
     spec: Audited = model.__kam_audit__
+    keys = [column.key for column in inspect(model).primary_key]
     now = utcnow()
     rows = []
     for action, before, after in changed:
+        row = after if after is not None else before
+        assert row is not None  # noqa: S101 - a change has a row on one side at least
         changes: dict[str, list[Any]] = {}
-        for name, value in after.items():
+        for name in row:
             if name in _ALWAYS_IGNORED or name in spec.ignore:
                 continue
             old = before.get(name) if before is not None else None
-            if (action == "created" and value is None) or (
-                action == "updated" and plain(old) == plain(value)
-            ):
+            value = after.get(name) if after is not None else None
+            if plain(old) == plain(value):
                 continue
             changes[name] = [_shown(spec, name, old), _shown(spec, name, value)]
+        if action == "updated" and not changes:
+            continue
         rows.append(
-            {
-                "id": new_id(),
-                "at": now,
-                "actor_type": actor.get("type") or "key",
-                "actor_id": actor.get("id"),
-                "actor_name": actor.get("name"),
-                "actor_role": actor.get("role"),
-                "action": action,
-                "resource_type": spec.resource_type,
-                "resource_id": str(after["id"]),
-                "account_id": after.get(spec.account_id) if spec.account_id else None,
-                "changes": changes,
-                "request_id": request_id,
-            }
+            _entry_row(
+                actor,
+                request_id,
+                now,
+                action=action,
+                resource_type=spec.resource_type,
+                resource_id=":".join(str(row[key]) for key in keys),
+                account_id=row.get(spec.account_id) if spec.account_id else None,
+                changes=changes,
+            )
         )
     insert_many(session, table, rows)
 
@@ -357,8 +368,40 @@ def init_audit(db: Database, table: Table) -> None:
         if rows:
             session.connection().execute(insert(table), rows)
 
+    def record_statement(state: ORMExecuteState) -> Any:
+        # An UPDATE or DELETE statement of audited rows (`session.execute(update(Task)...)`)
+        # bypasses the flush: the rows it touches are read before and after it, in its
+        # transaction, and each changed one is recorded like a flushed change.
+        if not (state.is_update or state.is_delete) or _request_actor() is None:
+            return None
+        mapper = state.bind_mapper
+        spec: Audited | None = getattr(mapper.class_, "__kam_audit__", None) if mapper else None
+        if mapper is None or spec is None:
+            return None
+        target = mapper.local_table
+        where = state.statement.whereclause  # type: ignore[attr-defined]
+        conn = state.session.connection()
+        touched = select(target) if where is None else select(target).where(where)
+        keys = list(mapper.primary_key)
+
+        def key_of(row: Any) -> tuple[Any, ...]:
+            return tuple(row._mapping[column] for column in keys)
+
+        before = {key_of(row): dict(row._mapping) for row in conn.execute(touched)}
+        result = state.invoke_statement()
+        after: dict[Any, dict[str, Any]] = {}
+        if state.is_update and before:
+            again = conn.execute(select(target).where(tuple_(*keys).in_(list(before))))
+            after = {key_of(row): dict(row._mapping) for row in again}
+        action = "updated" if state.is_update else "deleted"
+        pairs = [(action, was, after.get(key, was) if state.is_update else None)
+                 for key, was in before.items()]  # fmt: skip
+        record_rows(state.session, table, mapper.class_, pairs)
+        return result
+
     for factory in (db.sessions, db.write_sessions):
         event.listen(factory, "after_flush", record)
+        event.listen(factory, "do_orm_execute", record_statement)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -17,9 +17,12 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 import marshmallow as ma
+from flask import Flask, current_app, g, request
+from flask.views import MethodView
 from marshmallow import fields
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,17 +30,23 @@ from sqlalchemy.orm import Session
 
 from kam_common.audit import acting
 from kam_common.context import Caller
-from kam_common.db import Database, utcnow
-from kam_common.errors import AppError, NotFound
+from kam_common.db import Database, request_session, utcnow
+from kam_common.errors import AppError, Conflict, NotFound
 from kam_common.fields import Timestamp, one_of
 from kam_common.pagination import QuerySchema
+from kam_common.scope import request_caller
 from kam_common.tabular import IMPORT_MODES, IMPORT_STATUSES, RowError
+from kam_common.web import Blueprint, accepts_csv, problem_doc
 
 log = logging.getLogger("kam.imports")
 
 # At most this many row errors are kept and answered: the first ones are what a person fixes.
 MAX_ERRORS = 1000
 PROGRESS_EVERY = 5000
+# A claimed import still running after this long was left by a worker that stopped mid-way
+# (its transaction rolled back): it is failed, so nobody waits on it for ever.
+STALE_AFTER = timedelta(minutes=15)
+BROKE_OFF = "The import broke off; nothing was stored. Import the file again."
 
 Progress = Callable[[int, int], None]  # rows checked, rows in all
 
@@ -149,10 +158,49 @@ class Imports:
             session.commit()
             return self.view(record)
         plan = importer.check(session, body=body, mode=mode, caller=caller, progress=_ignore)
-        record.update(self._finish(session, importer, plan, dry_run=dry_run, caller=caller))
+        outcome = self._finish(session, importer, plan, dry_run=dry_run, caller=caller)
+        record.update(outcome, body=self._kept(outcome, body.decode("utf-8")))
         session.execute(insert(self.table).values(**record))
         session.commit()
         return self.view(record)
+
+    @staticmethod
+    def _kept(outcome: Mapping[str, Any], text: str | None) -> str | None:
+        """A dry run that found every row good keeps its file, so it can be applied as it is."""
+        return text if outcome["status"] == "validated" else None
+
+    def apply_checked(
+        self, session: Session, *, import_id: str, caller: Caller, request_id: str | None = None
+    ) -> dict[str, Any]:
+        """Apply the file of a dry run that found every row good (checked again: the data may
+        have changed since); once only."""
+        row = session.execute(select(self.table).where(self.table.c.id == import_id)).first()
+        if row is None:
+            raise ImportNotFound()
+        taken = session.execute(
+            update(self.table)
+            .where(
+                self.table.c.id == import_id,
+                self.table.c.status == "validated",
+                self.table.c.body.is_not(None),
+            )
+            .values(body=None)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                "Only a dry run that found every row good can be applied, and only once; "
+                "send the file again.",
+                errors={"import_id": ["Not a good dry run waiting to be applied."]},
+            )
+        return self.start(
+            session,
+            kind=row.kind,
+            body=row.body.encode("utf-8"),
+            mode=row.mode,
+            dry_run=False,
+            caller=caller,
+            request_id=request_id,
+        )
 
     def _finish(
         self, session: Session, importer: Importer, plan: Plan, *, dry_run: bool, caller: Caller
@@ -194,6 +242,21 @@ class Imports:
     def run_queued(self, db: Database) -> str | None:
         """The worker's job: take one waiting import, check it with progress, apply it."""
         with db.session() as session:
+            session.execute(
+                update(self.table)
+                .where(
+                    self.table.c.status == "running",
+                    self.table.c.claimed_at < utcnow() - STALE_AFTER,
+                )
+                .values(
+                    status="failed",
+                    body=None,
+                    progress=None,
+                    finished_at=utcnow(),
+                    errors=[{"row": 0, "column": "file", "message": BROKE_OFF}],
+                )
+            )
+            session.commit()
             waiting = session.execute(
                 select(self.table.c.id)
                 .where(self.table.c.claimed_at.is_(None), self.table.c.status == "running")
@@ -228,12 +291,9 @@ class Imports:
                         body=None,
                         progress=None,
                         finished_at=utcnow(),
-                        errors=[
-                            {"row": 0, "column": "file", "message": "The import broke off; "
-                             "nothing was stored. Import the file again."}
-                        ],
+                        errors=[{"row": 0, "column": "file", "message": BROKE_OFF}],
                     )
-                )  # fmt: skip
+                )
                 session.commit()
             return f"import {waiting} failed"
         return f"import {waiting} done"
@@ -274,6 +334,7 @@ class Imports:
             outcome = self._finish(
                 session, importer, plan, dry_run=record["dry_run"], caller=caller
             )
+            outcome["body"] = self._kept(outcome, record["body"])
             session.execute(
                 update(self.table).where(self.table.c.id == record["id"]).values(**outcome)
             )
@@ -307,6 +368,74 @@ def _file_errors(refused: AppError) -> list[RowError]:
 
 def _ignore(_done: int, _total: int) -> None:
     return None
+
+
+# Routes: the same two on every app that imports ----------------------------------------------
+
+
+def add_import_routes(
+    blp: Blueprint,
+    *,
+    kinds: tuple[str, ...],
+    make: Callable[[Flask], Imports],
+    summary: str,
+    decorators: tuple[Callable[..., Any], ...] = (),
+) -> Callable[[], Imports]:
+    """`POST /imports` (a CSV file of one of `kinds`) and `GET /imports/{id}` on `blp`;
+    `decorators` document what the post may answer beyond the usual (`reads_through`).
+    Returns the app's `Imports` (made once per app by `make`)."""
+
+    def imports() -> Imports:
+        found: Imports | None = current_app.extensions.get("kam_imports")
+        if found is None:
+            found = make(current_app._get_current_object())  # type: ignore[attr-defined]
+            current_app.extensions["kam_imports"] = found
+        return found
+
+    def post(self: MethodView, args: dict[str, Any]) -> dict[str, Any]:
+        return imports().start(
+            request_session(),
+            kind=args["kind"],
+            body=request.get_data(cache=True),
+            mode=args["mode"],
+            dry_run=args["dry_run"],
+            caller=request_caller(),
+            request_id=g.get("request_id"),
+        )
+
+    post.__doc__ = summary
+    for decorator in decorators:
+        post = decorator(post)
+    post = accepts_csv(blp, "UTF-8 CSV, with or without a BOM; the header row names the columns")(
+        post
+    )
+    post = blp.response(201, ImportSchema)(post)
+    post = blp.arguments(import_args(kinds), location="query")(post)
+    blp.route("/imports")(type("ImportFiles", (MethodView,), {"post": post}))
+
+    def get(self: MethodView, import_id: str) -> dict[str, Any]:
+        """An import's state (`progress` while a large file is running)."""
+        return imports().get(request_session(), import_id=import_id)
+
+    blp.route("/imports/<import_id>")(
+        type("ImportById", (MethodView,), {"get": blp.response(200, ImportSchema)(get)})
+    )
+
+    def apply(self: MethodView, import_id: str) -> dict[str, Any]:
+        """Apply a good dry run's file (checked again), as a new import; once only."""
+        return imports().apply_checked(
+            request_session(),
+            import_id=import_id,
+            caller=request_caller(),
+            request_id=g.get("request_id"),
+        )
+
+    for decorator in decorators:
+        apply = decorator(apply)
+    apply = problem_doc(blp, 409, "Not a good dry run, or applied already.")(apply)
+    apply = blp.response(201, ImportSchema)(apply)
+    blp.route("/imports/<import_id>/apply")(type("ImportApply", (MethodView,), {"post": apply}))
+    return imports
 
 
 # Shapes (API.md, "Data in and out") -----------------------------------------------------------

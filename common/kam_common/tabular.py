@@ -21,7 +21,17 @@ from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 from kam_common import fields as kam_fields
 from kam_common.db import UTCDateTime
@@ -295,10 +305,17 @@ def write_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> byte
 def imports_table(metadata: MetaData) -> Table:
     """One row per import: its state, counts and errors; `body` holds a large file while it
     waits for the worker (emptied once done)."""
-    return Table(
-        "imports",
-        metadata,
-        Column("id", String(40), primary_key=True),
+    return Table("imports", metadata, *_import_columns(), PrimaryKeyConstraint("id"))
+
+
+def create_imports_table(op: Any) -> None:
+    """The migration step that adds the imports' table (`op`: alembic's)."""
+    op.create_table("imports", *_import_columns(), PrimaryKeyConstraint("id", name="pk_imports"))
+
+
+def _import_columns() -> list[Column[Any]]:
+    return [
+        Column("id", String(40), nullable=False),
         Column("kind", String(20), nullable=False),
         Column("mode", String(20), nullable=False),
         Column("dry_run", Boolean, nullable=False),
@@ -314,4 +331,4 @@ def imports_table(metadata: MetaData) -> Table:
         Column("created_at", UTCDateTime(), nullable=False),
         Column("claimed_at", UTCDateTime()),
         Column("finished_at", UTCDateTime()),
-    )
+    ]

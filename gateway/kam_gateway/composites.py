@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 from kam_gateway.access import ADMIN, Caller, Rule
 from kam_gateway.exchange import Answer, Call, json_answer
 from kam_gateway.forward import identity_headers, relay
+from kam_gateway.groups import health_rollup, members_of
 from kam_gateway.route_table import ACC, AUDIT, ROUTES, H, O
 from kam_gateway.timeline import (
     ACCOUNT_ENTRY_TYPES,
@@ -32,6 +33,9 @@ from kam_gateway.upstream import Reply, Upstream
 MAX_UPSTREAM_PER_PAGE = 100
 # Each service's own audit entries (kam_common.audit), read by the gateway only.
 AUDIT_PATH = "/internal/audit"
+RATES = "/api/v1/admin/exchange-rates"
+# A group's scores are read in one go up to this many accounts (beyond: no score, said so).
+MAX_GROUP_SCORES = 1000
 Fetch = Callable[[Upstream], Awaitable[Any]]
 
 
@@ -48,6 +52,7 @@ TEAM = _rule("GET", ACC + "/team")
 HEALTH_SCORE = _rule("GET", H + "/accounts/{account_id}")
 HEALTH_EVENTS = _rule("GET", H + "/events")
 AGREEMENTS = _rule("GET", O + "/agreements")
+PORTFOLIO = _rule("GET", H + "/portfolio")
 AUDIT_TRAIL = _rule("GET", AUDIT)
 
 
@@ -304,3 +309,51 @@ async def audit_trail(
         else:
             degraded.append(name)
     return merged_page(sources, total=total, page=page, per_page=per_page, degraded=degraded)
+
+
+async def account_group(
+    call: Call, upstreams: Mapping[str, Upstream], optional_timeout: float
+) -> Answer:
+    """The accounts service's group (essential) with health's score and band of each scored
+    member (`health`, by account id) and the roll-up (`kam_gateway.groups`). Health down: no
+    scores, no band, and `degraded` names it. The exchange rates are asked for only when the
+    group's revenue is in several currencies."""
+    assert call.caller is not None  # noqa: S101 - the key step ran
+    caller = call.caller
+    headers = identity_headers(caller, call.request_id)
+    path = f"/internal/groups/{quote(call.params['account_id'], safe='')}"
+    async with call.waiting():
+        reply = await upstreams["accounts"].call("GET", path, headers)
+    if reply.status != 200:
+        return relay(upstreams["accounts"], reply)
+    group = reply.json()
+    members = list(members_of(group["members"]))
+    degraded: list[str] = []
+    scores: dict[str, dict[str, Any]] = {}
+    if may_read(caller, PORTFOLIO):
+        root = quote(group["root_id"], safe="")
+        depth = min(max(1, len(members)), MAX_GROUP_SCORES)
+        portfolio = f"/api/v1/health/portfolio?group_id={root}"
+        parts = {"health": Part("health", _newest(portfolio, depth, headers, optional_timeout))}
+        fetched = (await fan_out(call, upstreams, parts))["health"]
+        if isinstance(fetched, Newest):
+            scores = {item["account_id"]: item for item in fetched.items}
+        else:
+            degraded.append("health")
+    rates = None
+    if len({m["currency"] for m in members if m["id"] in scores}) > 1:
+        parts = {"rates": Part("offerings", _get(RATES, headers, optional_timeout))}
+        rates = _json_or_none((await fan_out(call, upstreams, parts))["rates"])
+        if rates is None:
+            degraded.append("offerings")
+    health = {
+        m["id"]: {"score": scores[m["id"]]["score"], "band": scores[m["id"]]["band"]}
+        for m in members
+        if m["id"] in scores
+    }
+    if "health" in degraded:
+        rollup: dict[str, Any] = {"worst_band": None, "revenue_weighted_score": None}
+    else:
+        rollup = health_rollup(members, scores, rates)
+    group["rollup"] = {**group["rollup"], **rollup}
+    return json_answer(200, {**group, "health": health, "degraded": degraded})

@@ -74,7 +74,7 @@ from kam_gateway.ratelimit import FailedKeyChecks, KeyLimits, open_storage
 from kam_gateway.route_table import ROUTES
 from kam_gateway.spec_source import PublicSpec, own_spec
 from kam_gateway.upstream import Upstreams
-from kam_gateway.web import SESSION_COOKIE, WebApp
+from kam_gateway.web import MULTIPART, SESSION_COOKIE, UPLOAD_PAGES, WebApp
 
 log = logging.getLogger("kam.gateway")
 
@@ -191,6 +191,9 @@ class Gateway:
         declared = int(lengths[0]) if lengths else 0
         found = self.table.match(call.method, call.path) if call.method in BODY_METHODS else None
         bulk = isinstance(found, Match) and found.rule.bulk
+        # A page's form with a file (the import page) is multipart, and as large as a file.
+        page_upload = call.method == "POST" and call.path in UPLOAD_PAGES
+        bulk = bulk or page_upload
         limit, too_large = MAX_BODY_BYTES, "The request body is larger than the 1 MiB limit."
         if bulk:
             limit = MAX_UPLOAD_BYTES
@@ -199,7 +202,10 @@ class Gateway:
             raise _closing(413, too_large)
         if call.method in BODY_METHODS:
             mimetype = (call.header("content-type") or "").partition(";")[0].strip().lower()
-            if bulk:
+            if page_upload:
+                if mimetype != MULTIPART:
+                    raise _closing(415, f"Send the form as {MULTIPART} (got {mimetype or 'none'}).")
+            elif bulk:
                 if mimetype != CSV_TYPE:
                     got = mimetype or "none"
                     raise _closing(415, f"Send the file with Content-Type: {CSV_TYPE} (got {got}).")
@@ -299,6 +305,7 @@ class Gateway:
         path: str,
         query: str = "",
         body: Any = None,
+        file: tuple[bytes, str] | None = None,
     ) -> tuple[int, Any]:
         """An API call made by a page for its signed-in person: the route table's checks (4),
         then the service or the gateway's own operation (6), as if the person had called.
@@ -307,7 +314,10 @@ class Gateway:
             method=method,
             path=path,
             query=query,
-            headers=[("content-type", "application/json"), ("accept", "application/json")],
+            headers=[
+                ("content-type", file[1] if file is not None else "application/json"),
+                ("accept", "application/json"),
+            ],
             client=parent.client,
             scheme=parent.scheme,
             request_id=parent.request_id,
@@ -316,6 +326,8 @@ class Gateway:
         call.caller = parent.caller
         if body is not None:
             call.body = json.dumps(body).encode()
+        if file is not None:  # a file, not JSON: its bytes and media type
+            call.body = file[0]
         try:
             self.route(call)
             answer = await self.dispatch(call)

@@ -55,6 +55,8 @@ def _rows() -> list[Rule]:
         Rule("PATCH", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("DELETE", "/api/v1/admin/users/{user_id}", ADMIN_ONLY, gw),
         Rule("GET", ACC + "/overview", STAFF_AND_PARTNER, gw),
+        # A client group with its health roll-up (partners: their accounts of it).
+        Rule("GET", ACC + "/group", STAFF_AND_PARTNER, gw),
         # The audit trail of every service (and the gateway's own), merged: who changed what.
         Rule("GET", AUDIT, EXEC_ONLY, gw),
         # Webhooks: admins manage all, partners their own (the use cases check whose).
@@ -180,6 +182,7 @@ def _rows() -> list[Rule]:
         # (engineers import events only); an export is read by whoever may list its kind.
         Rule("POST", "/api/v1/imports", SALES_ONLY | {ENG}, gw, bulk=True),
         Rule("GET", "/api/v1/imports/{import_id}", SALES_ONLY | {ENG}, gw),
+        Rule("POST", "/api/v1/imports/{import_id}/apply", SALES_ONLY | {ENG}, gw),
         Rule("GET", EX + "/accounts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         Rule("GET", EX + "/contacts.csv", STAFF_AND_PARTNER, acc, bulk=True),
         Rule("GET", EX + "/purchases.csv", STAFF, acc, bulk=True),

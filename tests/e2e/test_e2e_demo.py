@@ -376,3 +376,24 @@ def test_the_executives_alert_inbox_pages_through_every_open_alert(
         seen += re.findall(r'action="/alerts/([^"]+)"', inbox)
         assert f"Page {number} of {pages}" in inbox
     assert len(seen) == len(set(seen)) == total
+
+
+def test_the_holding_and_its_subsidiaries_roll_up_to_the_groups_worst_band(
+    api: Api, accounts: dict[str, dict[str, Any]]
+) -> None:
+    holding = accounts["Hanseatic Shipping KG"]
+    group = api(f"/accounts/{accounts['Iberia Cargo S.L.']['id']}/group")
+    assert group["root_id"] == holding["id"] and group["degraded"] == []
+    (top,) = group["members"]
+    assert sorted(c["name"] for c in top["children"]) == [
+        "Channel Link Haulage",
+        "Iberia Cargo S.L.",
+    ]
+    rollup = group["rollup"]
+    assert rollup["accounts"] == 3 and set(rollup["annual_revenue"]) == {"EUR", "GBP"}
+    order = ["critical", "at_risk", "watch", "healthy"]
+    bands = [group["health"][a["id"]]["band"] for a in (top, *top["children"])]
+    assert rollup["worst_band"] == min(bands, key=order.index) != bands[0]
+    assert 0 < rollup["revenue_weighted_score"] < group["health"][holding["id"]]["score"]
+    assert rollup["converted"]["base"] == "USD"
+    assert api("/health/portfolio", group_id=holding["id"])["accounts"] == 3

@@ -19,7 +19,10 @@ def seed_accounts(demo: Demo) -> str:
     created = 0
     for story in PORTFOLIO:
         if story.name not in known:
-            known[story.name] = demo.call("accounts", "POST", ACCOUNTS, json=_account(story))["id"]
+            body = _account(story)
+            if story.parent is not None:
+                body["parent_id"] = demo.account_ids[story.parent]
+            known[story.name] = demo.call("accounts", "POST", ACCOUNTS, json=body)["id"]
             created += 1
         demo.account_ids[story.key] = known[story.name]
     demo.count("accounts", created)

@@ -130,6 +130,7 @@ class Story:
     alert_outcome: tuple[str, str] | None = None  # (status, note) given to its alerts
     profile: str = "story"
     tour: str | None = None
+    parent: str | None = None  # the key of the account this one belongs to (a client group)
 
     def rng(self, purpose: str) -> random.Random:
         return random.Random(f"{self.key}:{purpose}")
@@ -699,6 +700,11 @@ _PORTFOLIO: tuple[Row, ...] = (
 # Agreements accepted on some of the portfolio's accounts (most have none yet: their
 # suggestions stay visible, as offers made in the last 30 days hold them back).
 _AGREEMENTS = {"biogenix": "collaborative", "riyadh": "collaborative", "northsea": "flexible"}
+# A client group: Hanseatic Shipping, the holding, thriving, owns the Spanish air-cargo arm in
+# crisis and the British haulier gone quiet. The holding's own band says all is well; the
+# group's worst band (GET /api/v1/accounts/{id}/group) says otherwise, and its revenue-weighted
+# score shows how much of the group's business is in trouble (euros and pounds, converted).
+_GROUPS = {"iberia": "hanse", "channel": "hanse"}
 
 # First and family names by the client's country, so contacts sound like who they are.
 _NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
@@ -840,6 +846,7 @@ def _portfolio_story(
         quiet_days=QUIET_DAYS[profile],
         agreement=_AGREEMENTS.get(key),
         profile=profile,
+        parent=_GROUPS.get(key),
     )
 
 
@@ -864,6 +871,11 @@ def check(portfolio: tuple[Story, ...] = PORTFOLIO) -> None:
     names = [story.name for story in portfolio]
     if len(set(keys)) != len(keys) or len(set(names)) != len(names):
         raise ValueError("demo accounts need unique keys and names")
+    seeded: set[str] = set()
+    for story in portfolio:  # a holding is seeded before its subsidiaries
+        if story.parent is not None and story.parent not in seeded:
+            raise ValueError(f"{story.key}: its parent {story.parent} comes later or not at all")
+        seeded.add(story.key)
     for story in portfolio:
         earlier: set[str] = set()
         for person in story.people:  # a boss comes before the people who report to them

@@ -77,10 +77,36 @@ async def start_import(call: Call, gateway: Gateway, args: dict[str, Any]) -> An
 )
 async def get_import(call: Call, gateway: Gateway) -> Answer:
     """An import's state: counts, errors, and `progress` while it runs."""
+    return await forward(call, gateway.upstreams[_owner(call)])
+
+
+def _owner(call: Call) -> str:
+    """The service an import's id names (engineers: health's only)."""
     import_id = call.params["import_id"]
     owner = next((s for prefix, s in PREFIXES.items() if import_id.startswith(prefix)), None)
     if owner is None:
         raise Refusal(404, "Import not found.")
     if owner != "health":
         _may_import(call, "accounts")
-    return await forward(call, gateway.upstreams[owner])
+    return owner
+
+
+@OPERATIONS(
+    "POST",
+    "/api/v1/imports/{import_id}/apply",
+    tag=TAG,
+    answers={201: (ImportSchema, "Applied (or refused, nothing stored), as a new import")},
+    problems={
+        404: "No such import.",
+        409: "Not a dry run that found every row good, or applied already.",
+        503: "The service that owns the import is busy or down (`service` names it).",
+        504: "The service that owns the import did not answer in time.",
+    },
+)
+async def apply_import(call: Call, gateway: Gateway) -> Answer:
+    """Apply a good dry run's file as it was sent, without sending it again.
+
+    The rows are checked again (the data may have changed since the dry run); the answer is a
+    new import (`status` `applied`, `failed` or `running`). A dry run is applied once only."""
+    owner = gateway.upstreams[_owner(call)]
+    return await forward(call, owner, gateway.settings.get("BULK_READ_TIMEOUT"))

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 from kam_common.errors import Invalid
 from kam_gateway.api.schemas import (
     MAX_TIMELINE_DEPTH,
+    GroupSchema,
     OverviewSchema,
     TimelineArgs,
     TimelinePageSchema,
 )
-from kam_gateway.composites import account_overview, account_timeline
+from kam_gateway.composites import account_group, account_overview, account_timeline
 from kam_gateway.exchange import Answer, Call
 from kam_gateway.operations import OPERATIONS
 from kam_gateway.timeline import ALL_TYPES
@@ -38,6 +39,23 @@ async def overview(call: Call, gateway: Gateway) -> Answer:
     return await account_overview(
         call, gateway.upstreams, gateway.settings["COMPOSITE_READ_TIMEOUT"]
     )
+
+
+@OPERATIONS(
+    "GET",
+    "/api/v1/accounts/{account_id}/group",
+    tag=TAG,
+    answers={200: (GroupSchema, "OK")},
+    problems={404: NOT_FOUND},
+)
+async def group(call: Call, gateway: Gateway) -> Answer:
+    """The client group the account belongs to: every account from the group's root down
+    (each with its `children`), and the roll-up: active accounts, revenue per currency, the
+    worst band and the revenue-weighted score.
+
+    A partner sees its own accounts of the group only (from the highest of them). Health down:
+    no scores or bands, `degraded` names it."""
+    return await account_group(call, gateway.upstreams, gateway.settings["COMPOSITE_READ_TIMEOUT"])
 
 
 @OPERATIONS(

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from kam_common.fields import Name, QueryInteger, StrictBoolean, Text, Timestamp, one_of
 from kam_common.pagination import PageArgs
 from kam_gateway.access import ROLES
+from kam_gateway.groups import BAND_ORDER
 from kam_gateway.keys import ACCOUNT_ID_PATTERN, MAX_ACCOUNT_IDS
 from kam_gateway.people import MAX_PASSWORD, MIN_PASSWORD
 from kam_gateway.timeline import ENTRY_TYPES
@@ -130,6 +131,66 @@ class OverviewSchema(ma.Schema):
         fields.String(),
         required=True,
         metadata={"description": "Services that failed; their parts are null."},
+    )
+
+
+class MemberHealthSchema(ma.Schema):
+    score = fields.Float(required=True)
+    band = fields.String(required=True, metadata={"enum": list(BAND_ORDER)})
+
+
+class RateUsedSchema(ma.Schema):
+    currency = fields.String(required=True)
+    rate = fields.Float(required=True)
+    as_of = fields.String(required=True, metadata={"format": "date"})
+    updated_at = fields.String(metadata={"format": "date-time"})
+
+
+class ConversionSchema(ma.Schema):
+    base = fields.String(required=True)
+    rates = fields.List(fields.Nested(RateUsedSchema), required=True)
+
+
+class GroupRollupSchema(ma.Schema):
+    accounts = fields.Integer(required=True, metadata={"description": "Active accounts"})
+    annual_revenue = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        metadata={"description": "Per currency, never added across currencies"},
+    )
+    worst_band = fields.String(required=True, allow_none=True, metadata={"enum": list(BAND_ORDER)})
+    revenue_weighted_score = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Each score weighed by the account's revenue (converted "
+                  "with `converted` when in several currencies); null with `notes` saying why"},
+    )  # fmt: skip
+    converted = fields.Nested(ConversionSchema)
+    notes = fields.List(fields.String())
+
+
+class GroupSchema(ma.Schema):
+    root_id = fields.String(required=True)
+    members = _service_schema(
+        "GroupMember",
+        fields.List(
+            fields.Dict(),
+            required=True,
+            metadata={"description": "The group from its root: each account with `children`"},
+        ),
+    )
+    rollup = fields.Nested(GroupRollupSchema, required=True)
+    health = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(MemberHealthSchema),
+        required=True,
+        metadata={"description": "Score and band of each scored member, by account id"},
+    )
+    degraded = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Services that failed: health (no scores), offerings (no rates)."},
     )
 
 

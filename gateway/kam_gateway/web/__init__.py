@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import io
 import logging
 import re
 import secrets
@@ -44,6 +45,10 @@ _STATIC_TYPES[".txt"] = "text/plain; charset=utf-8"
 _STATIC_TYPES[".svg"] = "image/svg+xml"
 
 PageHandler = Callable[["Request"], Awaitable[Answer]]
+MULTIPART = "multipart/form-data"
+# Pages whose form sends a file (multipart, up to the upload limit); every other form is
+# urlencoded and at most 1 MiB.
+UPLOAD_PAGES = frozenset({"/imports"})
 
 
 class PageError(Exception):
@@ -65,6 +70,7 @@ class Request:
     locale: str
     params: dict[str, str] = field(default_factory=dict)
     form_items: list[tuple[str, str]] = field(default_factory=list)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name: (filename, bytes)
     cookies_out: list[str] = field(default_factory=list)
 
     @property
@@ -87,10 +93,15 @@ class Request:
         return [value for key, value in self.form_items if key == name]
 
     async def api(
-        self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        file: tuple[bytes, str] | None = None,
     ) -> tuple[int, Any]:
         pairs = [(k, v) for k, v in (query or {}).items() if v not in (None, "")]
-        return await self.gateway.subcall(self.call, method, path, urlencode(pairs), body)
+        return await self.gateway.subcall(self.call, method, path, urlencode(pairs), body, file)
 
     async def read(self, path: str, query: dict[str, Any] | None = None) -> Any:
         """A read the page cannot do without: a 404 (or a partner's foreign account) is the
@@ -133,13 +144,18 @@ class WebApp:
     """Serves the pages: static files, sign-in and out, and every signed-in page."""
 
     def __init__(self, gateway: Gateway):
-        from kam_gateway.web import pages, plays_pages
+        from kam_gateway.web import audit_pages, imports_pages, pages, plays_pages
 
         self.gateway = gateway
         self.renderer = Renderer()
         self.routes: list[tuple[str, re.Pattern[str], PageHandler, bool]] = [
             (method, re.compile(f"^{pattern}$"), handler, public)
-            for method, pattern, handler, public in (*pages.ROUTES, *plays_pages.ROUTES)
+            for method, pattern, handler, public in (
+                *pages.ROUTES,
+                *plays_pages.ROUTES,
+                *imports_pages.ROUTES,
+                *audit_pages.ROUTES,
+            )
         ]
 
     def may(self, signed: Signed, method: str, path: str) -> bool:
@@ -169,7 +185,9 @@ class WebApp:
         call = request.call
         method = "GET" if call.method == "HEAD" else call.method
         handler, params, public = self.find(method, call.path)
-        if call.method == "POST":
+        if call.method == "POST" and call.path in UPLOAD_PAGES:
+            request.form_items, request.files = _multipart(call)
+        elif call.method == "POST":
             request.form_items = parse_qsl(call.body.decode("utf-8", "replace"), True)
             if not self.same_origin(call):
                 raise PageError(403, "")
@@ -219,6 +237,22 @@ class WebApp:
             path.read_bytes(),
             [("Content-Type", kind), ("Cache-Control", "public, max-age=3600")],
         )
+
+
+def _multipart(call: Call) -> tuple[list[tuple[str, str]], dict[str, tuple[str, bytes]]]:
+    """A multipart form's fields and files, read by Werkzeug's parser (Flask's own)."""
+    from werkzeug.formparser import parse_form_data
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": call.header("content-type") or "",
+        "CONTENT_LENGTH": str(len(call.body)),
+        "wsgi.input": io.BytesIO(call.body),
+    }
+    _stream, form, files = parse_form_data(environ, max_content_length=len(call.body) + 1)
+    fields = [(name, value) for name, value in form.items(multi=True)]
+    uploaded = {name: (f.filename or "", f.read()) for name, f in files.items()}
+    return fields, uploaded
 
 
 def _same(given: str | None, signed: Signed) -> bool:

@@ -157,7 +157,7 @@ async def signout(request: Request) -> Answer:
 
 # Portfolio -------------------------------------------------------------------------------
 
-FILTERS = ("band", "segment", "tier", "owner")
+FILTERS = ("band", "segment", "tier", "owner", "group_id")
 
 
 async def portfolio(request: Request) -> Answer:
@@ -266,7 +266,7 @@ async def account(
     quoted = quote(account_id, safe="")
     overview = await request.read(f"{A}/{quoted}/overview")
     page = _page(request)
-    history, org, timeline, suggestions, events, proposals, plays = await asyncio.gather(
+    history, org, timeline, suggestions, events, proposals, plays, group = await asyncio.gather(
         request.read_optional(f"{H}/accounts/{quoted}/history"),
         request.read_optional(f"{A}/{quoted}/org-chart"),
         request.read_optional(f"{A}/{quoted}/timeline", {"page": page, "per_page": 10}),
@@ -274,6 +274,7 @@ async def account(
         request.read_optional(H + "/events", {"account_id": account_id, "open": "true"}),
         request.read_optional(O + "/proposals", {"account_id": account_id, "per_page": 5}),
         plays_pages.account_parts(request, account_id),
+        request.read_optional(f"{A}/{quoted}/group"),
     )
     points = (history or {}).get("points", [])
     failed = log_errors or task_errors or cover_errors
@@ -291,6 +292,8 @@ async def account(
         suggestions=suggestions,
         open_events=(events or {}).get("items", []),
         proposals=(proposals or {}).get("items", []),
+        # A group of one is no group: the section shows only with a parent or subsidiaries.
+        group=group if group and group["rollup"].get("accounts", 0) > 1 else None,
         log_errors=log_errors or {},
         log_form=request.form if log_errors else {},
         task_errors=task_errors or {},

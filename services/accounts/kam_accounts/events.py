@@ -43,6 +43,7 @@ def account_facts(account: Account) -> dict[str, Any]:
         "contact_cadence_days": account.contact_cadence_days,
         "needs": list(account.needs),
         "capabilities": list(account.capabilities),
+        "parent_id": account.parent_id,
         "created_at": account.created_at.isoformat(),
         "updated_at": account.updated_at.isoformat(),
     }

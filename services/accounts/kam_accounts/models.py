@@ -47,6 +47,8 @@ class Account(Base):
     needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    # The account this one belongs to (a holding's subsidiary): groups are trees, no loops.
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -58,6 +58,8 @@ class AccountFacts(Base):
     # The tightest guaranteed delivery delay of the account's active agreement, if any.
     breach_limit_days: Mapped[int | None] = mapped_column(Integer)
     agreement_id: Mapped[str | None] = mapped_column(String(36))
+    # The account's parent in its client group (the portfolio filters by group).
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
     facts_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -131,3 +131,52 @@ def test_entries_cannot_be_changed_or_deleted_even_in_sql(client, statement):
         conn.execute(text(statement))
     entries = audit(client)["items"]
     assert [e["action"] for e in entries] == ["created"]
+
+
+def test_an_import_is_audited_row_by_row_inline_and_in_the_worker(service_client):
+    from kam_accounts import create_app
+    from kam_accounts.api.imports import _imports
+    from kam_accounts.models import Base
+
+    client = service_client("accounts", create_app, Base.metadata, IMPORT_INLINE_ROWS=3)
+    small = "\ufeffexternal_id,name,annual_revenue\ne-1,شرکت یک,10\ne-2,Two,20\n".encode()
+    applied = client.post(
+        "/api/v1/imports?kind=accounts", data=small, content_type="text/csv", headers=PERSON
+    )
+    assert applied.get_json()["status"] == "applied"
+    created = audit(client, resource_type="account")["items"]
+    assert sorted(e["changes"]["name"][1] for e in created) == ["Two", "شرکت یک"]
+    assert all(e["actor"]["id"] == "user-3" and e["action"] == "created" for e in created)
+
+    again = "\ufeffexternal_id,name\ne-1,شرکت یک\ne-2,Two renamed\n".encode()
+    client.post(
+        "/api/v1/imports?kind=accounts", data=again, content_type="text/csv", headers=PERSON
+    )
+    (renamed,) = audit(client, resource_type="account", since="2000-01-01")["items"][:1]
+    assert renamed["action"] == "updated" and renamed["changes"] == {"name": ["Two", "Two renamed"]}
+    assert audit(client)["total"] == 3  # the unchanged row wrote nothing
+
+    rows = "".join(f"w-{i},Worker {i}\n" for i in range(5))
+    large = ("\ufeffexternal_id,name\n" + rows).encode()
+    queued = client.post(
+        "/api/v1/imports?kind=accounts", data=large, content_type="text/csv", headers=SALES_KEY
+    ).get_json()
+    assert queued["status"] == "running"
+    with client.application.app_context():
+        assert _imports().run_queued(client.application.extensions["kam_db"]).endswith("done")
+    by_key = audit(client, actor_id="key-7")["items"]
+    assert len(by_key) == 5 and {e["actor"]["name"] for e in by_key} == {"CRM sync"}
+
+
+def test_a_removal_is_recorded_with_what_there_was(client):
+    account = client.post("/api/v1/accounts", json={"name": "A"}, headers=SALES_KEY).get_json()
+    member = client.post(
+        f"/api/v1/accounts/{account['id']}/team",
+        json={"name": "Dana", "email": "dana@example.com", "role": "sales"},
+        headers=SALES_KEY,
+    ).get_json()
+    removed = client.delete(f"/api/v1/accounts/{account['id']}/team/{member['id']}", headers=PERSON)
+    assert removed.status_code == 204
+    (entry,) = audit(client, resource_type="team_member", actor_id="user-3")["items"]
+    assert entry["action"] == "deleted" and entry["account_id"] == account["id"]
+    assert entry["changes"]["name"] == ["Dana", None]

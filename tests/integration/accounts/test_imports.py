@@ -384,3 +384,91 @@ def test_a_large_import_run_by_the_worker_is_the_importers_in_the_trail(service_
     assert len(entries) == 3
     assert {e["actor"]["id"] for e in entries} == {"key-9"}
     assert {e["request_id"] for e in entries} == {"req-import-1"}
+
+
+def test_a_retried_import_with_its_idempotency_key_creates_nothing_more(client) -> None:
+    body = csv_bytes(ACCOUNTS)
+    headers = {**SALES, "Idempotency-Key": "import-once"}
+
+    def send(data: bytes):
+        return client.post(
+            "/api/v1/imports?kind=accounts", data=data, content_type="text/csv", headers=headers
+        )
+
+    first, again = send(body), send(body)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert len(accounts_in(client)) == 3
+    assert send(csv_bytes(ACCOUNTS[:2])).status_code == 409  # the same key, another file
+
+
+def test_an_import_left_running_by_a_stopped_worker_fails_instead_of_waiting_for_ever(
+    service_client,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kam_accounts.models import imports
+    from kam_common.db import utcnow
+
+    client = service_client("accounts", create_app, Base.metadata, IMPORT_INLINE_ROWS=1)
+    rows = [["name"], ["One"], ["Two"], ["Three"]]
+    started = post_csv(client, csv_bytes(rows)).get_json()
+    db = client.application.extensions["kam_db"]
+    with db.session() as session:  # a worker claimed it an hour ago, then died
+        session.execute(update(imports).values(claimed_at=utcnow() - timedelta(hours=1)))
+        session.commit()
+    with client.application.app_context():
+        assert _imports().run_queued(db) is None
+
+    state = client.get(f"/api/v1/imports/{started['id']}").get_json()
+    assert state["status"] == "failed"
+    assert "broke off" in state["errors"][0]["message"]
+    assert accounts_in(client) == []
+
+
+def test_a_group_comes_in_by_parent_external_id_and_a_loop_is_named(client) -> None:
+    rows = [
+        ["external_id", "name", "parent_external_id"],
+        ["sub-1", "Subsidiary One", "hold"],  # its parent comes later in the file
+        ["hold", "Holding", ""],
+        ["sub-2", "Subsidiary Two", "hold"],
+    ]
+
+    result = post_csv(client, csv_bytes(rows)).get_json()
+
+    assert (result["status"], result["created"]) == ("applied", 3), result
+    stored = {a["external_id"]: a for a in accounts_in(client)}
+    assert stored["sub-1"]["parent_id"] == stored["hold"]["id"]
+    exported = client.get("/api/v1/exports/accounts.csv").data
+    assert {r["external_id"]: r["parent_external_id"] for r in parse(exported)}["sub-2"] == "hold"
+    assert post_csv(client, exported).get_json()["unchanged"] == 3
+
+    looped = csv_bytes([["external_id", "parent_external_id"], ["hold", "sub-1"]])
+    refused = post_csv(client, looped, mode="update_only").get_json()
+    assert refused["status"] == "failed"
+    assert refused["errors"][0]["column"] == "parent_id"
+    assert "loop" in refused["errors"][0]["message"]
+    unknown = csv_bytes([["external_id", "parent_external_id"], ["sub-2", "nobody"]])
+    named = post_csv(client, unknown, mode="update_only").get_json()["errors"]
+    assert [(e["row"], e["column"]) for e in named] == [(2, "parent_external_id")]
+
+
+def test_a_good_dry_run_is_applied_without_sending_the_file_again_once_only(client) -> None:
+    checked = post_csv(client, csv_bytes(ACCOUNTS), dry_run="true").get_json()
+    assert checked["status"] == "validated"
+    assert accounts_in(client) == []
+
+    applied = client.post(f"/api/v1/imports/{checked['id']}/apply", headers=SALES)
+    twice = client.post(f"/api/v1/imports/{checked['id']}/apply", headers=SALES)
+
+    assert applied.status_code == 201
+    assert (applied.get_json()["status"], applied.get_json()["created"]) == ("applied", 3)
+    assert applied.get_json()["id"] != checked["id"]
+    assert len(accounts_in(client)) == 3
+    assert twice.status_code == 409
+    bad = post_csv(client, csv_bytes([["name", "tier"], ["A", "gold"]]), dry_run="true")
+    assert client.post(f"/api/v1/imports/{bad.get_json()['id']}/apply").status_code == 409
+    assert client.post("/api/v1/imports/acc_nothing/apply").status_code == 404

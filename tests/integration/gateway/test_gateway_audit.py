@@ -108,3 +108,68 @@ def test_revoking_a_key_is_recorded_without_its_hash(gateway: HttpClient, auth: 
     assert set(entries[0]["changes"]) == {"revoked_at"}
     assert entries[1]["changes"]["key_hash"] == [None, "[redacted]"]
     assert created.json["key"] not in str(entries)
+
+
+def test_an_executive_sees_who_changed_the_account_on_its_page(
+    make_gateway: Callable[..., HttpClient],
+    accounts_service: str,
+    key_for: Callable[..., str],
+) -> None:
+    from test_gateway_people import person
+
+    gateway = make_gateway(ACCOUNTS_URL=accounts_service)
+    sales = {"Authorization": f"Bearer {key_for('sales')}"}
+    account = gateway.post("/api/v1/accounts", json={"name": "Acme"}, headers=sales).json
+    gateway.patch(f"/api/v1/accounts/{account['id']}", json={"tier": "strategic"}, headers=sales)
+
+    executive = sign_in(gateway, person(gateway, "executive"))
+    page = executive.get(f"{gateway.base_url}/accounts/{account['id']}", timeout=10)
+    assert page.status_code == 200
+    assert "test sales (sales) updated account: tier" in page.text
+    seller = sign_in(gateway, person(gateway, "sales"))
+    hidden = seller.get(f"{gateway.base_url}/accounts/{account['id']}", timeout=10)
+    assert hidden.status_code == 200 and "updated account" not in hidden.text
+
+
+def test_the_audit_page_lists_and_filters_changes_for_executives_only(
+    make_gateway: Callable[..., HttpClient],
+    accounts_service: str,
+    key_for: Callable[..., str],
+) -> None:
+    from test_gateway_people import person
+
+    gateway = make_gateway(ACCOUNTS_URL=accounts_service)
+    sales = {"Authorization": f"Bearer {key_for('sales')}"}
+    account = gateway.post("/api/v1/accounts", json={"name": "شرکت آلفا"}, headers=sales).json
+    gateway.patch(f"/api/v1/accounts/{account['id']}", json={"tier": "strategic"}, headers=sales)
+
+    executive = sign_in(gateway, person(gateway, "executive"))
+    page = executive.get(f"{gateway.base_url}/audit", timeout=10)
+    assert page.status_code == 200 and 'href="/audit"' in page.text
+    assert "شرکت آلفا" in page.text and "strategic" in page.text
+    only = executive.get(f"{gateway.base_url}/audit?resource_type=contact", timeout=10)
+    assert "شرکت آلفا" not in only.text
+    bad = executive.get(f"{gateway.base_url}/audit?since=yesterday", timeout=10)
+    assert bad.status_code == 422 and 'id="a-since-error"' in bad.text
+    seller = sign_in(gateway, person(gateway, "sales"))
+    assert seller.get(f"{gateway.base_url}/audit", timeout=10).status_code == 403
+    assert 'href="/audit"' not in seller.get(f"{gateway.base_url}/", timeout=10).text
+
+
+def test_a_webhooks_secret_never_reaches_the_trail(gateway: HttpClient, auth: Auth) -> None:
+    gateway.application.settings["WEBHOOKS_ALLOW_PRIVATE"] = True
+    partner = auth("partner", ["acc-1"])
+    made = gateway.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["account.updated"]},
+        headers=partner,
+    )
+    assert made.status_code == 201, made.json
+    rotated = gateway.post(f"/api/v1/webhooks/{made.json['id']}/rotate-secret", headers=partner)
+    assert rotated.status_code in (200, 201), rotated.json
+    entries = gateway.get("/api/v1/audit?resource_type=webhook", headers=auth("admin")).json
+    assert [e["action"] for e in entries["items"]] == ["updated", "created"]
+    assert entries["items"][1]["actor"]["role"] == "partner"
+    assert entries["items"][0]["changes"]["secret"] == ["[redacted]", "[redacted]"]
+    text = str(entries)
+    assert made.json["secret"] not in text and rotated.json["secret"] not in text

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from support import HttpClient
 
 from kam_common.tabular import MAX_UPLOAD_BYTES
@@ -168,3 +169,128 @@ def test_a_partners_export_holds_its_own_accounts_and_no_internal_columns(
     header = contacts[1:].splitlines()[0].split(",")
     assert "notes" not in header and "influence" not in header
     assert "P0" in contacts and "P1" not in contacts and "golf" not in contacts
+
+
+@pytest.fixture
+def queued_stack(
+    make_gateway: Callable[..., HttpClient],
+    service_client: Callable[..., Any],
+    echo_upstreams: dict[str, str],
+    upstream_tools: Any,
+) -> Any:
+    """The stack with an accounts service that queues any file over 5 rows, and its worker."""
+    import threading
+
+    from kam_accounts import create_app as create_accounts
+    from kam_accounts.api.imports import make_imports
+    from kam_accounts.models import Base as AccountsBase
+
+    client = service_client(
+        "accounts", create_accounts, AccountsBase.metadata, IMPORT_INLINE_ROWS=5
+    )
+    app = client.application
+    imports, db, stop = make_imports(5), app.extensions["kam_db"], threading.Event()
+
+    def work() -> None:
+        while not stop.wait(0.1):
+            imports.run_queued(db)
+
+    worker = threading.Thread(target=work, daemon=True)
+    with upstream_tools.serve(app) as url:
+        stack = make_gateway(**upstream_tools.config({**echo_upstreams, "accounts": url}))
+        worker.start()
+        yield stack
+        stop.set()
+        worker.join(5)
+
+
+def test_kam_import_shows_progress_and_kam_export_writes_the_file(
+    queued_stack: HttpClient, tmp_path: Any
+) -> None:
+    from rich.console import Console
+
+    from kam_cli import transfer
+    from kam_cli.main import build_parser
+
+    secret = key(queued_stack, "sales")["Authorization"].removeprefix("Bearer ")
+    rows = [["external_id", "name"]] + [[f"e-{i}", f"شرکت {i}"] for i in range(50)]
+    source = tmp_path / "accounts.csv"
+    source.write_bytes(_csv(rows))
+    base = ["--url", queued_stack.base_url, "--key", secret]
+    console = Console(file=io.StringIO(), width=120)
+
+    args = build_parser().parse_args(["import", str(source), "--kind", "accounts", *base])
+    status = transfer.import_file(args, console)
+
+    said = console.file.getvalue()  # type: ignore[attr-defined]
+    assert status == 0, said
+    assert "applied: 50 rows, 50 created" in said
+    assert "sending accounts.csv" in said
+    assert "applied" in said.splitlines()[1]  # the second bar followed the worker to the end
+
+    target = tmp_path / "out.csv"
+    args = build_parser().parse_args(["export", "accounts", "-o", str(target), *base])
+    assert transfer.export_file(args, console) == 0
+    assert target.read_text(encoding="utf-8").count("شرکت") == 50
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv([["external_id", "name", "tier"], ["e-1", "x", "gold"]]))
+    args = build_parser().parse_args(["import", str(bad), "--kind", "accounts", *base])
+    assert transfer.import_file(args, console) == 1
+    assert "tier" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def test_the_import_page_checks_a_file_shows_each_bad_row_then_applies_it(
+    stack: HttpClient,
+) -> None:
+    import re
+
+    from test_gateway_people import person, sign_in
+
+    sales = sign_in(stack, person(stack, "sales"))
+    page = sales.get(stack.base_url + "/imports", timeout=10)
+    assert page.status_code == 200
+    assert 'enctype="multipart/form-data"' in page.text
+    assert "/api/v1/exports/accounts.csv" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    rows = [["external_id", "name", "tier"], ["x-1", "شرکت یک", "key"], ["x-2", "Two", "gold"]]
+
+    def send(body: bytes, **form: str) -> requests.Response:
+        return sales.post(
+            stack.base_url + "/imports",
+            data={"csrf_token": token, "kind": "accounts", "mode": "create_or_update", **form},
+            files={"file": ("accounts.csv", body, "text/csv")},
+            timeout=30,
+        )
+
+    checked = send(_csv(rows), dry_run="1")
+    assert checked.status_code == 200, checked.text[:500]
+    assert "<td>3</td><td><bdi>tier</bdi></td>" in checked.text
+    good = send(_csv(rows[:2]), dry_run="1")
+    apply_to = re.search(r'action="(/imports/[^"]+/apply)"', good.text)
+    assert apply_to, good.text[:800]
+    applied = sales.post(stack.base_url + apply_to.group(1), data={"csrf_token": token}, timeout=30)
+    assert applied.status_code == 200
+    assert "applied" in applied.text
+    exported = sales.get(stack.base_url + "/api/v1/exports/accounts.csv", timeout=10)
+    assert exported.status_code == 200 and "شرکت یک" in exported.text
+    forged = sales.post(
+        stack.base_url + "/imports",
+        data={"kind": "accounts"},
+        files={"file": ("a.csv", b"name\nx\n", "text/csv")},
+        timeout=10,
+    )
+    assert forged.status_code == 403  # no CSRF token: nothing imported
+    engineer = sign_in(stack, person(stack, "engineer", "eng@example.com"))
+    engineers = engineer.get(stack.base_url + "/imports", timeout=10)
+    assert engineers.status_code == 200
+    assert '<option value="events"' in engineers.text
+    assert '<option value="accounts"' not in engineers.text  # engineers import events only
+    partner = sign_in(stack, person(stack, "partner", "p@example.com", account_ids=["a"]))
+    assert partner.get(stack.base_url + "/imports", timeout=10).status_code == 403

@@ -131,3 +131,18 @@ def test_the_portfolio_reads_a_few_queries_whatever_its_size(client, make_accoun
         event.remove(engine, "before_cursor_execute", count)
     assert body["total"] == 12
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 6
+
+
+def test_the_portfolio_filters_by_client_group(client, make_account, deliver):
+    holding = make_account(name="Holding", annual_revenue=1000)
+    steel = make_account(name="Steel", parent_id=holding["id"], annual_revenue=300)
+    mills = make_account(name="Mills", parent_id=steel["id"], annual_revenue=200)
+    make_account(name="Outside", annual_revenue=50)
+    deliver()
+
+    whole = portfolio(client, group_id=holding["id"])
+    assert {i["account_id"] for i in whole["items"]} == {holding["id"], steel["id"], mills["id"]}
+    assert whole["accounts"] == 3 and whole["total"] == 3
+    below_steel = portfolio(client, group_id=steel["id"])
+    assert {i["account_id"] for i in below_steel["items"]} == {steel["id"], mills["id"]}
+    assert portfolio(client, group_id="no-such-group")["total"] == 0

@@ -8,3 +8,4 @@ def register_blueprints(api: Api) -> None:
 
     for module in (accounts, contacts, team, history, imports):
         api.register_blueprint(module.blp)
+    api.register_blueprint(accounts.groups)

@@ -11,8 +11,10 @@ from kam_accounts.api.schemas import (
     AccountListArgs,
     AccountPatchSchema,
     AccountSchema,
+    GroupSchema,
 )
 from kam_accounts.services import accounts as use_cases
+from kam_accounts.services.groups import account_group
 from kam_accounts.services.lookup import get_account
 from kam_common.db import request_session
 from kam_common.pagination import page_of
@@ -67,4 +69,20 @@ class AccountById(MethodView):
             caller=request_caller(),
             account_id=account_id,
             precondition=request_precondition(),
+        )
+
+
+groups = Blueprint("groups", __name__, description="Client groups (read by the gateway)")
+
+
+@groups.route("/internal/groups/<account_id>")
+class AccountGroup(MethodView):
+    @groups.response(200, GroupSchema)
+    @groups.doc(tags=["internal"])
+    def get(self, account_id: str) -> Any:
+        """The group the account belongs to, from its root (for a partner: the highest account
+        of it the partner may see), with the accounts and revenue per currency; the gateway
+        adds health's band and score (`GET /api/v1/accounts/{id}/group`)."""
+        return account_group(
+            session=request_session(), caller=request_caller(), account_id=account_id
         )

@@ -61,6 +61,9 @@ class AccountChangesSchema(ma.Schema):
     )
     needs = text_list()
     capabilities = text_list()
+    parent_id = optional_text(
+        64, metadata={"description": "The account this one belongs to (a group), or null"}
+    )
 
 
 class AccountPatchSchema(AccountChangesSchema):
@@ -109,9 +112,34 @@ class AccountSchema(Schema):
     needs = fields.List(fields.String(), required=True)
     capabilities = fields.List(fields.String(), required=True)
     status = one_of(ACCOUNT_STATUSES, required=True)
+    parent_id = fields.String(required=True, allow_none=True)
     version = fields.Integer(required=True)
     created_at = Timestamp(required=True)
     updated_at = Timestamp(required=True)
+
+
+class GroupMemberSchema(AccountSchema):
+    children = fields.List(
+        fields.Nested(lambda: GroupMemberSchema()),
+        required=True,
+        metadata={"description": "The accounts directly below this one"},
+    )
+
+
+class GroupRollupSchema(Schema):
+    accounts = fields.Integer(required=True, metadata={"description": "Active accounts"})
+    annual_revenue = fields.Dict(
+        keys=fields.String(),
+        values=Amount(),
+        required=True,
+        metadata={"description": "Per currency"},
+    )
+
+
+class GroupSchema(Schema):
+    root_id = fields.String(required=True)
+    members = fields.List(fields.Nested(GroupMemberSchema), required=True)
+    rollup = fields.Nested(GroupRollupSchema, required=True)
 
 
 class AccountListArgs(PageArgs):

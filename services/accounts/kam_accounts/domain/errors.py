@@ -35,3 +35,17 @@ class ReportingLoop(Invalid):
             "This reporting line would make a loop.",
             detail="reports_to_id would make a reporting loop: " + " → ".join(chain) + ".",
         )
+
+
+class GroupLoop(Invalid):
+    def __init__(self, chain: list[str]) -> None:
+        super().__init__(
+            "parent_id",
+            "This parent would make a loop in the group.",
+            detail="parent_id would make a loop: " + " → ".join(chain) + ".",
+        )
+
+
+class UnknownParent(Invalid):
+    def __init__(self) -> None:
+        super().__init__("parent_id", "No such account.")

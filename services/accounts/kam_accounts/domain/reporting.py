@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -15,26 +15,37 @@ class Person(Protocol):
     reports_to_id: str | None
 
 
+def loop_through(
+    node_id: str | None, parent_id: str, parent_of: Callable[[str], str | None]
+) -> list[str] | None:
+    """The loop that `node_id` under `parent_id` would close (`node_id`, `parent_id`, … back to
+    `node_id`), or None. `parent_of` says whom each node is under now; a new node (None)
+    cannot close one."""
+    if node_id is None:
+        return None
+    chain = [node_id, parent_id]
+    seen = {node_id}
+    current: str | None = parent_id
+    while current is not None:
+        if current in seen:
+            return chain
+        seen.add(current)
+        current = parent_of(current)
+        if current is not None:
+            chain.append(current)
+    return None
+
+
 def check_reporting_line(
     contact_id: str | None, manager_id: str, manager_of: Mapping[str, str | None]
 ) -> None:
     """Refuse `contact_id` reporting to `manager_id` when the manager's chain leads back.
 
-    `manager_of` maps every contact of the account to whom they report now. A new contact
-    (`contact_id` None) cannot close a loop.
+    `manager_of` maps every contact of the account to whom they report now.
     """
-    if contact_id is None:
-        return
-    chain = [contact_id, manager_id]
-    seen = {contact_id}
-    current: str | None = manager_id
-    while current is not None:
-        if current in seen:
-            raise ReportingLoop(chain)
-        seen.add(current)
-        current = manager_of.get(current)
-        if current is not None:
-            chain.append(current)
+    chain = loop_through(contact_id, manager_id, manager_of.get)
+    if chain is not None:
+        raise ReportingLoop(chain)
 
 
 @dataclass

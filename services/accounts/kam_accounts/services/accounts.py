@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kam_accounts import events
 from kam_accounts.domain.text import fold, like_contains
 from kam_accounts.models import Account
+from kam_accounts.services.groups import check_parent
 from kam_accounts.services.lookup import check_external_id, get_account
 from kam_common.concurrency import UNCONDITIONAL, Precondition
 from kam_common.context import Caller
@@ -25,6 +26,7 @@ _SORTS = {
 
 def create_account(*, session: Session, data: dict[str, Any]) -> Account:
     check_external_id(session, Account, data.get("external_id"))
+    check_parent(session, None, data.get("parent_id"))
     account = Account(**data, name_folded=fold(data["name"]))
     session.add(account)
     session.flush()
@@ -78,6 +80,8 @@ def update_account(
     precondition.check(account.version)
     if "external_id" in changes:
         check_external_id(session, Account, changes["external_id"], account.id)
+    if "parent_id" in changes:
+        check_parent(session, account.id, changes["parent_id"])
     for name, value in changes.items():
         setattr(account, name, value)
     if "name" in changes:

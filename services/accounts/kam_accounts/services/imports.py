@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kam_accounts import events
 from kam_accounts.domain.errors import ReportingLoop
-from kam_accounts.domain.reporting import check_reporting_line
+from kam_accounts.domain.reporting import check_reporting_line, loop_through
 from kam_accounts.domain.text import fold
 from kam_accounts.models import Account, Contact, ContactChange, Purchase, audit_entries
 from kam_accounts.services.accounts import accounts_query
@@ -47,6 +47,7 @@ CHUNK = 5000  # ids per IN (...) query: well under every database's parameter li
 ACCOUNT_COLUMNS = (
     "id", "external_id", "name", "industry", "segment", "country", "tier", "orientation",
     "annual_revenue", "currency", "contact_cadence_days", "needs", "capabilities", "status",
+    "parent_id", "parent_external_id",
 )  # fmt: skip
 CONTACT_COLUMNS = (
     "id", "external_id", "account_id", "account_external_id", "name", "title", "email", "phone",
@@ -206,14 +207,60 @@ def _update_all(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     session.execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
 
 
-# Accounts -----------------------------------------------------------------------------------
+def _parents(
+    session: Session, planned: list[tuple[Record, dict[str, Any], dict[str, Any] | None]]
+) -> list[RowError]:
+    """Each row's group parent, by `parent_id` or `parent_external_id` (an account in the file
+    or stored), checked for loops against the groups as they will be."""
+    named = [r.cells.get("parent_external_id") for r, _row, _found in planned]
+    if not any(named) and not any(row.get("parent_id") for _r, row, _f in planned):
+        return []
+    in_file = {row["external_id"]: row["id"] for _r, row, _f in planned if row.get("external_id")}
+    stored_external = _by(session, Account, "external_id", named)
+    table = _table(Account)
+    parent_of: dict[str, str | None] = {
+        account_id: parent
+        for account_id, parent in session.execute(select(table.c.id, table.c.parent_id))
+    }
+    errors: list[RowError] = []
+    for record, row, _found in planned:
+        external = record.cells.get("parent_external_id")
+        if external is not None:
+            parent = in_file.get(external) or (stored_external.get(external) or {}).get("id")
+            if parent is None:
+                message = "No account with this external_id in the file or stored."
+                errors.append(RowError(record.row, "parent_external_id", message))
+                continue
+            if record.cells.get("parent_id") not in (None, parent):
+                message = "Names another parent than parent_external_id does."
+                errors.append(RowError(record.row, "parent_id", message))
+                continue
+            row["parent_id"] = parent
+        parent_of[row["id"]] = row.get("parent_id")
+    for record, row, _found in planned:
+        parent = row.get("parent_id")
+        if parent is None or record.row in {e.row for e in errors}:
+            continue
+        if parent not in parent_of:
+            errors.append(RowError(record.row, "parent_id", "No account with this id."))
+        elif (chain := loop_through(row["id"], parent, parent_of.get)) is not None:
+            message = "This parent would make a loop: " + " → ".join(chain) + "."
+            errors.append(RowError(record.row, "parent_id", message))
+    return errors
 
 
-class AccountsImport:
+class _Loading:
+    """An import whose rows load by one schema for a new record and another for a change."""
+
     def __init__(self, create_schema: ma.Schema, patch_schema: ma.Schema):
         self.create_schema = create_schema
         self.patch_schema = patch_schema
 
+
+# Accounts -----------------------------------------------------------------------------------
+
+
+class AccountsImport(_Loading):
     def check(
         self, session: Session, *, body: bytes, mode: str, caller: Caller, progress: Progress
     ) -> Plan:
@@ -226,10 +273,10 @@ class AccountsImport:
         by_external = _by(
             session, Account, "external_id", (r.cells.get("external_id") for r in records)
         )
-        data_columns = ACCOUNT_COLUMNS[1:]
-        writes = _Writes()
+        data_columns = [c for c in ACCOUNT_COLUMNS[1:] if c != "parent_external_id"]
         plan = Plan(rows=len(records) + unreadable)
         now = utcnow()
+        planned: list[tuple[Record, dict[str, Any], dict[str, Any] | None]] = []
         for record in _every(records, progress):
             found, problems = _match(
                 record, mode, by_id=by_id, by_external=by_external, noun="account"
@@ -247,19 +294,29 @@ class AccountsImport:
                     "id": new_id(), "external_id": None, "industry": None, "segment": None,
                     "country": None, "tier": "key", "orientation": "mixed",
                     "annual_revenue": Decimal("0"), "currency": "USD", "contact_cadence_days": 30,
-                    "needs": [], "capabilities": [], "status": "active", **data,
+                    "needs": [], "capabilities": [], "status": "active", "parent_id": None, **data,
                     "version": 1, "created_at": now, "updated_at": now,
                 }  # fmt: skip
-                row["name_folded"] = fold(row["name"])
+            else:
+                row = {**found, **data}
+            planned.append((record, row, found))
+        errors += _parents(session, planned)
+        bad = {error.row for error in errors}
+        writes = _Writes()
+        for record, row, found in planned:
+            if record.row in bad:
+                continue
+            row["name_folded"] = fold(row["name"])
+            if found is None:
                 writes.created.append(row)
                 continue
-            changes = _changes(found, data)
+            changes = _changes(found, {k: v for k, v in row.items() if k != "name_folded"})
             if not changes:
                 plan.unchanged += 1
                 continue
-            row = {**found, **changes, "version": found["version"] + 1, "updated_at": now}
-            row["name_folded"] = fold(row["name"])
+            row.update(version=found["version"] + 1, updated_at=now)
             writes.updated.append((row, changes, found))
+        writes.created = _parents_first(writes.created, "parent_id")
         plan.errors = sorted(errors, key=lambda e: e.row)
         plan.created, plan.updated, plan.work = len(writes.created), len(writes.updated), writes
         return plan
@@ -298,11 +355,7 @@ class _Person:
     manager_email: str | None = None
 
 
-class ContactsImport:
-    def __init__(self, create_schema: ma.Schema, patch_schema: ma.Schema):
-        self.create_schema = create_schema
-        self.patch_schema = patch_schema
-
+class ContactsImport(_Loading):
     def check(
         self, session: Session, *, body: bytes, mode: str, caller: Caller, progress: Progress
     ) -> Plan:
@@ -460,7 +513,7 @@ class ContactsImport:
     def apply(self, session: Session, plan: Plan, *, caller: Caller) -> None:
         writes: _Writes = plan.work
         table = _table(Contact)
-        created = _managers_first(writes.created)
+        created = _parents_first(writes.created, "reports_to_id")
         insert_many(session, table, created)
         _audit(session, Contact, writes)
         _update_all(session, Contact, [row for row, _changes, _was in writes.updated])
@@ -516,9 +569,9 @@ def _leaving(record: Record, data: dict[str, Any], found: dict[str, Any] | None)
     return None
 
 
-def _managers_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """New contacts in an order where each manager is stored before those reporting to them
-    (a foreign key checked row by row would refuse the other way round)."""
+def _parents_first(rows: list[dict[str, Any]], parent: str) -> list[dict[str, Any]]:
+    """New rows in an order where each one's `parent` (a manager, a holding) is stored before
+    it (a foreign key checked row by row would refuse the other way round)."""
     new = {row["id"]: row for row in rows}
     depth: dict[str, int] = {}
     for row in rows:
@@ -526,7 +579,7 @@ def _managers_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         current: str = row["id"]
         while current in new and current not in depth:  # loop-free: checked already
             chain.append(current)
-            current = new[current]["reports_to_id"] or ""
+            current = new[current][parent] or ""
         base = depth.get(current, -1)
         for offset, contact_id in enumerate(reversed(chain), start=1):
             depth[contact_id] = base + offset
@@ -619,8 +672,15 @@ class PurchasesImport:
 
 def export_accounts(*, session: Session, caller: Caller, **filters: Any) -> bytes:
     """The accounts a list with these filters shows, every one of them, as CSV."""
-    accounts = session.scalars(accounts_query(caller=caller, **filters))
-    rows = ({name: getattr(a, name) for name in ACCOUNT_COLUMNS} for a in accounts)
+    accounts = list(session.scalars(accounts_query(caller=caller, **filters)))
+    parents = _by(session, Account, "id", (a.parent_id for a in accounts))
+    rows = (
+        {
+            **{name: getattr(a, name, None) for name in ACCOUNT_COLUMNS},
+            "parent_external_id": (parents.get(a.parent_id or "") or {}).get("external_id"),
+        }
+        for a in accounts
+    )
     return write_csv(ACCOUNT_COLUMNS, rows)
 
 

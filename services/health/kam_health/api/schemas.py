@@ -313,6 +313,10 @@ class PortfolioArgs(PageArgs):
             "the member's e-mail across account teams)"
         },
     )
+    group_id = Text(
+        validate=validate.Length(max=64),
+        metadata={"description": "A client group: this account and every account below it"},
+    )
 
 
 _WEIGHT = validate.Range(min=0, max=1)

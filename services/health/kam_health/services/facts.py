@@ -45,6 +45,7 @@ def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
     facts.annual_revenue = Decimal(str(data.get("annual_revenue") or 0))
     facts.currency = data.get("currency") or "USD"
     facts.contact_cadence_days = data.get("contact_cadence_days") or 30
+    facts.parent_id = data.get("parent_id")
     facts.facts_at = utcnow()
     return facts
 

@@ -148,10 +148,11 @@ def portfolio(
     segment: str | None = None,
     tier: str | None = None,
     owner: str | None = None,
+    group_id: str | None = None,
 ) -> dict[str, Any]:
     """Counts by band, average, revenue at risk, top declines and the accounts themselves,
-    worst first, over the visible portfolio (`segment`, `tier`, `owner` narrow all of it;
-    `band` narrows the list). A handful of set-based reads, whatever the portfolio's size."""
+    worst first, over the visible portfolio (`segment`, `tier`, `owner`, `group_id` narrow all
+    of it; `band` narrows the list). A handful of set-based reads, whatever the portfolio's size."""
     now = utcnow()
     # Each account compares like with like: under the scorecard that scores it now (its
     # segment's own, or the default), whichever versions those are.
@@ -166,6 +167,8 @@ def portfolio(
         visible.append(AccountFacts.tier == tier)
     if owner:
         visible.append(AccountFacts.account_id.in_(_accounts_worked_by(owner)))
+    if group_id:
+        visible.append(AccountFacts.account_id.in_(_group_of(group_id)))
     scored = (AccountFacts.account_id == Score.account_id, *visible)
     # The summary in the database: one row per band and currency, whatever the portfolio's size.
     by_band = {b: 0 for b in BANDS}
@@ -299,6 +302,18 @@ def _delta(row: Any, versions: set[int]) -> float | None:
     if row.past is None or row.scorecard_version not in versions:
         return None
     return round(float(row.score) - float(row.past), 2)
+
+
+def _group_of(root_id: str) -> Any:
+    """The account and every account below it in its client group (a recursive query; UNION
+    ends even on a loop that concurrent changes in the accounts service could have made)."""
+    tree = (
+        select(AccountFacts.account_id)
+        .where(AccountFacts.account_id == root_id)
+        .cte("group_tree", recursive=True)
+    )
+    below = select(AccountFacts.account_id).where(AccountFacts.parent_id == tree.c.account_id)
+    return select(tree.union(below).c.account_id)
 
 
 def _accounts_worked_by(member_id: str) -> Any:

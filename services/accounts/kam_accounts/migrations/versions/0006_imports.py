@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from kam_common.db import UTCDateTime
+from kam_common.tabular import create_imports_table
 
 revision: str = "0006_imports"
 down_revision: str | None = "0005"
@@ -23,26 +23,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("external_id", sa.String(length=100), nullable=True))
         op.create_index(f"ix_{table}_external_id", table, ["external_id"], unique=True)
-    op.create_table(
-        "imports",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("mode", sa.String(length=20), nullable=False),
-        sa.Column("dry_run", sa.Boolean(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("rows", sa.Integer(), nullable=False),
-        sa.Column("created", sa.Integer(), nullable=False),
-        sa.Column("updated", sa.Integer(), nullable=False),
-        sa.Column("unchanged", sa.Integer(), nullable=False),
-        sa.Column("errors", sa.JSON(), nullable=False),
-        sa.Column("progress", sa.JSON(), nullable=True),
-        sa.Column("caller", sa.JSON(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("claimed_at", UTCDateTime(), nullable=True),
-        sa.Column("finished_at", UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
-    )
+    create_imports_table(op)
 
 
 def downgrade() -> None:

@@ -7,10 +7,9 @@ Create Date: 2026-12-02 18:50:00.000000
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
-from kam_common.db import UTCDateTime
+from kam_common.tabular import create_imports_table
 
 revision: str = "0013_imports"
 down_revision: str | None = "0012_audit"
@@ -19,26 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "imports",
-        sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("mode", sa.String(length=20), nullable=False),
-        sa.Column("dry_run", sa.Boolean(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("rows", sa.Integer(), nullable=False),
-        sa.Column("created", sa.Integer(), nullable=False),
-        sa.Column("updated", sa.Integer(), nullable=False),
-        sa.Column("unchanged", sa.Integer(), nullable=False),
-        sa.Column("errors", sa.JSON(), nullable=False),
-        sa.Column("progress", sa.JSON(), nullable=True),
-        sa.Column("caller", sa.JSON(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=True),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("claimed_at", UTCDateTime(), nullable=True),
-        sa.Column("finished_at", UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
-    )
+    create_imports_table(op)
 
 
 def downgrade() -> None:
