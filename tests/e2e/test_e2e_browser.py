@@ -505,6 +505,8 @@ def test_the_scorecard_form_refuses_bad_input_beside_the_field_and_saves_nothing
     with browser(playwright) as context:
         page = sign_in(context, gateway_url, world["people"]["executive"])
         page.get_by_role("link", name="Scorecard").click()
+        # The tab's title is the page's name, nothing of its content.
+        expect(page).to_have_title("Scorecard · Key accounts")
         check_accessibility(page)
         page.get_by_label("delivery", exact=True).fill("lots")
         page.get_by_label("quality", exact=True).fill("0.9")
