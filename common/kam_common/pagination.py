@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
@@ -63,6 +64,11 @@ def page_from_list(items: list[Any], *, page: int, per_page: int) -> dict[str, A
         "page": page,
         "per_page": per_page,
     }
+
+
+def among(column: Any, ids: Collection[str] | None) -> Any:
+    """`column IN ids`, or no restriction at all when `ids` is None (everyone)."""
+    return true() if ids is None else column.in_(list(ids))
 
 
 def where_given(stmt: Any, *conditions: tuple[Any, Any]) -> Any:

@@ -45,3 +45,6 @@ CONDITIONS = (
 # Conditions that time alone can make true or false: evaluated on the worker's schedule too.
 TIME_BASED = frozenset({"renewal_within", "no_contact_for", "purchases_over", "event_logged"})
 ACTIONS = ("create_task", "raise_alert", "suggest")
+
+# The kind of touch a campaign e-mail that reached a person leaves (beside interaction kinds).
+CAMPAIGN_TOUCH = "campaign_email"

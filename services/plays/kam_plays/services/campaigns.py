@@ -24,6 +24,7 @@ from kam_common.errors import Conflict, Invalid, NotFound
 from kam_common.pagination import paginate, where_given
 from kam_plays.domain import campaigns as template
 from kam_plays.domain import pressure
+from kam_plays.domain.vocabulary import CAMPAIGN_TOUCH
 from kam_plays.mail import Mailer, MailUnavailable, Refused, Tracking
 from kam_plays.models import (
     AccountFacts,
@@ -39,7 +40,6 @@ log = logging.getLogger("kam.plays.campaigns")
 
 CLAIM = timedelta(seconds=120)
 FIRST_BACKOFF, MAX_BACKOFF = 5.0, 300.0
-CAMPAIGN_TOUCH = "campaign_email"
 
 
 # Writing -------------------------------------------------------------------------------------

@@ -6,20 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kam_common.pagination import among
 from kam_plays.domain import coverage as rules
+from kam_plays.domain.vocabulary import CAMPAIGN_TOUCH
 from kam_plays.models import ContactFacts, CoverageLink, MemberFacts, Touch
-
-# Campaign mails reach people, but coverage is about our people meeting theirs.
-CAMPAIGN_TOUCH = "campaign_email"
-
-
-def _among(column: Any, account_ids: Collection[str] | None) -> Any:
-    return true() if account_ids is None else column.in_(list(account_ids))
 
 
 def last_touches(session: Session, contact_ids: Collection[str] | None) -> dict[str, datetime]:
@@ -29,7 +23,8 @@ def last_touches(session: Session, contact_ids: Collection[str] | None) -> dict[
         return {}
     rows = session.execute(
         select(Touch.contact_id, func.max(Touch.occurred_at))
-        .where(_among(Touch.contact_id, contact_ids), Touch.kind != CAMPAIGN_TOUCH)
+        # Campaign mails reach people, but coverage is about our people meeting theirs.
+        .where(among(Touch.contact_id, contact_ids), Touch.kind != CAMPAIGN_TOUCH)
         .group_by(Touch.contact_id)
     )
     return {contact_id: at for contact_id, at in rows}
@@ -70,19 +65,19 @@ def coverage_scores(
     """Each account's coverage score (those named, or every account plays knows)."""
     contacts: dict[str, dict[str, ContactFacts]] = defaultdict(dict)
     for c in session.scalars(
-        select(ContactFacts).where(_among(ContactFacts.account_id, account_ids))
+        select(ContactFacts).where(among(ContactFacts.account_id, account_ids))
     ):
         contacts[c.account_id][c.contact_id] = c
     members: dict[str, set[str]] = defaultdict(set)
     for account_id, member_id in session.execute(
         select(MemberFacts.account_id, MemberFacts.member_id).where(
-            _among(MemberFacts.account_id, account_ids)
+            among(MemberFacts.account_id, account_ids)
         )
     ):
         members[account_id].add(member_id)
     links: dict[str, list[CoverageLink]] = defaultdict(list)
     for link in session.scalars(
-        select(CoverageLink).where(_among(CoverageLink.account_id, account_ids))
+        select(CoverageLink).where(among(CoverageLink.account_id, account_ids))
     ):
         links[link.account_id].append(link)
     touched = last_touches(

@@ -13,11 +13,12 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kam_common.db import utcnow
+from kam_common.pagination import among
 from kam_plays import events
 from kam_plays.domain import pressure
 from kam_plays.domain.triggers import (
@@ -45,10 +46,6 @@ MAX_PURCHASE_WINDOW = 3650
 CLEARED_NOTE = "Closed by itself: the cause that opened it has cleared."
 
 
-def _in(column: Any, ids: Collection[str] | None) -> Any:
-    return true() if ids is None else column.in_(list(ids))
-
-
 def reads_coverage(when: dict[str, Any]) -> bool:
     return (when.get("component_below") or {}).get("component") == "coverage"
 
@@ -62,7 +59,7 @@ def load_states(
         return {}
     rows = session.scalars(
         select(AccountFacts).where(
-            AccountFacts.status == "active", _in(AccountFacts.account_id, account_ids)
+            AccountFacts.status == "active", among(AccountFacts.account_id, account_ids)
         )
     ).all()
     states = {
@@ -87,14 +84,14 @@ def load_states(
     since = (now - timedelta(days=MAX_PURCHASE_WINDOW)).date()
     for p in session.scalars(
         select(PurchaseFacts).where(
-            _in(PurchaseFacts.account_id, ids), PurchaseFacts.occurred_on > since
+            among(PurchaseFacts.account_id, ids), PurchaseFacts.occurred_on > since
         )
     ):
         if p.account_id in states:
             states[p.account_id].purchases.append(Purchase(p.product_line, p.amount, p.occurred_on))
     for c in session.scalars(
         select(ContactFacts).where(
-            _in(ContactFacts.account_id, ids), ContactFacts.active.is_(False)
+            among(ContactFacts.account_id, ids), ContactFacts.active.is_(False)
         )
     ):
         if c.account_id in states:
@@ -104,7 +101,7 @@ def load_states(
     recent = now - timedelta(days=WARNING_CURRENT_DAYS)
     for e in session.scalars(
         select(EventFacts).where(
-            _in(EventFacts.account_id, ids),
+            among(EventFacts.account_id, ids),
             or_(
                 EventFacts.open.is_(True),
                 (EventFacts.type == "warning") & (EventFacts.occurred_at > recent),
@@ -116,7 +113,7 @@ def load_states(
                 OpenEvent(e.event_id, e.type, e.severity, e.occurred_at)
             )
     if coverage:
-        covered = coverage_scores(session, ids if ids is not None else None, now)
+        covered = coverage_scores(session, ids, now)
         for account_id, state in states.items():
             state.components["coverage"] = float(covered.get(account_id, 0))
     return states
@@ -155,7 +152,7 @@ def evaluate(
         select(Firing).where(
             Firing.cleared_at.is_(None),
             Firing.trigger_id.in_([t.id for t in chosen]),
-            _in(Firing.account_id, account_ids),
+            among(Firing.account_id, account_ids),
         )
     ).all()
     standing = {(f.trigger_id, f.account_id, f.cause): f for f in open_firings}
