@@ -207,17 +207,10 @@ def portfolio(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    # Each account's past score is looked up once (a materialised CTE), then compared.
-    then = (
-        select(*_LISTED, past.label("past"))
-        .where(*scored, Score.scorecard_version.in_(versions))
-        .cte("then")
-        .prefix_with("MATERIALIZED")
-    )
     declines = session.execute(
-        select(then)
-        .where(then.c.past > then.c.score)
-        .order_by(then.c.score - then.c.past, then.c.name, then.c.account_id)
+        select(*_LISTED, past.label("past"))
+        .where(*scored, Score.scorecard_version.in_(versions), past > Score.score)
+        .order_by(Score.score - past, AccountFacts.name, AccountFacts.account_id)
         .limit(TOP_DECLINES)
     ).all()
     alerts = _open_alerts(session, [r.account_id for r in page_rows])
