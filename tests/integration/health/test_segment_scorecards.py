@@ -90,4 +90,6 @@ def test_bad_segment_scorecards_are_refused_naming_the_field(
     assert any(key == field or key.startswith(field + ".") for key in named), named
     assert client.get("/api/v1/health/scorecard/versions").get_json()["total"] == 1
     if segment == "nowhere":
-        assert client.get("/api/v1/health/scorecards/nowhere").status_code == 422
+        unknown = client.get("/api/v1/health/scorecards/nowhere")
+        assert unknown.status_code == 404, unknown.get_json()
+        assert "nowhere" in unknown.get_json()["detail"]

@@ -139,8 +139,8 @@ class ScorecardVersion(MethodView):
 class SegmentScorecard(MethodView):
     @blp.response(200, SegmentScorecardSchema)
     def get(self, segment: str) -> dict[str, Any]:
-        """The segment's own scorecard in force, else the default (`fallback: true`); an
-        unknown segment (no account in it) is a 422 naming `segment`."""
+        """The segment's own scorecard in force, else the default (`fallback: true`); a
+        segment no account is in is a 404."""
         return judgement.get_segment_scorecard(session=request_session(), segment=segment)
 
     @blp.arguments(ScorecardInputSchema)

@@ -215,17 +215,28 @@ def withdraw_override(
     session.commit()
 
 
-def _require_segment(session: Session, segment: str) -> None:
+def _segment_known(session: Session, segment: str) -> bool:
     known = session.scalar(
         select(AccountFacts.account_id).where(AccountFacts.segment == segment).limit(1)
     )
-    if known is None:
+    return known is not None
+
+
+def _require_segment(session: Session, segment: str) -> None:
+    if not _segment_known(session, segment):
         raise Invalid("segment", f"No account is in segment {segment!r}.")
 
 
+class UnknownSegment(NotFound):
+    def __init__(self, segment: str):
+        super().__init__(f"No account is in segment {segment!r}.")
+
+
 def get_segment_scorecard(*, session: Session, segment: str) -> dict[str, Any]:
-    """The segment's own scorecard in force, else the default (`fallback: true`)."""
-    _require_segment(session, segment)
+    """The segment's own scorecard in force, else the default (`fallback: true`); a segment
+    no account is in is not found."""
+    if not _segment_known(session, segment):
+        raise UnknownSegment(segment)
     card = get_scorecard(session=session, segment=segment)
     return {
         **{c.key: getattr(card, c.key) for c in Scorecard.__table__.columns},
