@@ -164,8 +164,13 @@ async def portfolio(request: Request) -> Answer:
     query = request.query
     filters = {name: query.get(name, "") for name in FILTERS}
     page = _page(request)
-    status, data = await request.api(
-        "GET", H + "/portfolio", {**filters, "page": page, "per_page": PER_PAGE}
+    alerts_page = _page(request, "alerts_page")
+    # The portfolio and the alerts inbox at once (two independent reads of health).
+    (status, data), alerts = await asyncio.gather(
+        request.api("GET", H + "/portfolio", {**filters, "page": page, "per_page": PER_PAGE}),
+        request.read_optional(
+            H + "/alerts", {"status": "open", "page": alerts_page, "per_page": ALERTS_PER_PAGE}
+        ),
     )
     if status == 400:
         # A health service whose portfolio takes no filters or pages yet names them as unknown:
@@ -173,10 +178,6 @@ async def portfolio(request: Request) -> Answer:
         status, data = await request.api("GET", H + "/portfolio")
     if status >= 400:
         raise PageError(status, (data or {}).get("detail", ""))
-    alerts_page = _page(request, "alerts_page")
-    alerts = await request.read_optional(
-        H + "/alerts", {"status": "open", "page": alerts_page, "per_page": ALERTS_PER_PAGE}
-    )
     rows = data.get("items")
     total = data.get("total", data.get("accounts", 0))
     if rows is None:
@@ -264,9 +265,22 @@ async def account(
 
     account_id = request.params["account_id"]
     quoted = quote(account_id, safe="")
-    overview = await request.read(f"{A}/{quoted}/overview")
     page = _page(request)
-    history, org, timeline, suggestions, events, proposals, plays, group = await asyncio.gather(
+    # The overview and the page's parts at once: the parts are reads as the person (a foreign
+    # or missing account answers each of them 404 or nothing), shown only once the overview
+    # is there.
+    (
+        overview,
+        history,
+        org,
+        timeline,
+        suggestions,
+        events,
+        proposals,
+        plays,
+        group,
+    ) = await asyncio.gather(
+        request.read(f"{A}/{quoted}/overview"),
         request.read_optional(f"{H}/accounts/{quoted}/history"),
         request.read_optional(f"{A}/{quoted}/org-chart"),
         request.read_optional(f"{A}/{quoted}/timeline", {"page": page, "per_page": 10}),
