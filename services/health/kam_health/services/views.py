@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
@@ -20,6 +22,13 @@ from kam_health.services.facts import AccountLookup, facts_from, upsert_account
 from kam_health.services.scoring import cards_in_force, load_scorecard, score_accounts, trend
 
 TOP_DECLINES = 5
+# The portfolio's figures each process remembers (per database, filters and caller's scope),
+# stamped with the generation that every write to what they are computed from moves
+# (migration 0015): a figure is never served once a write changed what it was computed from.
+_GENERATION = text("SELECT generation FROM portfolio_changes WHERE id = 1")
+MAX_REMEMBERED = 256  # figures kept before the memory starts over (a bound, not a knob)
+_remembered: dict[tuple[Any, ...], Any] = {}
+_remembered_lock = threading.Lock()
 
 
 class ScoreNotFound(NotFound):
@@ -152,12 +161,9 @@ def portfolio(
 ) -> dict[str, Any]:
     """Counts by band, average, revenue at risk, top declines and the accounts themselves,
     worst first, over the visible portfolio (`segment`, `tier`, `owner`, `group_id` narrow all
-    of it; `band` narrows the list). A handful of set-based reads, whatever the portfolio's size."""
-    now = utcnow()
-    # Each account compares like with like: under the scorecard that scores it now (its
-    # segment's own, or the default), whichever versions those are.
-    cards = cards_in_force(session)
-    versions = {cards.default.version, *(c.version for c in cards.by_segment.values())}
+    of it; `band` narrows the list). A handful of set-based reads, whatever the portfolio's size,
+    and, while nothing they are computed from changed, remembered: then two small reads (the
+    generation, and the listed accounts' open alerts, which are always read now)."""
     visible = [AccountFacts.status == "active"]
     if caller.scope is not None:
         visible.append(AccountFacts.account_id.in_(caller.scope))
@@ -170,7 +176,90 @@ def portfolio(
     if group_id:
         visible.append(AccountFacts.account_id.in_(_group_of(group_id)))
     scored = (AccountFacts.account_id == Score.account_id, *visible)
-    # The summary in the database: one row per band and currency, whatever the portfolio's size.
+    # 30 days ago, to the next whole minute: what compares with it is remembered for that
+    # minute at most.
+    cutoff = _next_minute(utcnow() - timedelta(days=30))
+    past = _score_at(cutoff).label("past")
+    # The generation first, then the data: a figure is remembered under a generation no newer
+    # than what it was computed from, so a write's figures are never hidden behind older ones.
+    generation = session.execute(_GENERATION).scalar_one()
+    database = str(session.get_bind().engine.url)
+    key: tuple[Any, ...] = (database, generation, caller.scope, segment, tier, owner, group_id)
+    found: dict[str, set[int]] = {}
+
+    def versions() -> set[int]:
+        """The scorecard versions in force (read once, and only when something is computed):
+        each account compares like with like, under the scorecard that scores it now."""
+        if "versions" not in found:
+            cards = cards_in_force(session)
+            found["versions"] = {
+                cards.default.version,
+                *(c.version for c in cards.by_segment.values()),
+            }
+        return found["versions"]
+
+    def top_declines() -> list[dict[str, Any]]:
+        rows = session.execute(
+            select(*_LISTED, past)
+            .where(*scored, Score.scorecard_version.in_(versions()), past > Score.score)
+            .order_by(Score.score - past, AccountFacts.name, AccountFacts.account_id)
+            .limit(TOP_DECLINES)
+        ).all()
+        return [
+            {
+                "account_id": r.account_id,
+                "name": r.name,
+                "score": r.score,
+                "band": r.band,
+                "delta_30d": delta,
+            }
+            for r in rows
+            if (delta := _delta(r, versions())) is not None and delta < 0
+        ]
+
+    def listed() -> list[dict[str, Any]]:
+        where = [*scored] if band is None else [*scored, Score.band == band]
+        rows = session.execute(
+            select(*_LISTED, past)
+            .where(*where)
+            .order_by(Score.score, AccountFacts.name, AccountFacts.account_id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        return [
+            {
+                "account_id": r.account_id,
+                "name": r.name,
+                "segment": r.segment,
+                "tier": r.tier,
+                "score": r.score,
+                "band": r.band,
+                "delta_30d": _delta(r, versions()),
+                "annual_revenue": r.annual_revenue,
+                "currency": r.currency,
+            }
+            for r in rows
+        ]
+
+    summary = _remember(("summary", *key), lambda: _summary(session, scored))
+    declines = _remember(("declines", *key, cutoff), top_declines)
+    items = _remember(("listed", *key, cutoff, band, page, per_page), listed)
+    alerts = _open_alerts(session, [item["account_id"] for item in items])
+    by_band = summary["by_band"]
+    return {
+        **summary,
+        "by_band": dict(by_band),
+        "top_declines": [dict(d) for d in declines],
+        "total": by_band.get(band, 0) if band is not None else summary["accounts"],
+        "page": page,
+        "per_page": per_page,
+        "items": [{**item, "open_alerts": alerts.get(item["account_id"], 0)} for item in items],
+    }
+
+
+def _summary(session: Session, scored: tuple[Any, ...]) -> dict[str, Any]:
+    """Counts, revenue and average by band, in the database: one row per band and currency,
+    whatever the portfolio's size."""
     by_band = {b: 0 for b in BANDS}
     revenue_by_band: dict[str, dict[str, Decimal]] = {b: {} for b in BANDS}
     at_risk: dict[str, Decimal] = {}
@@ -196,65 +285,36 @@ def portfolio(
         total_score += row.scores
         accounts += row.accounts
     currency = currencies.most_common(1)[0][0] if currencies else "USD"
-    average = round(total_score / accounts, 2) if accounts else None
-    past = _score_30d_ago(now)
-    listed = [*scored] if band is None else [*scored, Score.band == band]
-    total = by_band.get(band, 0) if band is not None else accounts
-    page_rows = session.execute(
-        select(*_LISTED, past.label("past"))
-        .where(*listed)
-        .order_by(Score.score, AccountFacts.name, AccountFacts.account_id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    declines = session.execute(
-        select(*_LISTED, past.label("past"))
-        .where(*scored, Score.scorecard_version.in_(versions), past > Score.score)
-        .order_by(Score.score - past, AccountFacts.name, AccountFacts.account_id)
-        .limit(TOP_DECLINES)
-    ).all()
-    alerts = _open_alerts(session, [r.account_id for r in page_rows])
     return {
         "accounts": accounts,
         "by_band": by_band,
-        "average_score": average,
+        "average_score": round(total_score / accounts, 2) if accounts else None,
         "revenue_at_risk": float(at_risk.get(currency, Decimal(0))),
         "currency": currency,
         "revenue_at_risk_by_currency": {k: float(v) for k, v in at_risk.items()},
-        "top_declines": [
-            {
-                "account_id": r.account_id,
-                "name": r.name,
-                "score": r.score,
-                "band": r.band,
-                "delta_30d": delta,
-            }
-            for r in declines
-            if (delta := _delta(r, versions)) is not None and delta < 0
-        ],
         "revenue_by_band": {
             b: {c: float(v) for c, v in sorted(amounts.items())}
             for b, amounts in revenue_by_band.items()
         },
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "items": [
-            {
-                "account_id": r.account_id,
-                "name": r.name,
-                "segment": r.segment,
-                "tier": r.tier,
-                "score": r.score,
-                "band": r.band,
-                "delta_30d": _delta(r, versions),
-                "annual_revenue": r.annual_revenue,
-                "currency": r.currency,
-                "open_alerts": alerts.get(r.account_id, 0),
-            }
-            for r in page_rows
-        ],
     }
+
+
+def _remember(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """The figure remembered under `key` (which holds its generation), or computed now and
+    remembered. Remembered figures are never changed: callers copy before they change one."""
+    found = _remembered.get(key)
+    if found is None:
+        found = compute()
+        with _remembered_lock:
+            if len(_remembered) >= MAX_REMEMBERED:
+                _remembered.clear()
+            _remembered[key] = found
+    return found
+
+
+def _next_minute(moment: datetime) -> datetime:
+    whole = moment.replace(second=0, microsecond=0)
+    return whole if whole == moment else whole + timedelta(minutes=1)
 
 
 # What each listed account shows.
@@ -271,15 +331,15 @@ _LISTED = (
 )
 
 
-def _score_30d_ago(now: datetime) -> Any:
-    """The account's latest point at or before 30 days ago under the scorecard that scored it
-    now (null without one): an index seek on (account_id, at) per account, however long the
-    history."""
+def _score_at(cutoff: datetime) -> Any:
+    """The account's latest point at or before `cutoff` (30 days ago) under the scorecard that
+    scored it now (null without one): an index seek on (account_id, at) per account, however
+    long the history."""
     return (
         select(Snapshot.score)
         .where(
             Snapshot.account_id == AccountFacts.account_id,
-            Snapshot.at <= now - timedelta(days=30),
+            Snapshot.at <= cutoff,
             Snapshot.scorecard_version == Score.scorecard_version,
         )
         .order_by(Snapshot.at.desc())
