@@ -133,8 +133,8 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
 
 
 def batch_handlers(lookup: AccountLookup) -> dict[str, BatchHandler]:
-    """Runs of one type applied together: each fact stored, then one evaluation for every
-    account the run touched (an import's thousands of accounts and contacts)."""
+    """Runs of one kind applied together: each fact stored, then one evaluation for every
+    account the run touched (an import's thousands of accounts, contacts and their scores)."""
 
     def accounts_changed(session: Session, events: list[dict[str, Any]]) -> None:
         ids = facts.upsert_accounts(session, [event["payload"] for event in events])
@@ -145,9 +145,19 @@ def batch_handlers(lookup: AccountLookup) -> dict[str, BatchHandler]:
         if touched:
             evaluate(session, account_ids=touched, kinds=("contact_left", "component_below"))
 
+    def scores_changed(session: Session, events: list[dict[str, Any]]) -> None:
+        payloads = [event["payload"] for event in events]
+        known = facts.known_accounts(session, {p["account_id"] for p in payloads}, lookup)
+        for payload in payloads:
+            if payload["account_id"] in known:
+                facts.scored(session, known[payload["account_id"]], payload)
+        if known:
+            evaluate(session, account_ids=list(known), kinds=("band_entered", "component_below"))
+
     return {
         "account.created": accounts_changed,
         "account.updated": accounts_changed,
         "account.archived": accounts_changed,
         "contact.changed": contacts_changed,
+        "health.scored": scores_changed,
     }

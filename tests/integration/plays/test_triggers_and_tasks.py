@@ -468,3 +468,52 @@ def test_an_imported_run_of_accounts_and_contacts_is_applied_together_and_evalua
     assert "all 25 active accounts" in refused.get_json()["errors"]["when"][0]
     touches = plays.get(f"/api/v1/accounts/{made[7]['id']}/contacts/{people[7]['id']}/touches")
     assert touches.status_code == 200, touches.get_json()
+
+
+def test_a_run_of_scores_is_applied_together_and_fires_once_per_account(
+    plays, make_account, deliver
+):
+    made = [make_account(name=f"Scored {i}") for i in range(12)]
+    deliver()
+    trigger = plays.post(
+        "/api/v1/triggers",
+        json={
+            "name": "Critical now",
+            "when": {"band_entered": ["critical"]},
+            "then": {"raise_alert": {"reason": "critical"}},
+        },
+    )
+    assert trigger.status_code == 201, trigger.get_json()
+    at = utcnow().isoformat()
+    scores = [
+        {
+            "id": f"score-{i}-{band}",
+            "type": "health.scored",
+            "source": "health",
+            "payload": {
+                "account_id": a["id"],
+                "score": 20.0 if band == "critical" else 90.0,
+                "band": band,
+                "components": {"delivery": 50.0},
+                "at": at,
+            },
+        }
+        for band in ("healthy", "critical")
+        for i, a in enumerate(made)
+    ]
+    db = plays.application.extensions["kam_db"]
+    statements: list[str] = []
+
+    def counted(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        applied = plays.post("/internal/events", json={"events": scores})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+
+    assert applied.get_json() == {"applied": 24, "duplicates": 0}, applied.get_json()
+    assert len(statements) < 150, len(statements)  # one at a time: 300
+    firings = plays.get(f"/api/v1/triggers/{trigger.get_json()['id']}/firings").get_json()
+    assert firings["total"] == 12

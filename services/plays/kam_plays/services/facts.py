@@ -75,6 +75,22 @@ def known_account(session: Session, account_id: str, lookup: AccountLookup) -> A
     return facts
 
 
+def known_accounts(
+    session: Session, account_ids: set[str], lookup: AccountLookup
+) -> dict[str, AccountFacts]:
+    """`known_account` for many: those stored in one query, the others read through."""
+    found = {
+        a.account_id: a
+        for a in session.scalars(
+            select(AccountFacts).where(AccountFacts.account_id.in_(account_ids))
+        )
+    }
+    for account_id in account_ids - set(found):
+        if (account := known_account(session, account_id, lookup)) is not None:
+            found[account_id] = account
+    return found
+
+
 def visible_account(
     session: Session, caller: Caller, account_id: str, lookup: AccountLookup
 ) -> AccountFacts:
@@ -128,11 +144,7 @@ def upsert_contacts(
 ) -> list[str]:
     """Many contacts' facts in a few statements (those of accounts plays can find); returns
     the ids of the accounts they belong to."""
-    wanted = {data["account_id"] for data in payloads}
-    known = set(
-        session.scalars(select(AccountFacts.account_id).where(AccountFacts.account_id.in_(wanted)))
-    )
-    known |= {i for i in wanted - known if known_account(session, i, lookup) is not None}
+    known = known_accounts(session, {data["account_id"] for data in payloads}, lookup)
     mine = [data for data in payloads if data["account_id"] in known]
     upsert_many(
         session, ContactFacts, mine, key="contact_id", make=_new_contact, update=_copy_contact
