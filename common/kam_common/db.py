@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
@@ -237,7 +238,7 @@ def get_or_insert_many(
             session.add_all(made.values())
     except IntegrityError:
         return {
-            key: found.get(key) or get_or_insert(session, model, key, lambda d=data: make(d))
+            key: found.get(key) or get_or_insert(session, model, key, partial(make, data))
             for key, data in rows.items()
         }
     return {**found, **made}
