@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
@@ -23,13 +24,16 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    select,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -213,6 +217,50 @@ def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     except dbapi.Error as exc:
         # As SQLAlchemy raises it for an INSERT (IntegrityError for a taken key, ...).
         raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
+def get_or_insert_many(
+    session: Session, model: type[T], rows: Mapping[Any, D], make: Callable[[D], T]
+) -> dict[Any, T]:
+    """`get_or_insert` for many keys (`rows`: key → what `make` builds that row from): the
+    rows found in one query, the missing ones inserted in one flush. When another transaction
+    takes one of those keys meanwhile, each key goes through `get_or_insert` instead."""
+    (column,) = sa_inspect(model).primary_key
+    found: dict[Any, T] = {
+        getattr(row, column.key): row
+        for row in session.scalars(select(model).where(column.in_(list(rows))))
+    }
+    made = {key: make(data) for key, data in rows.items() if key not in found}
+    if not made:
+        return found
+    try:
+        with session.begin_nested():
+            session.add_all(made.values())
+    except IntegrityError:
+        return {
+            key: found.get(key) or get_or_insert(session, model, key, partial(make, data))
+            for key, data in rows.items()
+        }
+    return {**found, **made}
+
+
+def upsert_many(
+    session: Session,
+    model: type[T],
+    payloads: list[dict[str, Any]],
+    *,
+    key: str,
+    make: Callable[[dict[str, Any]], T],
+    update: Callable[[T, dict[str, Any]], Any],
+) -> list[Any]:
+    """Rows of `model` from many payloads (primary key in `payloads[i][key]`) in a few
+    statements: missing ones made, then each payload applied in order; returns the keys."""
+    latest = {data[key]: data for data in payloads}
+    stored = get_or_insert_many(session, model, latest, make)
+    for data in payloads:
+        update(stored[data[key]], data)
+    session.flush()
+    return list(latest)
 
 
 def get_or_insert(session: Session, model: type[T], key: Any, make: Callable[[], T]) -> T:

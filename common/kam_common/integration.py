@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    select,
 )
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -142,6 +143,9 @@ class Outbox:
 
 
 Handler = Callable[[Session, dict[str, Any]], None]
+# Applies a run of new events together (consecutive types mapped to the same handler): an
+# import's thousands of accounts in one transaction and one evaluation, not one per event.
+BatchHandler = Callable[[Session, list[dict[str, Any]]], None]
 
 # What a handler meets in a payload that lacks a field or holds a value of the wrong kind. The
 # publishers are our own services, so this is a bug on their side: refuse it plainly (422) and
@@ -185,10 +189,58 @@ class InboxResultSchema(ma.Schema):
 
 
 def init_inbox(
-    api: flask_smorest.Api, db: Database, table: Table, handlers: Mapping[str, Handler]
+    api: flask_smorest.Api,
+    db: Database,
+    table: Table,
+    handlers: Mapping[str, Handler],
+    batch_handlers: Mapping[str, BatchHandler] | None = None,
 ) -> None:
-    """`POST /internal/events`: apply each new event once, in its own transaction."""
+    """`POST /internal/events`: apply each new event once, in its own transaction; a run of
+    consecutive events whose types share one batch handler goes in one transaction instead."""
     blp = Blueprint("internal", __name__, description="Integration events from the other services")
+    together = dict(batch_handlers or {})
+
+    def apply_one(index: int, event: dict[str, Any]) -> bool:
+        """True when applied, False when it was a repeat."""
+        with db.session() as session:
+            try:
+                session.execute(insert(table).values(**_inbox_row(event)))
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                return False
+            handler = handlers.get(event["type"])
+            if handler is not None:
+                try:
+                    handler(session, event)
+                except MALFORMED_PAYLOAD as exc:
+                    # Leaving the session rolls back the inbox row and any part of the change.
+                    log.warning("event %s refused", event["id"], exc_info=True)
+                    raise MalformedEvent(index, event, exc) from exc
+            session.commit()
+            return True
+
+    def apply_run(run: list[dict[str, Any]]) -> tuple[int, int] | None:
+        """(applied, duplicates) for the run in one transaction; None when it must go one
+        event at a time (a payload refused, or a key another transaction took meanwhile),
+        with nothing of it kept."""
+        ids = [event["id"] for event in run]
+        with db.session() as session:
+            seen = set(session.scalars(select(table.c.event_id).where(table.c.event_id.in_(ids))))
+            fresh: list[dict[str, Any]] = []
+            for event in run:
+                if event["id"] not in seen:
+                    seen.add(event["id"])
+                    fresh.append(event)
+            try:
+                if fresh:
+                    session.execute(insert(table), [_inbox_row(event) for event in fresh])
+                    together[run[0]["type"]](session, fresh)  # one handler serves the run
+                session.commit()
+            except (IntegrityError, *MALFORMED_PAYLOAD):
+                session.rollback()
+                return None
+            return len(fresh), len(run) - len(fresh)
 
     @blp.route(EVENTS_PATH, methods=["POST"])
     @blp.arguments(IntegrationEventBatchSchema)
@@ -198,33 +250,34 @@ def init_inbox(
         (same `id`) are counted, not applied. An event whose payload cannot be applied stops the
         batch with a 422 naming it (`events.<i>.payload`); the events before it stay applied,
         and the relay's retry finds them duplicates."""
+        events: list[dict[str, Any]] = body["events"]
         applied = duplicates = 0
-        for index, event in enumerate(body["events"]):
-            with db.session() as session:
-                try:
-                    session.execute(
-                        insert(table).values(
-                            event_id=event["id"],
-                            type=event["type"],
-                            source=event.get("source"),
-                            received_at=utcnow(),
-                        )
-                    )
-                    session.flush()
-                except IntegrityError:
-                    session.rollback()
-                    duplicates += 1
-                    continue
-                handler = handlers.get(event["type"])
-                if handler is not None:
-                    try:
-                        handler(session, event)
-                    except MALFORMED_PAYLOAD as exc:
-                        # Leaving the session rolls back the inbox row and any part of the change.
-                        log.warning("event %s refused", event["id"], exc_info=True)
-                        raise MalformedEvent(index, event, exc) from exc
-                session.commit()
-                applied += 1
+        index = 0
+        while index < len(events):
+            end = index + 1
+            handler = together.get(events[index]["type"])
+            if handler is not None:
+                while end < len(events) and together.get(events[end]["type"]) is handler:
+                    end += 1
+            done = apply_run(events[index:end]) if end - index > 1 else None
+            if done is not None:
+                applied, duplicates = applied + done[0], duplicates + done[1]
+            else:
+                for position in range(index, end):
+                    if apply_one(position, events[position]):
+                        applied += 1
+                    else:
+                        duplicates += 1
+            index = end
         return {"applied": applied, "duplicates": duplicates}
 
     api.register_blueprint(blp)
+
+
+def _inbox_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": event["id"],
+        "type": event["type"],
+        "source": event.get("source"),
+        "received_at": utcnow(),
+    }

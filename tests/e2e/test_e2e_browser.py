@@ -546,3 +546,59 @@ def test_an_executive_sees_how_well_the_scorecard_foretold_churn_and_fits_a_prop
             expect(page.get_by_role("alert")).to_contain_text("Nothing is proposed")
             expect(page.get_by_role("region", name="Fitted proposal")).to_have_count(0)
         check_accessibility(page)
+
+
+def test_sales_writes_a_campaign_sends_it_and_sees_how_it_did(
+    playwright: Playwright,
+    gateway_url: str,
+    world: dict[str, Any],
+    api: Callable[..., requests.Response],
+) -> None:
+    import time
+
+    segment = f"camp-{uuid.uuid4().hex[:6]}"
+    client = api("POST", "/accounts", json={"name": "شرکت Campaign Co", "segment": segment})
+    assert client.status_code == 201, client.text
+    account = client.json()
+    person = api(
+        "POST",
+        f"/accounts/{account['id']}/contacts",
+        json={"name": "Nasrin Karimi", "email": f"{segment}@mail.example"},
+    )
+    assert person.status_code == 201, person.text
+    # Plays hears of the person through the worker; the audience fills once it has.
+    touches = f"/accounts/{account['id']}/contacts/{person.json()['id']}/touches"
+    deadline = time.monotonic() + 30
+    while api("GET", touches).status_code != 200:
+        assert time.monotonic() < deadline, "plays never heard of the contact"
+        time.sleep(0.3)
+
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["sales"])
+        page.get_by_role("link", name="Campaigns").click()
+        form = page.locator("section#new")
+        form.get_by_label("Name").fill("Spring launch")
+        form.get_by_label("Subject").fill("Hello {{first_name}}")
+        form.get_by_label("Message").fill("Dear {{nickname}}, see https://example.com/new")
+        form.get_by_label("Segment").fill(segment)
+        form.get_by_role("button", name="Save as draft").click()
+        # An unknown placeholder: refused beside the message, everything typed kept.
+        expect(page.locator("#body-error")).to_contain_text("nickname")
+        assert page.get_by_label("Subject").input_value() == "Hello {{first_name}}"
+        assert page.get_by_label("Segment").input_value() == segment
+        check_accessibility(page)
+        page.get_by_label("Message").fill("Dear {{first_name}}, see https://example.com/new")
+        page.get_by_role("button", name="Save as draft").click()
+
+        expect(page.get_by_role("heading", level=1)).to_have_text("Spring launch")
+        expect(page.locator("main")).to_contain_text("People the audience names: 1")
+        check_accessibility(page)
+        page.get_by_role("button", name="Send now").click()
+        deadline = time.monotonic() + 30
+        while "Delivered1" not in page.locator("dl.figures").inner_text().replace("\n", ""):
+            assert time.monotonic() < deadline, page.locator("main").inner_text()
+            time.sleep(0.5)
+            page.reload()
+        expect(page.locator("main")).to_contain_text("شرکت Campaign Co")
+        page.get_by_role("link", name="Campaigns").first.click()
+        expect(page.locator("tr", has_text="Spring launch")).to_contain_text("sent")

@@ -144,7 +144,13 @@ class WebApp:
     """Serves the pages: static files, sign-in and out, and every signed-in page."""
 
     def __init__(self, gateway: Gateway):
-        from kam_gateway.web import audit_pages, imports_pages, pages, plays_pages
+        from kam_gateway.web import (
+            audit_pages,
+            campaigns_pages,
+            imports_pages,
+            pages,
+            plays_pages,
+        )
 
         self.gateway = gateway
         self.renderer = Renderer()
@@ -155,6 +161,7 @@ class WebApp:
                 *plays_pages.ROUTES,
                 *imports_pages.ROUTES,
                 *audit_pages.ROUTES,
+                *campaigns_pages.ROUTES,
             )
         ]
 

@@ -12,7 +12,7 @@ from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_health import config as app_config
 from kam_health.events import OUTBOX
-from kam_health.integration import handlers
+from kam_health.integration import batch_handlers, handlers
 from kam_health.models import audit_entries, idempotency_keys, inbox
 
 
@@ -29,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader
-    init_inbox(api, db, inbox, handlers(reader))
+    init_inbox(api, db, inbox, handlers(reader), batch_handlers())
     init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
 
     from kam_health.api import register_blueprints

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kam_common.integration import Handler
+from kam_common.integration import BatchHandler, Handler
 from kam_health.domain import alerts as alert_rules
 from kam_health.models import AccountFacts
 from kam_health.services import facts
@@ -112,4 +112,19 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
         "contact.left": contact_left,
         "contact.returned": contact_returned,
         "interaction.logged": interaction_logged,
+    }
+
+
+def batch_handlers() -> dict[str, BatchHandler]:
+    """Runs of account events applied together: the facts, one rescore, one history request."""
+
+    def accounts_changed(session: Session, events: list[dict[str, Any]]) -> None:
+        ids = facts.upsert_accounts(session, [event["payload"] for event in events])
+        rescore(session, ids)
+        queue_history(session, ids)
+
+    return {
+        "account.created": accounts_changed,
+        "account.updated": accounts_changed,
+        "account.archived": accounts_changed,
     }

@@ -13,7 +13,7 @@ from kam_common.outbox_state import init_outbox_state
 from kam_common.web import build_service
 from kam_plays import config as app_config
 from kam_plays.events import OUTBOX
-from kam_plays.integration import handlers
+from kam_plays.integration import batch_handlers, handlers
 from kam_plays.mail import Mailer, Tracking
 from kam_plays.models import audit_entries, idempotency_keys, inbox
 
@@ -31,7 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     reader = AccountsReader.from_settings(settings)
     app.extensions["kam_accounts_reader"] = reader
-    init_inbox(api, db, inbox, handlers(reader))
+    init_inbox(api, db, inbox, handlers(reader), batch_handlers(reader))
     init_outbox_state(api, db, OUTBOX.table, OUTBOX.destinations)
     app.extensions["kam_mailer"] = Mailer(
         settings["SMTP_URL"], settings["MAIL_FROM"], settings["SMTP_TIMEOUT"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kam_common.integration import Handler
+from kam_common.integration import BatchHandler, Handler
 from kam_plays.models import AccountFacts
 from kam_plays.services import facts
 from kam_plays.services.evaluation import evaluate
@@ -129,4 +129,35 @@ def handlers(lookup: AccountLookup) -> dict[str, Handler]:
         "agreement.ended": agreement_ended,
         "offer.made": offer_made,
         "alert.resolved": alert_resolved,
+    }
+
+
+def batch_handlers(lookup: AccountLookup) -> dict[str, BatchHandler]:
+    """Runs of one kind applied together: each fact stored, then one evaluation for every
+    account the run touched (an import's thousands of accounts, contacts and their scores)."""
+
+    def accounts_changed(session: Session, events: list[dict[str, Any]]) -> None:
+        ids = facts.upsert_accounts(session, [event["payload"] for event in events])
+        evaluate(session, account_ids=ids)
+
+    def contacts_changed(session: Session, events: list[dict[str, Any]]) -> None:
+        touched = facts.upsert_contacts(session, [event["payload"] for event in events], lookup)
+        if touched:
+            evaluate(session, account_ids=touched, kinds=("contact_left", "component_below"))
+
+    def scores_changed(session: Session, events: list[dict[str, Any]]) -> None:
+        payloads = [event["payload"] for event in events]
+        known = facts.known_accounts(session, {p["account_id"] for p in payloads}, lookup)
+        for payload in payloads:
+            if payload["account_id"] in known:
+                facts.scored(session, known[payload["account_id"]], payload)
+        if known:
+            evaluate(session, account_ids=list(known), kinds=("band_entered", "component_below"))
+
+    return {
+        "account.created": accounts_changed,
+        "account.updated": accounts_changed,
+        "account.archived": accounts_changed,
+        "contact.changed": contacts_changed,
+        "health.scored": scores_changed,
     }

@@ -2,7 +2,7 @@
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from support import closed_port_url, serve
 
 from kam_accounts.events import OUTBOX
@@ -230,3 +230,41 @@ def test_an_event_that_cannot_be_applied_is_refused_by_name_and_not_half_applied
     fixed = {**broken, "payload": first["payload"]}
     again = client.post("/internal/events", json={"events": [first, fixed, third]})
     assert again.get_json() == {"applied": 2, "duplicates": 1}
+
+
+def test_a_run_of_account_events_is_applied_together_once_each(client, accounts):
+    for i in range(30):
+        accounts.client.post("/api/v1/accounts", json={"name": f"Run {i}", "annual_revenue": i})
+    events = [
+        {"id": r.event_id, "type": r.type, "source": "accounts", "payload": r.payload}
+        for r in pending(accounts.client)
+    ]
+    archived = {
+        "id": "evt-archived",
+        "type": "account.archived",
+        "payload": {**events[0]["payload"], "status": "archived"},
+    }
+    body = {"events": [*events[:10], events[3], *events[10:], archived]}
+
+    db = client.application.extensions["kam_db"]
+    statements: list[str] = []
+
+    def counted(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    first = client.post("/internal/events", json=body)
+    event.remove(db.engine, "before_cursor_execute", counted)
+    again = client.post("/internal/events", json=body)
+
+    assert first.get_json() == {"applied": 31, "duplicates": 1}, first.get_json()
+    # One transaction for the run: a few statements, not a handful per account.
+    assert len(statements) < 31, len(statements)
+    assert again.get_json() == {"applied": 0, "duplicates": 32}
+    with db.session(write=False) as session:
+        assert len(session.execute(select(inbox)).all()) == 31
+        stored = {f.account_id: f for f in session.scalars(select(AccountFacts))}
+    assert len(stored) == 30
+    assert stored[events[0]["payload"]["account_id"]].status == "archived"  # the later one won
+    portfolio = client.get("/api/v1/health/portfolio").get_json()
+    assert portfolio["accounts"] == 29, portfolio  # each active one scored, the archived left out

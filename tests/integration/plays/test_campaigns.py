@@ -148,8 +148,12 @@ def test_a_promotional_campaign_reaches_healthy_accounts_only_and_its_links_move
     assert held[people["unhappy"]["id"]]["code"] == "account_unhappy"
     assert "at_risk" in held[people["unhappy"]["id"]]["reason"]
     assert held[people["noemail"]["id"]]["code"] == "no_email"
+    # Named, so a person reading the list need not look the ids up.
+    assert held[people["unhappy"]["id"]]["contact_name"] == "Sima"
+    assert held[people["unhappy"]["id"]]["account_name"] == segment["unhappy"]["name"]
     by_account = {row["account_id"]: row for row in body["by_account"]}
     assert by_account[segment["healthy"]["id"]]["delivered"] == 1
+    assert by_account[segment["healthy"]["id"]]["account_name"] == segment["healthy"]["name"]
     assert by_account[segment["unhappy"]["id"]]["suppressed"] == 1
 
     [mail] = messages(sink[0])

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
+
 from kam_common.db import utcnow
 from kam_plays.services.evaluation import evaluate
 
@@ -436,3 +438,82 @@ def test_my_tasks_by_email_across_accounts_name_the_account_and_the_assignee(
     assert nobody.get_json()["items"] == []
     bad = plays.get("/api/v1/tasks", query_string={"assignee_email": "not an email"})
     assert bad.status_code in (400, 422) and "assignee_email" in str(bad.get_json())
+
+
+def test_an_imported_run_of_accounts_and_contacts_is_applied_together_and_evaluated(
+    plays, make_account, add_contact, deliver
+):
+    made = [make_account(name=f"Imported {i}", segment="Imported") for i in range(25)]
+    people = [add_contact(a["id"], name=f"Person {i}") for i, a in enumerate(made)]
+    db = plays.application.extensions["kam_db"]
+    statements: list[str] = []
+
+    def counted(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        assert deliver() == 50
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+
+    # Two runs (accounts, then contacts), each in one transaction: not a dozen per event.
+    assert len(statements) < 60, len(statements)
+    body = {
+        "name": "Every imported account",
+        "when": {"band_entered": ["healthy"], "segment": "Imported"},
+        "then": {"raise_alert": {"reason": "hello"}},
+    }
+    refused = plays.post("/api/v1/triggers", json=body)
+    assert "all 25 active accounts" in refused.get_json()["errors"]["when"][0]
+    touches = plays.get(f"/api/v1/accounts/{made[7]['id']}/contacts/{people[7]['id']}/touches")
+    assert touches.status_code == 200, touches.get_json()
+
+
+def test_a_run_of_scores_is_applied_together_and_fires_once_per_account(
+    plays, make_account, deliver
+):
+    made = [make_account(name=f"Scored {i}") for i in range(12)]
+    deliver()
+    trigger = plays.post(
+        "/api/v1/triggers",
+        json={
+            "name": "Critical now",
+            "when": {"band_entered": ["critical"]},
+            "then": {"raise_alert": {"reason": "critical"}},
+        },
+    )
+    assert trigger.status_code == 201, trigger.get_json()
+    at = utcnow().isoformat()
+    scores = [
+        {
+            "id": f"score-{i}-{band}",
+            "type": "health.scored",
+            "source": "health",
+            "payload": {
+                "account_id": a["id"],
+                "score": 20.0 if band == "critical" else 90.0,
+                "band": band,
+                "components": {"delivery": 50.0},
+                "at": at,
+            },
+        }
+        for band in ("healthy", "critical")
+        for i, a in enumerate(made)
+    ]
+    db = plays.application.extensions["kam_db"]
+    statements: list[str] = []
+
+    def counted(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        applied = plays.post("/internal/events", json={"events": scores})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+
+    assert applied.get_json() == {"applied": 24, "duplicates": 0}, applied.get_json()
+    assert len(statements) < 150, len(statements)  # one at a time: 300
+    firings = plays.get(f"/api/v1/triggers/{trigger.get_json()['id']}/firings").get_json()
+    assert firings["total"] == 12

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
-from kam_common.db import get_or_insert, utcnow
+from kam_common.db import get_or_insert, upsert_many, utcnow
 from kam_common.errors import Invalid
 from kam_health.models import AccountFacts, ContactMade, DepartedContact, TeamMember
 
@@ -30,6 +30,13 @@ def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
     _copy(facts, data)
     session.flush()
     return facts
+
+
+def upsert_accounts(session: Session, payloads: list[dict[str, Any]]) -> list[str]:
+    """Many accounts' facts in a few statements, each payload in order; returns their ids."""
+    return upsert_many(
+        session, AccountFacts, payloads, key="account_id", make=facts_from, update=_copy
+    )
 
 
 def _moment(text: str) -> datetime:

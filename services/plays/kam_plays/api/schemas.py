@@ -363,13 +363,16 @@ class CampaignStatsSchema(Schema):
 
 class SuppressedSchema(Schema):
     contact_id = fields.String(required=True)
+    contact_name = fields.String(required=True, allow_none=True)
     account_id = fields.String(required=True)
+    account_name = fields.String(required=True, allow_none=True)
     code = fields.String(required=True)
     reason = fields.String(required=True)
 
 
 class AccountStatsSchema(CampaignStatsSchema):
     account_id = fields.String(required=True)
+    account_name = fields.String(required=True, allow_none=True)
     suppressed = fields.Integer(required=True)
 
 

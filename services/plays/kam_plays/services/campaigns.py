@@ -392,6 +392,27 @@ def _stats(row: Any, offset: int) -> dict[str, int]:
     return {name: int(values[i] or 0) for i, name in enumerate(STATS)}
 
 
+def _names(
+    session: Session, account_ids: set[str], held: list[Recipient]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The names plays knows of these accounts and of the people held back."""
+    accounts = dict(
+        session.execute(
+            select(AccountFacts.account_id, AccountFacts.name).where(
+                AccountFacts.account_id.in_(account_ids)
+            )
+        ).all()
+    )
+    people = dict(
+        session.execute(
+            select(ContactFacts.contact_id, ContactFacts.name).where(
+                ContactFacts.contact_id.in_({r.contact_id for r in held})
+            )
+        ).all()
+    )
+    return accounts, people
+
+
 def campaign_views(
     session: Session, campaigns: list[Campaign], *, detail: bool = False
 ) -> list[dict[str, Any]]:
@@ -418,22 +439,36 @@ def campaign_views(
             "sent_at": campaign.sent_at,
         }
         if detail:
-            view["suppressed"] = [
-                {
-                    "contact_id": r.contact_id,
-                    "account_id": r.account_id,
-                    "code": r.suppressed_code,
-                    "reason": r.suppressed_reason,
-                }
-                for r in session.scalars(
+            held = list(
+                session.scalars(
                     select(Recipient)
                     .where(Recipient.campaign_id == campaign.id, Recipient.status == "suppressed")
                     .order_by(Recipient.account_id, Recipient.contact_id)
                 )
+            )
+            per_account = list(_counts(session, [campaign.id], by_account=True))
+            accounts, people = _names(
+                session, {r[1] for r in per_account} | {r.account_id for r in held}, held
+            )
+            view["suppressed"] = [
+                {
+                    "contact_id": r.contact_id,
+                    "contact_name": people.get(r.contact_id),
+                    "account_id": r.account_id,
+                    "account_name": accounts.get(r.account_id),
+                    "code": r.suppressed_code,
+                    "reason": r.suppressed_reason,
+                }
+                for r in held
             ]
             view["by_account"] = [
-                {"account_id": r[1], **_stats(r, 2), "suppressed": int(r[8] or 0)}
-                for r in _counts(session, [campaign.id], by_account=True)
+                {
+                    "account_id": r[1],
+                    "account_name": accounts.get(r[1]),
+                    **_stats(r, 2),
+                    "suppressed": int(r[8] or 0),
+                }
+                for r in per_account
             ]
         else:
             view["suppressed"] = None

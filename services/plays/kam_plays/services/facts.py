@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kam_common.context import Caller
-from kam_common.db import get_or_insert, utcnow
+from kam_common.db import get_or_insert, upsert_many, utcnow
 from kam_common.errors import Invalid, NotFound
 from kam_plays.domain.triggers import renewal_date
 from kam_plays.models import (
@@ -43,23 +43,27 @@ def _copy(facts: AccountFacts, data: dict[str, Any]) -> AccountFacts:
     return facts
 
 
-def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
-    facts = get_or_insert(
-        session,
-        AccountFacts,
-        data["account_id"],
-        lambda: _copy(
-            AccountFacts(
-                account_id=data["account_id"],
-                created_at=_moment(data["created_at"]),
-                components={},
-            ),
-            data,
+def _new_account(data: dict[str, Any]) -> AccountFacts:
+    return _copy(
+        AccountFacts(
+            account_id=data["account_id"], created_at=_moment(data["created_at"]), components={}
         ),
+        data,
     )
+
+
+def upsert_account(session: Session, data: dict[str, Any]) -> AccountFacts:
+    facts = get_or_insert(session, AccountFacts, data["account_id"], lambda: _new_account(data))
     _copy(facts, data)
     session.flush()
     return facts
+
+
+def upsert_accounts(session: Session, payloads: list[dict[str, Any]]) -> list[str]:
+    """Many accounts' facts in a few statements, each payload in order; returns their ids."""
+    return upsert_many(
+        session, AccountFacts, payloads, key="account_id", make=_new_account, update=_copy
+    )
 
 
 def known_account(session: Session, account_id: str, lookup: AccountLookup) -> AccountFacts | None:
@@ -69,6 +73,22 @@ def known_account(session: Session, account_id: str, lookup: AccountLookup) -> A
         found = lookup(account_id)
         facts = upsert_account(session, found) if found else None
     return facts
+
+
+def known_accounts(
+    session: Session, account_ids: set[str], lookup: AccountLookup
+) -> dict[str, AccountFacts]:
+    """`known_account` for many: those stored in one query, the others read through."""
+    found = {
+        a.account_id: a
+        for a in session.scalars(
+            select(AccountFacts).where(AccountFacts.account_id.in_(account_ids))
+        )
+    }
+    for account_id in account_ids - set(found):
+        if (account := known_account(session, account_id, lookup)) is not None:
+            found[account_id] = account
+    return found
 
 
 def visible_account(
@@ -91,18 +111,16 @@ def account_for_input(
     return facts
 
 
-def upsert_contact(session: Session, data: dict[str, Any]) -> ContactFacts:
-    contact = get_or_insert(
-        session,
-        ContactFacts,
-        data["contact_id"],
-        lambda: ContactFacts(
-            contact_id=data["contact_id"],
-            account_id=data["account_id"],
-            name=data["name"],
-            created_at=_moment(data["created_at"]) if data.get("created_at") else utcnow(),
-        ),
+def _new_contact(data: dict[str, Any]) -> ContactFacts:
+    return ContactFacts(
+        contact_id=data["contact_id"],
+        account_id=data["account_id"],
+        name=data["name"],
+        created_at=_moment(data["created_at"]) if data.get("created_at") else utcnow(),
     )
+
+
+def _copy_contact(contact: ContactFacts, data: dict[str, Any]) -> None:
     contact.name = data["name"]
     contact.title = data.get("title")
     contact.email = data.get("email")
@@ -112,8 +130,26 @@ def upsert_contact(session: Session, data: dict[str, Any]) -> ContactFacts:
     contact.active = bool(data.get("active", True))
     contact.left_on = date.fromisoformat(data["left_on"]) if data.get("left_on") else None
     contact.cadence_days = data.get("cadence_days")
+
+
+def upsert_contact(session: Session, data: dict[str, Any]) -> ContactFacts:
+    contact = get_or_insert(session, ContactFacts, data["contact_id"], lambda: _new_contact(data))
+    _copy_contact(contact, data)
     session.flush()
     return contact
+
+
+def upsert_contacts(
+    session: Session, payloads: list[dict[str, Any]], lookup: AccountLookup
+) -> list[str]:
+    """Many contacts' facts in a few statements (those of accounts plays can find); returns
+    the ids of the accounts they belong to."""
+    known = known_accounts(session, {data["account_id"] for data in payloads}, lookup)
+    mine = [data for data in payloads if data["account_id"] in known]
+    upsert_many(
+        session, ContactFacts, mine, key="contact_id", make=_new_contact, update=_copy_contact
+    )
+    return list(dict.fromkeys(data["account_id"] for data in mine))
 
 
 def contact_moved(session: Session, data: dict[str, Any], *, active: bool) -> None:
