@@ -602,3 +602,44 @@ def test_sales_writes_a_campaign_sends_it_and_sees_how_it_did(
         expect(page.locator("main")).to_contain_text("شرکت Campaign Co")
         page.get_by_role("link", name="Campaigns").first.click()
         expect(page.locator("tr", has_text="Spring launch")).to_contain_text("sent")
+
+
+def test_an_executive_writes_and_pauses_a_trigger_and_sales_only_read_them(
+    playwright: Playwright, gateway_url: str, world: dict[str, Any]
+) -> None:
+    name = f"Strategic and critical {uuid.uuid4().hex[:6]}"
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["executive"])
+        page.get_by_role("link", name="Triggers").click()
+        form = page.locator("section#new")
+        form.get_by_label("Name").fill(name)
+        form.get_by_label("When (a condition)").fill('{"band_entered": ["critical"]')
+        form.get_by_role("button", name="Save trigger").click()
+        # Not JSON: said beside the field, what was typed kept, nothing saved.
+        expect(page.locator("#when-error")).to_contain_text("Not JSON")
+        assert page.get_by_label("Name").input_value() == name
+        assert page.get_by_label("When (a condition)").input_value().startswith('{"band_entered"')
+        check_accessibility(page)
+        # JSON the API refuses: its reason beside the field.
+        page.get_by_label("When (a condition)").fill('{"band_entered": ["purple"]}')
+        page.get_by_role("button", name="Save trigger").click()
+        expect(page.locator("#when-error")).to_be_visible()
+        page.get_by_label("When (a condition)").fill(
+            '{"band_entered": ["critical"], "segment": "nobody-is-here"}'
+        )
+        page.get_by_role("button", name="Save trigger").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        expect(page.locator("section#firings")).to_contain_text("It has not fired yet.")
+
+        page.get_by_role("link", name="Triggers").first.click()
+        row = page.locator("tr", has_text=name)
+        row.get_by_role("button", name=f"Pause: {name}").click()
+        expect(page.locator("tr", has_text=name)).to_contain_text("paused")
+        expect(page.locator("tr", has_text="Critical quality issue")).to_contain_text("active")
+
+    with browser(playwright) as context:
+        page = sign_in(context, gateway_url, world["people"]["sales"])
+        page.get_by_role("link", name="Triggers").click()
+        expect(page.locator("tr", has_text=name)).to_contain_text("paused")
+        expect(page.get_by_role("button", name=f"Resume: {name}")).to_have_count(0)
+        expect(page.locator("section#new")).to_have_count(0)

@@ -150,6 +150,7 @@ class WebApp:
             imports_pages,
             pages,
             plays_pages,
+            triggers_pages,
         )
 
         self.gateway = gateway
@@ -162,6 +163,7 @@ class WebApp:
                 *imports_pages.ROUTES,
                 *audit_pages.ROUTES,
                 *campaigns_pages.ROUTES,
+                *triggers_pages.ROUTES,
             )
         ]
 

@@ -181,6 +181,7 @@ class FiringSchema(Schema):
     id = fields.String(required=True)
     trigger_id = fields.String(required=True)
     account_id = fields.String(required=True)
+    account_name = fields.String(required=True, allow_none=True)
     cause = fields.String(required=True)
     fired_at = Timestamp(required=True)
     facts = fields.Dict(required=True, metadata={"description": "What made it fire"})

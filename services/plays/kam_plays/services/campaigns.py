@@ -35,6 +35,7 @@ from kam_plays.models import (
     Touch,
     Unsubscribe,
 )
+from kam_plays.services.facts import account_names
 
 log = logging.getLogger("kam.plays.campaigns")
 
@@ -396,13 +397,7 @@ def _names(
     session: Session, account_ids: set[str], held: list[Recipient]
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The names plays knows of these accounts and of the people held back."""
-    accounts = dict(
-        session.execute(
-            select(AccountFacts.account_id, AccountFacts.name).where(
-                AccountFacts.account_id.in_(account_ids)
-            )
-        ).all()
-    )
+    accounts = account_names(session, account_ids)
     people = dict(
         session.execute(
             select(ContactFacts.contact_id, ContactFacts.name).where(

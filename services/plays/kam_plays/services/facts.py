@@ -3,7 +3,7 @@ fed by the other services' integration events (or read through to accounts when 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -89,6 +89,17 @@ def known_accounts(
         if (account := known_account(session, account_id, lookup)) is not None:
             found[account_id] = account
     return found
+
+
+def account_names(session: Session, account_ids: Iterable[str]) -> dict[str, str]:
+    """The names plays knows of these accounts, in one query."""
+    return dict(
+        session.execute(
+            select(AccountFacts.account_id, AccountFacts.name).where(
+                AccountFacts.account_id.in_(set(account_ids))
+            )
+        ).all()
+    )
 
 
 def visible_account(

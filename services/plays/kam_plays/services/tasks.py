@@ -15,8 +15,8 @@ from kam_common.db import utcnow
 from kam_common.errors import Invalid, NotFound
 from kam_common.pagination import paginate, where_given
 from kam_plays import events
-from kam_plays.models import AccountFacts, MemberFacts, Task
-from kam_plays.services.facts import AccountLookup, account_for_input
+from kam_plays.models import MemberFacts, Task
+from kam_plays.services.facts import AccountLookup, account_for_input, account_names
 
 
 def resolve_assignee(
@@ -210,13 +210,7 @@ def update_task(
 
 def task_views(session: Session, tasks: Sequence[Task]) -> list[dict[str, Any]]:
     """Tasks as read, each with its account's and assignee's names (two queries for all)."""
-    accounts = dict(
-        session.execute(
-            select(AccountFacts.account_id, AccountFacts.name).where(
-                AccountFacts.account_id.in_({t.account_id for t in tasks})
-            )
-        ).all()
-    )
+    accounts = account_names(session, (t.account_id for t in tasks))
     members = dict(
         session.execute(
             select(MemberFacts.member_id, MemberFacts.name).where(

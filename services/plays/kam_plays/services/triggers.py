@@ -19,6 +19,7 @@ from kam_plays.domain.triggers import (
 )
 from kam_plays.models import Firing, Trigger
 from kam_plays.services.evaluation import evaluate, matching_accounts
+from kam_plays.services.facts import account_names
 
 
 class NeedsConfirmation(AppError):
@@ -133,6 +134,15 @@ def list_firings(
         caller.scoped(select(Firing), Firing.account_id).where(Firing.trigger_id == trigger_id),
         (Firing.account_id, account_id),
     )
-    return paginate(
+    found = paginate(
         session, stmt.order_by(Firing.fired_at.desc(), Firing.id), page=page, per_page=per_page
     )
+    names = account_names(session, (f.account_id for f in found["items"]))
+    found["items"] = [
+        {
+            **{c.key: getattr(f, c.key) for c in Firing.__table__.columns},
+            "account_name": names.get(f.account_id),
+        }
+        for f in found["items"]
+    ]
+    return found
