@@ -13,7 +13,6 @@ from sqlalchemy import text
 
 from kam_health.services import views
 
-
 TODAY = datetime.now(UTC).date()
 
 
