@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from kam_gateway.exchange import Answer
 from kam_gateway.web import PageError, Request
-from kam_gateway.web.pages import _errors, _page
+from kam_gateway.web.pages import _errors, _page, page_count
 
 TRIGGERS = "/api/v1/triggers"
 TRIGGER_ID = r"(?P<trigger_id>[A-Za-z0-9._:-]{1,64})"
@@ -20,6 +20,11 @@ EXAMPLE_THEN = (
     '{"create_task": {"title": "Call the sponsor", "assignee_role": "account_manager",'
     ' "due_in_days": 2, "steps": ["Agree a recovery plan"]}}'
 )
+
+
+def _shown(value: Any) -> str:
+    """A condition, action or fact as the API writes it."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 async def triggers(
@@ -39,18 +44,18 @@ async def triggers(
         triggers=listed.get("items", []),
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         given=given or {"when": EXAMPLE_WHEN, "then": EXAMPLE_THEN},
         errors=errors or {},
         may_write=request.may("POST", TRIGGERS),
-        shown=lambda value: json.dumps(value, ensure_ascii=False),
+        shown=_shown,
     )
 
 
 def _json(given: dict[str, str], name: str, errors: dict[str, str]) -> Any:
     try:
         value = json.loads(given[name])
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         errors[name] = f"Not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
         return None
     if not isinstance(value, dict):
@@ -76,9 +81,7 @@ async def create(request: Request) -> Answer:
 async def switch(request: Request) -> Answer:
     quoted = quote(request.params["trigger_id"], safe="")
     active = request.form.get("active") == "true"
-    status, data = await request.api("PATCH", f"{TRIGGERS}/{quoted}", body={"active": active})
-    if status >= 400:
-        raise PageError(status, (data or {}).get("detail", ""))
+    await request.change("PATCH", f"{TRIGGERS}/{quoted}", body={"active": active})
     return request.redirect("/triggers")
 
 
@@ -96,8 +99,8 @@ async def firings(request: Request) -> Answer:
         firings=listed.get("items", []),
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
-        shown=lambda value: json.dumps(value, ensure_ascii=False),
+        pages=page_count(total, PER_PAGE),
+        shown=_shown,
     )
 
 
