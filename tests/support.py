@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 from flask import Flask
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, event
 from werkzeug.serving import make_server
 
 from kam_common.audit import purge
@@ -22,6 +22,21 @@ TEST_TOKEN = "test-internal-token"
 
 
 _ENGINES: dict[str, Engine] = {}
+
+
+@contextmanager
+def statements_on(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` executes inside the block, in order."""
+    seen: list[str] = []
+
+    def count(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def empty_tables(url: str, metadata: MetaData) -> None:

@@ -111,6 +111,14 @@ class Request:
             raise PageError(status, (data or {}).get("detail", "") if status != 404 else "")
         return data
 
+    async def change(self, method: str, path: str, body: Any = None) -> Any:
+        """A change the page makes without a form to show again: any refusal is an error page
+        saying why."""
+        status, data = await self.api(method, path, body=body)
+        if status >= 400:
+            raise PageError(status, (data or {}).get("detail", ""))
+        return data
+
     async def read_optional(self, path: str, query: dict[str, Any] | None = None) -> Any:
         """A part of a page: None when the person may not read it or its service failed."""
         if not self.may("GET", path):

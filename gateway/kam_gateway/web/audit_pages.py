@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kam_gateway.exchange import Answer
 from kam_gateway.web import PageError, Request
+from kam_gateway.web.pages import page_count
 
 AUDIT = "/api/v1/audit"
 FILTERS = ("account_id", "actor_id", "resource_type", "since", "to")
@@ -36,7 +37,7 @@ async def audit_page(request: Request) -> Answer:
         filters=filters,
         errors=errors,
         page=page,
-        pages=max(1, -(-int(data.get("total") or 0) // PER_PAGE)),
+        pages=page_count(data.get("total"), PER_PAGE),
     )
 
 

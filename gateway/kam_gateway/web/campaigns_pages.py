@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from kam_gateway.exchange import Answer
 from kam_gateway.web import PageError, Request
-from kam_gateway.web.pages import _errors, _page
+from kam_gateway.web.pages import _errors, _page, page_count
 from kam_gateway.web.render import BANDS
 
 CAMPAIGNS = "/api/v1/campaigns"
@@ -38,7 +38,7 @@ async def campaigns(
         campaigns=listed.get("items", []),
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         given=given or {"kind": KINDS[0], "bands": [], "body": EXAMPLE_BODY},
         errors=errors or {},
         kinds=KINDS,
@@ -92,9 +92,7 @@ async def campaign(request: Request) -> Answer:
 
 async def send(request: Request) -> Answer:
     quoted = quote(request.params["campaign_id"], safe="")
-    status, data = await request.api("POST", f"{CAMPAIGNS}/{quoted}/send")
-    if status >= 400:
-        raise PageError(status, (data or {}).get("detail", ""))
+    await request.change("POST", f"{CAMPAIGNS}/{quoted}/send")
     return request.redirect(f"/campaigns/{quoted}")
 
 

@@ -65,6 +65,11 @@ def _errors(data: Any) -> dict[str, str]:
     return found
 
 
+def page_count(total: Any, per_page: int) -> int:
+    """How many pages a list of `total` items takes (one, when it is empty)."""
+    return max(1, -(-int(total or 0) // per_page))
+
+
 def _page(request: Request, name: str = "page") -> int:
     try:
         return max(1, min(int(request.query.get(name, "1")), 10_000))
@@ -188,12 +193,12 @@ async def portfolio(request: Request) -> Answer:
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, -(-int(total or 0) // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         filters=filters,
         alerts=(alerts or {}).get("items", []),
         alerts_total=(alerts or {}).get("total", 0),
         alerts_page=alerts_page,
-        alerts_pages=max(1, -(-int((alerts or {}).get("total", 0)) // ALERTS_PER_PAGE)),
+        alerts_pages=page_count((alerts or {}).get("total"), ALERTS_PER_PAGE),
     )
 
 

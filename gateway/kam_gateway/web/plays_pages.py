@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from kam_gateway.exchange import Answer
 from kam_gateway.web import PageError, Request
-from kam_gateway.web.pages import _errors, _page, _safe_next, account
+from kam_gateway.web.pages import _errors, _page, _safe_next, account, page_count
 
 TASKS = "/api/v1/tasks"
 ID = r"(?P<account_id>[A-Za-z0-9._:-]{1,64})"
@@ -57,7 +57,7 @@ async def my_tasks(request: Request) -> Answer:
         tasks=listed.get("items", []),
         total=total,
         page=page,
-        pages=max(1, -(-total // PER_PAGE)),
+        pages=page_count(total, PER_PAGE),
         view=view,
         views=VIEWS,
     )
@@ -68,9 +68,7 @@ async def task_action(request: Request) -> Answer:
     if status not in TASK_STATUSES:
         raise PageError(422, "")
     task_id = quote(request.params["task_id"], safe="")
-    answer, data = await request.api("PATCH", f"{TASKS}/{task_id}", body={"status": status})
-    if answer >= 400:
-        raise PageError(answer, (data or {}).get("detail", ""))
+    await request.change("PATCH", f"{TASKS}/{task_id}", body={"status": status})
     return request.redirect(_safe_next(request.form.get("back", "/tasks")))
 
 
@@ -107,9 +105,7 @@ async def add_link(request: Request) -> Answer:
 async def remove_link(request: Request) -> Answer:
     quoted = quote(request.params["account_id"], safe="")
     link = quote(request.params["link_id"], safe="")
-    status, data = await request.api("DELETE", f"/api/v1/accounts/{quoted}/coverage/{link}")
-    if status >= 400:
-        raise PageError(status, (data or {}).get("detail", ""))
+    await request.change("DELETE", f"/api/v1/accounts/{quoted}/coverage/{link}")
     return request.redirect(f"/accounts/{quoted}#coverage")
 
 

@@ -2,8 +2,8 @@
 
 import time
 
-from sqlalchemy import event, select
-from support import closed_port_url, serve
+from sqlalchemy import select
+from support import closed_port_url, serve, statements_on
 
 from kam_accounts.events import OUTBOX
 from kam_accounts.models import outbox
@@ -247,14 +247,8 @@ def test_a_run_of_account_events_is_applied_together_once_each(client, accounts)
     body = {"events": [*events[:10], events[3], *events[10:], archived]}
 
     db = client.application.extensions["kam_db"]
-    statements: list[str] = []
-
-    def counted(connection, cursor, statement, *rest):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    first = client.post("/internal/events", json=body)
-    event.remove(db.engine, "before_cursor_execute", counted)
+    with statements_on(db.engine) as statements:
+        first = client.post("/internal/events", json=body)
     again = client.post("/internal/events", json=body)
 
     assert first.get_json() == {"applied": 31, "duplicates": 1}, first.get_json()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from support import statements_on
 
 from kam_common.db import utcnow
 from kam_plays.services.evaluation import evaluate
@@ -445,17 +445,8 @@ def test_an_imported_run_of_accounts_and_contacts_is_applied_together_and_evalua
 ):
     made = [make_account(name=f"Imported {i}", segment="Imported") for i in range(25)]
     people = [add_contact(a["id"], name=f"Person {i}") for i, a in enumerate(made)]
-    db = plays.application.extensions["kam_db"]
-    statements: list[str] = []
-
-    def counted(connection, cursor, statement, *rest):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
+    with statements_on(plays.application.extensions["kam_db"].engine) as statements:
         assert deliver() == 50
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
 
     # Two runs (accounts, then contacts), each in one transaction: not a dozen per event.
     assert len(statements) < 60, len(statements)
@@ -501,17 +492,8 @@ def test_a_run_of_scores_is_applied_together_and_fires_once_per_account(
         for band in ("healthy", "critical")
         for i, a in enumerate(made)
     ]
-    db = plays.application.extensions["kam_db"]
-    statements: list[str] = []
-
-    def counted(connection, cursor, statement, *rest):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
+    with statements_on(plays.application.extensions["kam_db"].engine) as statements:
         applied = plays.post("/internal/events", json={"events": scores})
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
 
     assert applied.get_json() == {"applied": 24, "duplicates": 0}, applied.get_json()
     assert len(statements) < 150, len(statements)  # one at a time: 300
